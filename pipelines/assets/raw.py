@@ -1,0 +1,44 @@
+"""Group ``raw``: one asset per raw export of SPEC §2, ingested into the year's warehouse."""
+
+import dagster as dg
+
+from pipelines.contract import RAW_EXPORTS, RawExport
+from pipelines.ingest import RawExportError, ingest
+from pipelines.metadata import table_metadata
+from pipelines.partitions import yearly_partitions
+from pipelines.resources import ProjectFolders, Warehouse
+
+
+def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
+    @dg.asset(
+        name=export.table,
+        group_name="raw",
+        partitions_def=yearly_partitions,
+        description=f"{export.description} Source file: raw/<year>/{export.file_name}.",
+        kinds={"duckdb", "csv" if export.is_csv else "parquet"},
+        owners=["team:data-engineering"],
+    )
+    def raw_export(
+        context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
+    ) -> dg.MaterializeResult:
+        year = int(context.partition_key)
+        with warehouse.connect(year) as con:
+            try:
+                ingested = ingest(con, export, folders.raw_year_dir(year))
+            except RawExportError as error:
+                raise dg.Failure(description=str(error)) from None
+            context.log.info(f"{export.file_name}: {ingested.rows:,} rows ingested")
+            return dg.MaterializeResult(
+                metadata={
+                    **table_metadata(con, export.table),
+                    "dagster/row_count": dg.MetadataValue.int(ingested.rows),
+                    "file": dg.MetadataValue.path(str(ingested.file)),
+                    "sha256": ingested.sha256,
+                    "bytes": ingested.bytes,
+                }
+            )
+
+    return raw_export
+
+
+raw_assets = [_raw_asset(export) for export in RAW_EXPORTS]

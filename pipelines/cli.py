@@ -1,0 +1,86 @@
+"""The ``impact`` command: demo exports, running a year through Dagster, verifying a release."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from pipelines.config import Folders
+
+
+@click.group()
+def main() -> None:
+    """Impact statistics pipeline: raw yearly exports to published yearly tables."""
+
+
+@main.command("demo-data")
+@click.option("--year", type=int, required=True, help="Year of the demo exports.")
+@click.option("--raw-dir", default="raw", show_default=True, type=click.Path(file_okay=False))
+@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
+              help="Shrinks only the CyberTipline export (1.0 = full size).")
+@click.option("--seed", default=2020, show_default=True, type=int)
+def demo_data(year: int, raw_dir: str, scale: float, seed: int) -> None:
+    """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
+    from tqdm import tqdm
+
+    from pipelines.demo_data import write_demo_exports
+
+    with tqdm(desc=f"demo exports {year}", unit="file", total=5, file=sys.stderr) as bar:
+        def progress(message: str) -> None:
+            bar.set_postfix_str(message)
+            bar.update(1)
+
+        paths = write_demo_exports(year, Path(raw_dir), scale=scale, seed=seed, progress=progress)
+    for path in paths:
+        click.echo(str(path))
+
+
+@main.command()
+@click.option("--year", "years", type=int, required=True, multiple=True,
+              help="Year to materialize; repeat for several years.")
+@click.option("--raw-dir", default=None, help="Raw exports folder [env IMPACT_RAW_DIR, default raw].")
+@click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
+@click.option("--warehouse-dir", default=None, help="DuckDB folder [env IMPACT_WAREHOUSE_DIR, default warehouse].")
+def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, warehouse_dir: str | None) -> None:
+    """Materialize every asset and check of each YEAR through Dagster and publish it."""
+    from pipelines.runner import run_year
+
+    folders = Folders.from_environment(raw_dir, out_dir, warehouse_dir)
+    failed = False
+    for year in years:
+        outcome = run_year(year, folders)
+        if outcome.success:
+            click.echo(f"published {outcome.release}")
+        else:
+            failed = True
+            click.echo(f"year {year}: not published; failures:", err=True)
+            for message in outcome.failures or ["the run failed (see the log above)"]:
+                click.echo(f"  - {message}", err=True)
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.option("--year", type=int, required=True)
+@click.option("--reference", required=True, type=click.Path(exists=True, file_okay=False))
+@click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
+def verify(year: int, reference: str, out_dir: str | None) -> None:
+    """Compare the release of YEAR with reference CSVs; print every differing cell."""
+    from pipelines.verify import verify_release
+
+    release = Path(Folders.from_environment(published_dir=out_dir).published_dir) / str(year)
+    if not release.is_dir():
+        click.echo(f"no release for {year} at {release}", err=True)
+        sys.exit(2)
+    differences = verify_release(release, Path(reference))
+    for difference in differences:
+        click.echo(str(difference))
+    if differences:
+        click.echo(f"{len(differences)} difference(s) between {release} and {reference}", err=True)
+        sys.exit(1)
+    click.echo(f"{release} agrees with {reference}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+"""Every setting of the product in one place: folders, environment variables, the first year.
+
+Defaults are embedded (SPEC §1): raw exports in ``raw/``, releases in ``published/``, the DuckDB
+warehouse in ``warehouse/``, all relative to the working folder, so nothing needs a server.
+``IMPACT_RAW_DIR``, ``IMPACT_PUBLISHED_DIR`` and ``IMPACT_WAREHOUSE_DIR`` change them for Dagster
+runs; the CLI flags win over the variables (SPEC §6).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SQL_DIR = REPO_ROOT / "sql"
+SEEDS_DIR = SQL_DIR / "seeds"
+
+FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
+"""First yearly partition shown in Dagster (SPEC §6: configurable, 2019 by default)."""
+
+ENV_RAW_DIR = "IMPACT_RAW_DIR"
+ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"
+ENV_WAREHOUSE_DIR = "IMPACT_WAREHOUSE_DIR"
+
+
+@dataclass(frozen=True)
+class Folders:
+    """The three folders a run reads from and writes to."""
+
+    raw_dir: str
+    published_dir: str
+    warehouse_dir: str
+
+    @classmethod
+    def from_environment(
+        cls,
+        raw_dir: str | None = None,
+        published_dir: str | None = None,
+        warehouse_dir: str | None = None,
+    ) -> "Folders":
+        """Explicit values (CLI flags) first, then ``IMPACT_*`` variables, then the defaults."""
+        return cls(
+            raw_dir=raw_dir or os.environ.get(ENV_RAW_DIR) or "raw",
+            published_dir=published_dir or os.environ.get(ENV_PUBLISHED_DIR) or "published",
+            warehouse_dir=warehouse_dir or os.environ.get(ENV_WAREHOUSE_DIR) or "warehouse",
+        )

@@ -1,0 +1,85 @@
+"""The raw export contract of SPEC §2 as data: which files a year folder holds and their columns.
+
+Ingest reads the column lists to reject unknown and missing columns; the validation suites
+(pipelines/checks) hold the row-level rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RawExport:
+    """One file of a year's raw exports."""
+
+    name: str  # the asset and table stem: raw_<name>
+    file_name: str
+    columns: tuple[str, ...]
+    description: str
+
+    @property
+    def is_csv(self) -> bool:
+        return self.file_name.endswith(".csv")
+
+    @property
+    def table(self) -> str:
+        return f"raw_{self.name}"
+
+
+CASES = RawExport(
+    name="cases",
+    file_name="cases.csv",
+    columns=(
+        "case_number",
+        "intake_date",
+        "resolved_date",
+        "case_type",
+        "age_at_missing",
+        "race",
+        "missing_state",
+    ),
+    description="Case-management export: one row per missing-child case the source system touched.",
+)
+CYBERTIPLINE_REPORTS = RawExport(
+    name="cybertipline_reports",
+    file_name="cybertipline_reports.parquet",
+    columns=(
+        "report_id",
+        "received_at",
+        "reporter_type",
+        "esp_name",
+        "incident_type",
+        "incident_country",
+        "image_count",
+        "video_count",
+        "other_file_count",
+    ),
+    description="One row per CyberTipline report received in the year.",
+)
+CVIP_REQUESTS = RawExport(
+    name="cvip_requests",
+    file_name="cvip_requests.csv",
+    columns=("request_id", "received_date", "agency_type", "image_count", "video_count"),
+    description="One row per law-enforcement request to the Child Victim Identification Program.",
+)
+CVIP_OFFENDER_RELATIONSHIPS = RawExport(
+    name="cvip_offender_relationships",
+    file_name="cvip_offender_relationships.csv",
+    columns=("victim_id", "relationship"),
+    description="Known offender relationships of children in actively traded imagery, as of Dec 31.",
+)
+PROGRAM_METRICS = RawExport(
+    name="program_metrics",
+    file_name="program_metrics.csv",
+    columns=("metric_id", "period", "value", "since", "source"),
+    description="Figures kept in other systems (FBI NCIC, AMBER, forensic imaging, Team Adam...).",
+)
+
+RAW_EXPORTS: tuple[RawExport, ...] = (
+    CASES,
+    CYBERTIPLINE_REPORTS,
+    CVIP_REQUESTS,
+    CVIP_OFFENDER_RELATIONSHIPS,
+    PROGRAM_METRICS,
+)

@@ -1,0 +1,37 @@
+"""The Dagster code location: every asset, check, job, schedule and resource of the product."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.models import published_assets, staging_assets
+from pipelines.assets.raw import raw_assets
+from pipelines.assets.release import release
+from pipelines.config import Folders
+from pipelines.partitions import yearly_partitions
+from pipelines.resources import ProjectFolders, Warehouse
+
+all_assets = [*raw_assets, *staging_assets, *published_assets, release]
+all_checks: list[dg.AssetChecksDefinition] = []
+
+
+def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:
+    return {
+        "folders": ProjectFolders(raw_dir=folders.raw_dir, published_dir=folders.published_dir),
+        "warehouse": Warehouse(directory=folders.warehouse_dir),
+    }
+
+
+yearly_release_job = dg.define_asset_job(
+    name="yearly_release",
+    selection=dg.AssetSelection.all(include_sources=False),
+    partitions_def=yearly_partitions,
+    description="Ingest, validate, build and publish one year's impact statistics.",
+)
+
+defs = dg.Definitions(
+    assets=all_assets,
+    asset_checks=all_checks,
+    jobs=[yearly_release_job],
+    resources=build_resources(Folders.from_environment()),
+)

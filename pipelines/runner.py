@@ -1,0 +1,67 @@
+"""Running a year through the real Dagster definitions in-process, and reading the outcome.
+
+The CLI (``impact run``) and the tests both come through here, so what they run is exactly the
+asset graph, checks and resources that ``dagster dev`` shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.config import Folders
+
+
+@dataclass
+class YearOutcome:
+    year: int
+    success: bool
+    release: Path | None
+    failures: list[str] = field(default_factory=list)
+
+
+def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    messages = []
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            detail = evaluation.description or ""
+            text = evaluation.metadata.get("failure")
+            if text is not None:
+                detail = f"{detail} {text.value}".strip()
+            messages.append(
+                f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: {detail}"
+            )
+    for event in result.get_step_failure_events():
+        data = event.step_failure_data
+        if data.user_failure_data is not None and data.user_failure_data.description:
+            reason = data.user_failure_data.description
+        elif data.error is not None:
+            # Dagster wraps the exception raised in the step; its cause is what went wrong.
+            error = data.error.cause or data.error
+            reason = error.message.strip()
+        else:
+            reason = "failed"
+        messages.append(f"step {event.step_key} failed: {reason}")
+    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
+    if skipped and messages:
+        messages.append(f"not run because of the failures above: {', '.join(sorted(skipped))}")
+    return messages
+
+
+def run_year(year: int, folders: Folders, instance: dg.DagsterInstance | None = None) -> YearOutcome:
+    """Materialize every asset and check of one year; nothing is published unless all pass."""
+    from pipelines.definitions import all_assets, all_checks, build_resources
+
+    result = dg.materialize(
+        [*all_assets, *all_checks],
+        partition_key=str(year),
+        resources=build_resources(folders),
+        instance=instance,
+        raise_on_error=False,
+    )
+    release = Path(folders.published_dir) / str(year)
+    failures = _failure_messages(result)
+    success = result.success and not failures
+    return YearOutcome(year=year, success=success, release=release if success else None, failures=failures)

@@ -1,0 +1,38 @@
+-- Macros shared by the SQL models. report_year() is defined per connection by the warehouse
+-- resource (pipelines/resources.py) as the year being materialized.
+
+-- Display text of a headline figure (SPEC §2, metric catalog): the value is truncated (never
+-- rounded) down to a multiple of `step`; with scale 'million' it is shown in millions with as many
+-- decimals as the step allows (step 100000 -> one decimal: 65,465,314 -> "65.4 million").
+-- A prefix such as "more than" or "over" is kept only while it is true, i.e. when truncation
+-- removed something; an exact multiple is shown without it. A value below one step is shown
+-- exactly: "more than 0 million" says nothing.
+CREATE OR REPLACE TEMP MACRO display_number(value, step, scale) AS
+    CASE
+        WHEN scale = 'million' THEN
+            format('{:,}', (value // step * step) // 1000000)
+            || CASE
+                   WHEN step < 1000000 THEN
+                       '.' || lpad((((value // step * step) % 1000000) // step)::VARCHAR,
+                                   (6 - round(log10(step)))::INTEGER, '0')
+                   ELSE ''
+               END
+            || ' million'
+        ELSE format('{:,}', value // step * step)
+    END;
+
+CREATE OR REPLACE TEMP MACRO display_text(value, prefix, step, scale) AS
+    CASE
+        WHEN value < step THEN format('{:,}', value)
+        WHEN coalesce(prefix, '') <> '' AND value > value // step * step
+            THEN prefix || ' ' || display_number(value, step, scale)
+        ELSE display_number(value, step, scale)
+    END;
+
+-- Share of a part in a whole in percent, rounded half away from zero to two decimals, computed
+-- in integers so no binary floating point can tip a half (SPEC §3).
+CREATE OR REPLACE TEMP MACRO percent_of(part, whole) AS
+    CASE
+        WHEN whole = 0 THEN NULL
+        ELSE ((part::HUGEINT * 20000 + whole) // (2 * whole::HUGEINT))::DECIMAL(18, 0) / 100
+    END::DECIMAL(5, 2);

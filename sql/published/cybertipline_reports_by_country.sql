@@ -1,0 +1,33 @@
+-- CyberTipline reports by the country of the incident: every country with a report, by English
+-- short name (ISO 3166-1 as maintained by pycountry, plus XK Kosovo), then "No Country Listed"
+-- (empty code), then the Total of all reports. A code outside the catalog appears in no row but
+-- in the Total, which the row-sum invariant then reports.
+-- depends_on: stg_cybertipline_report_counts, seeds
+WITH per_country AS (
+    SELECT
+        k.sort_order,
+        k.code AS country_code,
+        k.name AS country,
+        sum(c.reports) AS reports
+    FROM stg_cybertipline_report_counts AS c
+    JOIN seed_countries AS k ON k.code = c.incident_country
+    GROUP BY k.sort_order, k.code, k.name
+),
+no_country AS (
+    SELECT 999999 AS sort_order, NULL AS country_code, 'No Country Listed' AS country,
+           coalesce(sum(reports), 0) AS reports
+    FROM stg_cybertipline_report_counts
+    WHERE incident_country IS NULL
+),
+grand_total AS (
+    SELECT 1000000 AS sort_order, NULL AS country_code, 'Total' AS country,
+           coalesce(sum(reports), 0) AS reports
+    FROM stg_cybertipline_report_counts
+)
+SELECT
+    report_year() AS year,
+    country_code::VARCHAR AS country_code,
+    country,
+    reports::BIGINT AS reports,
+    sort_order::INTEGER AS sort_order
+FROM (SELECT * FROM per_country UNION ALL SELECT * FROM no_country UNION ALL SELECT * FROM grand_total)

@@ -1,0 +1,21 @@
+-- CyberTipline reports by who made them: electronic service providers and the public.
+-- depends_on: stg_cybertipline_report_counts, seeds
+WITH per_source AS (
+    SELECT
+        t.sort_order,
+        t.label AS reporter_type,
+        coalesce(sum(c.reports), 0) AS reports
+    FROM seed_reporter_types AS t
+    LEFT JOIN stg_cybertipline_report_counts AS c ON c.reporter_type = t.code
+    GROUP BY t.sort_order, t.label
+),
+grand_total AS (
+    SELECT 1000000 AS sort_order, 'Total' AS reporter_type, coalesce(sum(reports), 0) AS reports
+    FROM stg_cybertipline_report_counts
+)
+SELECT
+    report_year() AS year,
+    reporter_type,
+    reports::BIGINT AS reports,
+    sort_order::INTEGER AS sort_order
+FROM (SELECT * FROM per_source UNION ALL SELECT * FROM grand_total)

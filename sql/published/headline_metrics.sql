@@ -1,0 +1,76 @@
+-- The headline figures of the year, in metric-catalog order: figures computed here from the
+-- record-level exports (catalog column computed_from names the table they come from), and
+-- figures kept in other systems (program_metrics.csv). Each gets its display text from the
+-- catalog's rule (macro display_text in sql/macros.sql). A catalog metric without a value that
+-- year is simply not published.
+-- depends_on: missing_children_by_case_type, cybertipline_reports_by_source, cybertipline_files_by_type, cvip_requests_by_agency, stg_cvip_offender_relationships, stg_program_metrics, seeds
+WITH computed AS (
+    SELECT 'missing_children_cases_assisted' AS metric_id, 'year' AS period, total AS value
+    FROM missing_children_by_case_type WHERE case_type = 'Total'
+    UNION ALL
+    SELECT 'cybertipline_reports', 'year', reports
+    FROM cybertipline_reports_by_source WHERE reporter_type = 'Total'
+    UNION ALL
+    SELECT 'cybertipline_public_reports', 'year', s.reports
+    FROM cybertipline_reports_by_source AS s
+    JOIN seed_reporter_types AS t ON t.label = s.reporter_type AND t.code = 'PUBLIC'
+    UNION ALL
+    SELECT 'cybertipline_esp_reports', 'year', s.reports
+    FROM cybertipline_reports_by_source AS s
+    JOIN seed_reporter_types AS t ON t.label = s.reporter_type AND t.code = 'ESP'
+    UNION ALL
+    SELECT 'cybertipline_files', 'year', files
+    FROM cybertipline_files_by_type WHERE file_type = 'Total'
+    UNION ALL
+    SELECT 'cybertipline_' || replace(t.code, '_count', 's'), 'year', f.files
+    FROM cybertipline_files_by_type AS f
+    JOIN seed_file_types AS t ON t.label = f.file_type
+    UNION ALL
+    SELECT 'cvip_law_enforcement_requests', 'year', requests
+    FROM cvip_requests_by_agency WHERE agency_type = 'Grand Total'
+    UNION ALL
+    SELECT 'cvip_request_images_videos', 'year', images + videos
+    FROM cvip_requests_by_agency WHERE agency_type = 'Grand Total'
+    UNION ALL
+    SELECT 'cvip_actively_traded_children', 'cumulative', count(DISTINCT victim_id)
+    FROM stg_cvip_offender_relationships
+),
+figures AS (
+    SELECT
+        m.sort_order,
+        m.metric_id,
+        m.period,
+        NULL::INTEGER AS since,
+        c.value,
+        'Computed from the record-level exports (table ' || m.computed_from || ')' AS source,
+        m.display_prefix,
+        m.display_step,
+        m.display_scale
+    FROM seed_metric_catalog AS m
+    JOIN computed AS c USING (metric_id, period)
+    WHERE m.computed_from IS NOT NULL
+    UNION ALL
+    SELECT
+        m.sort_order,
+        m.metric_id,
+        m.period,
+        p.since,
+        p.value,
+        p.source,
+        m.display_prefix,
+        m.display_step,
+        m.display_scale
+    FROM seed_metric_catalog AS m
+    JOIN stg_program_metrics AS p USING (metric_id, period)
+    WHERE m.computed_from IS NULL
+)
+SELECT
+    report_year() AS year,
+    metric_id,
+    period,
+    since::INTEGER AS since,
+    value::BIGINT AS value,
+    display_text(value, display_prefix, display_step, display_scale) AS display_text,
+    source,
+    sort_order::INTEGER AS sort_order
+FROM figures

@@ -1,0 +1,33 @@
+-- Missing children by case type: Active and Resolved cases of the year's population per case
+-- type in published order, then the Total row. The total column and the Total row are counted
+-- from the population itself, not summed from the rows above, so the invariants that compare
+-- them (pipelines/checks) catch a case whose type is not in the catalog.
+-- depends_on: stg_missing_children, seeds
+WITH per_type AS (
+    SELECT
+        t.sort_order,
+        t.label AS case_type,
+        count(p.case_number) FILTER (WHERE p.status = 'Active') AS active,
+        count(p.case_number) FILTER (WHERE p.status = 'Resolved') AS resolved,
+        count(p.case_number) AS total
+    FROM seed_case_types AS t
+    LEFT JOIN stg_missing_children AS p ON p.case_type = t.code
+    GROUP BY t.sort_order, t.label
+),
+grand_total AS (
+    SELECT
+        1000000 AS sort_order,
+        'Total' AS case_type,
+        count(*) FILTER (WHERE status = 'Active') AS active,
+        count(*) FILTER (WHERE status = 'Resolved') AS resolved,
+        count(*) AS total
+    FROM stg_missing_children
+)
+SELECT
+    report_year() AS year,
+    case_type,
+    active::BIGINT AS active,
+    resolved::BIGINT AS resolved,
+    total::BIGINT AS total,
+    sort_order::INTEGER AS sort_order
+FROM (SELECT * FROM per_type UNION ALL SELECT * FROM grand_total)

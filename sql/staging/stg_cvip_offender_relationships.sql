@@ -1,0 +1,7 @@
+-- Known offender relationships of children in actively traded imagery (SPEC §2).
+-- depends_on: raw_cvip_offender_relationships
+SELECT
+    source_row,
+    victim_id,
+    relationship
+FROM raw_cvip_offender_relationships

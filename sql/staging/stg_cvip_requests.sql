@@ -1,0 +1,10 @@
+-- Every law-enforcement request to the Child Victim Identification Program, typed (SPEC §2).
+-- depends_on: raw_cvip_requests
+SELECT
+    source_row,
+    request_id,
+    CAST(received_date AS DATE) AS received_date,
+    agency_type,
+    CAST(image_count AS BIGINT) AS image_count,
+    CAST(video_count AS BIGINT) AS video_count
+FROM raw_cvip_requests

@@ -1,0 +1,10 @@
+-- Figures kept in other systems (FBI NCIC, AMBER, Team Adam...), typed (SPEC §2).
+-- depends_on: raw_program_metrics
+SELECT
+    source_row,
+    metric_id,
+    period,
+    CAST(value AS BIGINT) AS value,
+    CAST(since AS INTEGER) AS since,
+    source
+FROM raw_program_metrics
