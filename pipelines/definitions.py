@@ -8,7 +8,6 @@ from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
 from pipelines.config import Folders
-from pipelines.partitions import yearly_partitions
 from pipelines.resources import ProjectFolders, Warehouse
 
 all_assets = [*raw_assets, *staging_assets, *published_assets, release]
@@ -24,8 +23,7 @@ def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:
 
 yearly_release_job = dg.define_asset_job(
     name="yearly_release",
-    selection=dg.AssetSelection.all(include_sources=False),
-    partitions_def=yearly_partitions,
+    selection=dg.AssetSelection.all(),
     description="Ingest, validate, build and publish one year's impact statistics.",
 )
 
