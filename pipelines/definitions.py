@@ -9,6 +9,7 @@ from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
 from pipelines.config import Folders
 from pipelines.resources import ProjectFolders, Warehouse
+from pipelines.schedules import yearly_release_schedule
 
 all_assets = [*raw_assets, *staging_assets, *published_assets, release]
 all_checks: list[dg.AssetChecksDefinition] = []
@@ -31,5 +32,6 @@ defs = dg.Definitions(
     assets=all_assets,
     asset_checks=all_checks,
     jobs=[yearly_release_job],
+    schedules=[yearly_release_schedule(yearly_release_job)],
     resources=build_resources(Folders.from_environment()),
 )

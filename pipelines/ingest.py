@@ -29,6 +29,30 @@ class IngestedExport:
     sha256: str
     rows: int
     bytes: int
+    mtime_ns: int
+
+    def record(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Keep what was ingested in the warehouse's ``ingest_log`` for the release manifest."""
+        con.sql(
+            "CREATE TABLE IF NOT EXISTS ingest_log (file_name VARCHAR PRIMARY KEY, "
+            "sha256 VARCHAR, rows BIGINT, bytes BIGINT, mtime_ns BIGINT)"
+        )
+        con.sql(
+            "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?, ?)",
+            params=[self.file.name, self.sha256, self.rows, self.bytes, self.mtime_ns],
+        )
+
+
+def changed_since_ingest(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
+    """Raw files replaced or modified after they were ingested (size or modification time)."""
+    changed = []
+    for file_name, size, mtime_ns in con.sql(
+        "SELECT file_name, bytes, mtime_ns FROM ingest_log ORDER BY file_name"
+    ).fetchall():
+        path = year_dir / file_name
+        if not path.is_file() or path.stat().st_size != size or path.stat().st_mtime_ns != mtime_ns:
+            changed.append(file_name)
+    return changed
 
 
 def sha256_of(path: Path) -> str:
@@ -127,5 +151,10 @@ def ingest(con: duckdb.DuckDBPyConnection, export: RawExport, year_dir: Path) ->
         raise RawExportError(f"{export.file_name}: missing from {year_dir} (rule: every export is required)")
     if path.stat().st_size == 0:
         raise RawExportError(f"{export.file_name}: the file is empty")
+    stat = path.stat()
     rows = load_csv(con, export, path) if export.is_csv else load_parquet(con, export, path)
-    return IngestedExport(file=path, sha256=sha256_of(path), rows=rows, bytes=path.stat().st_size)
+    ingested = IngestedExport(
+        file=path, sha256=sha256_of(path), rows=rows, bytes=stat.st_size, mtime_ns=stat.st_mtime_ns
+    )
+    ingested.record(con)
+    return ingested

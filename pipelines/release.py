@@ -1,4 +1,5 @@
-"""Writing a year's release: every published table as Parquet and CSV, swapped in atomically.
+"""Writing a year's release: the published tables as Parquet and CSV, the manifest, the data
+package and the report, swapped in atomically.
 
 A release is built in a fresh folder under ``<published>/.releases/`` and only then made visible
 by replacing the symbolic link ``<published>/<year>`` in one ``rename`` — atomic on POSIX file
@@ -17,7 +18,10 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.datapackage import write_datapackage
+from pipelines.manifest import write_manifest
 from pipelines.metadata import ORDER_COLUMN
+from pipelines.report import write_report
 
 RELEASES = ".releases"
 
@@ -53,10 +57,10 @@ def staging_folder(published_root: Path, year: int) -> Path:
 
 def publish(staged: Path, published_root: Path, year: int) -> Path:
     """Make a fully written staging folder the year's release; returns ``<published>/<year>``."""
-    for path in staged.rglob("*"):
-        if path.is_file():
-            with path.open("rb") as handle:
-                os.fsync(handle.fileno())
+    for path in staged.iterdir():
+        with path.open("rb") as handle:
+            os.fsync(handle.fileno())
+    staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
     final = published_root / RELEASES / f"{year}-{content_digest(staged)[:16]}"
     if final.exists():  # same content as an earlier release: keep that one
         shutil.rmtree(staged)
@@ -92,12 +96,26 @@ def _prune(published_root: Path, year: int, keep: str) -> None:
 
 
 def write_release(
-    con: duckdb.DuckDBPyConnection, tables: Sequence[str], published_root: Path, year: int
+    con: duckdb.DuckDBPyConnection,
+    tables: Sequence[str],
+    published_root: Path,
+    year: int,
+    checks: list[dict],
 ) -> Path:
+    """Write every file of the year's release in a staging folder, then publish it whole."""
     staged = staging_folder(published_root, year)
     try:
         for table in tables:
             export_table(con, table, staged)
+        write_datapackage(staged, year)
+        write_report(staged, year)
+        inputs = [
+            {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}
+            for name, sha256, rows, size in con.sql(
+                "SELECT file_name, sha256, rows, bytes FROM ingest_log ORDER BY file_name"
+            ).fetchall()
+        ]
+        write_manifest(staged, year, inputs, checks)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

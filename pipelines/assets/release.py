@@ -1,7 +1,8 @@
-"""Group ``release``: the year's published folder, written only after every table is built."""
+"""Group ``release``: the year's published folder, written only after every check has passed."""
 
 import dagster as dg
 
+from pipelines.ingest import changed_since_ingest
 from pipelines.partitions import yearly_partitions
 from pipelines.release import write_release
 from pipelines.resources import ProjectFolders, Warehouse
@@ -10,28 +11,70 @@ from pipelines.sql_models import models
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
 
+def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
+    """Every asset check evaluated in this run, with its result.
+
+    The release refuses to publish unless every check of the code location ran in the same run
+    and passed: materializing ``release`` alone would otherwise publish tables nobody checked.
+    """
+    records = context.instance.get_records_for_run(
+        run_id=context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
+    ).records
+    evaluated = {}
+    for record in records:
+        evaluation = record.event_log_entry.dagster_event.event_specific_data
+        evaluated[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
+    expected = {
+        (key.asset_key.to_user_string(), key.name)
+        for key in context.job_def.asset_layer.asset_graph.asset_check_keys
+    }
+    missing = sorted(expected - evaluated.keys())
+    failed = sorted(key for key, passed in evaluated.items() if not passed)
+    if missing or failed:
+        raise dg.Failure(
+            description=(
+                "not published: "
+                + "; ".join(
+                    [f"check {a}:{c} did not run in this run" for a, c in missing]
+                    + [f"check {a}:{c} failed" for a, c in failed]
+                )
+                + " (materialize the whole year: every asset and check)"
+            )
+        )
+    return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)]
+
+
 @dg.asset(
     group_name="release",
     partitions_def=yearly_partitions,
     deps=PUBLISHED_TABLES,
     description=(
-        "The year's release, published/<year>/: every published table as Parquet and CSV. "
-        "Built in a staging folder and swapped in atomically, so it appears whole or not at all."
+        "The year's release, published/<year>/: every published table as Parquet and CSV, "
+        "manifest.json, datapackage.json and report.html. Built in a staging folder and swapped "
+        "in atomically once every check of the run has passed: it appears whole or not at all."
     ),
-    kinds={"parquet", "csv"},
+    kinds={"parquet", "csv", "html"},
     owners=["team:data-engineering"],
 )
 def release(
     context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     year = int(context.partition_key)
+    checks = checks_of_this_run(context)
     with warehouse.connect(year) as con:
-        folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year)
-    context.log.info(f"Release of {year} published at {folder}")
+        changed = changed_since_ingest(con, folders.raw_year_dir(year))
+        if changed:
+            raise dg.Failure(
+                description=f"not published: raw export(s) changed during the run: {', '.join(changed)}"
+            )
+        folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks)
+    context.log.info(f"Release of {year} published at {folder} -> {folder.resolve().name}")
     return dg.MaterializeResult(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
             "release": dg.MetadataValue.path(str(folder.resolve())),
+            "report": dg.MetadataValue.path(str(folder / "report.html")),
             "tables": len(PUBLISHED_TABLES),
+            "checks_passed": len(checks),
         }
     )

@@ -1,0 +1,24 @@
+"""The yearly schedule: every January 15 at 06:00 UTC, publish the year that just ended.
+
+Exports arrive after year end (SPEC §6), so the run for year Y starts on Y+1-01-15.
+"""
+
+import dagster as dg
+
+
+def yearly_release_schedule(job) -> dg.ScheduleDefinition:
+    """The schedule of ``job`` (the yearly asset job of pipelines/definitions.py)."""
+
+    @dg.schedule(
+        name="yearly_release_schedule",
+        cron_schedule="0 6 15 1 *",
+        execution_timezone="UTC",
+        job=job,
+        default_status=dg.DefaultScheduleStatus.RUNNING,
+        description="Publishes the previous year every January 15 at 06:00 UTC.",
+    )
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+        year = context.scheduled_execution_time.year - 1
+        return dg.RunRequest(run_key=f"release-{year}", partition_key=str(year))
+
+    return schedule

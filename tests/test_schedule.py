@@ -1,0 +1,31 @@
+"""The yearly schedule asks for the year that just ended, every January 15 at 06:00 UTC."""
+
+from datetime import datetime, timezone
+
+import dagster as dg
+
+from pipelines.definitions import defs
+
+
+def test_schedule_fires_on_january_15_at_six_utc() -> None:
+    schedule = defs.resolve_schedule_def("yearly_release_schedule")
+    assert schedule.cron_schedule == "0 6 15 1 *"
+    assert schedule.execution_timezone == "UTC"
+    assert schedule.job_name == "yearly_release"
+
+
+def test_schedule_asks_for_the_year_that_just_ended() -> None:
+    schedule = defs.resolve_schedule_def("yearly_release_schedule")
+    for tick_year in (2021, 2024):
+        context = dg.build_schedule_context(
+            repository_def=defs.get_repository_def(),
+            scheduled_execution_time=datetime(tick_year, 1, 15, 6, 0, tzinfo=timezone.utc),
+        )
+        requests = list(schedule.evaluate_tick(context).run_requests or [])
+        assert [r.partition_key for r in requests] == [str(tick_year - 1)]
+
+
+def test_the_2020_partition_exists_for_the_schedule() -> None:
+    job = defs.resolve_job_def("yearly_release")
+    assert "2020" in job.partitions_def.get_partition_keys()
+    assert job.partitions_def.get_partition_keys()[0] == "2019"
