@@ -7,12 +7,13 @@ import dagster as dg
 from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
+from pipelines.checks.published_tables import published_table_checks
 from pipelines.config import Folders
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.schedules import yearly_release_schedule
 
 all_assets = [*raw_assets, *staging_assets, *published_assets, release]
-all_checks: list[dg.AssetChecksDefinition] = []
+all_checks: list[dg.AssetChecksDefinition] = [*published_table_checks]
 
 
 def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:

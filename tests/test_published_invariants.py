@@ -1,0 +1,600 @@
+"""The published-table checks (pipelines/checks/published_tables.py): they pass on correct tables
+and every invariant of SPEC §3-§4 fails, naming its rule, when one cell is tampered with.
+
+A warehouse is built once by the real pipeline from a tiny export; each tampering test works on
+a copy of it. Hypothesis builds random small valid tables, computed here independently of the
+SQL models, that must pass.
+"""
+
+import shutil
+from collections import Counter
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import dagster as dg
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.checks.published_tables import (
+    MODELS,
+    check_cross_table,
+    check_published_table,
+    computed_headline_figures,
+    country_catalog,
+    cross_table_problems,
+    metric_catalog,
+    previous_release_headline,
+    published_table_checks,
+    race_columns,
+    rounded_percent,
+    seed,
+    seed_labels,
+    validate_table,
+)
+from pipelines.config import Folders
+from pipelines.definitions import all_assets, build_resources
+from pipelines.resources import Warehouse
+from pipelines.seeds import us_states
+from tests.exports import YearExports, case, report
+
+YEAR = 2020
+
+PROGRAM_METRICS = [
+    ("ncic_missing_child_entries", "year", "1000", ""),
+    ("ncic_missing_child_entries", "prior_year", "1200", ""),
+    ("hotline_calls", "cumulative", "5000000", "1984"),
+    ("age_progressions", "year", "195", ""),
+    ("age_progressions", "cumulative", "7100", "1989"),
+    ("cybertipline_reports", "cumulative", "96000000", "1998"),
+    ("connect_active_users", "current", "9500", ""),
+]
+
+
+def tiny_exports() -> YearExports:
+    exports = YearExports(year=YEAR)
+    exports.cases = [
+        case("TX-1", "2020-02-01", "2020-02-03", "ERU", 15, "WH", "TX"),
+        case("TX-2", "2020-03-01", "2020-03-09", "ERU", 16, "BL", "TX"),
+        case("TX-3", "2020-04-01", "", "FA", 4, "HI", "TX"),
+        case("CA-1", "2020-05-01", "", "FA", 2, "BL", "CA"),
+        case("PR-1", "2020-06-01", "2020-06-02", "LIOM", "", "U", "PR"),
+        case("WA-1", "2020-07-01", "2020-07-05", "MYA", 19, "AS", "WA"),
+        case("INTL-1", "2020-08-01", "", "NFA", 12, "", "INTL"),
+        case("NY-1", "2019-11-01", "2020-01-10", "ERU", 17, "MR", "NY"),
+        case("NY-2", "2020-12-31", "2021-01-02", "ERU", 14, "PI", "NY"),
+        case("AK-1", "2020-09-01", "2020-09-02", "ERU", 9, "AI", "AK"),
+    ]
+    exports.reports = [
+        report(1, esp_name="Alpha", country="US", images=3, videos=1),
+        report(2, esp_name="Alpha", country="DE", incident_type="ONLINE_ENTICEMENT", images=0, other=2),
+        report(3, esp_name="Beta", country="XK", images=1, videos=4),
+        report(4, esp_name="Beta", country=None, incident_type="CHILD_SEX_TRAFFICKING"),
+        report(5, esp_name="Gamma", country="FR", videos=2),
+        report(6, "PUBLIC", None, "ONLINE_ENTICEMENT", None, 0, 1, 0),
+        report(7, "PUBLIC", None, "CHILD_SEX_TOURISM", "US", 2, 0, 1),
+    ]
+    exports.cvip_requests = [
+        {"request_id": f"R{i}", "received_date": "2020-04-01", "agency_type": agency,
+         "image_count": str(images), "video_count": str(videos)}
+        for i, (agency, images, videos) in enumerate(
+            [("FEDERAL", 10, 2), ("FEDERAL", 5, 0), ("STATE_LOCAL_ICAC", 7, 1),
+             ("MILITARY", 3, 3), ("INTERNATIONAL", 1, 0)]
+        )
+    ]
+    exports.relationships = [
+        {"victim_id": victim, "relationship": relationship}
+        for victim, relationship in [
+            ("V1", "PARENT_GUARDIAN"), ("V1", "ONLINE_ENTICEMENT"), ("V2", "OTHER_RELATIVE"),
+            ("V3", "SELF_PRODUCTION"), ("V4", "UNKNOWN_TO_CHILD"), ("V5", "PARENT_GUARDIAN"),
+        ]
+    ]
+    exports.program_metrics = [
+        {"metric_id": m, "period": p, "value": v, "since": s, "source": "program records"}
+        for m, p, v, s in PROGRAM_METRICS
+    ]
+    return exports
+
+
+def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {
+        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Folders, dg.ExecuteInProcessResult]:
+    root = tmp_path_factory.mktemp("published_invariants")
+    tiny_exports().write(root / "raw")
+    folders = Folders(str(root / "raw"), str(root / "published"), str(root / "warehouse"))
+    result = dg.materialize(
+        [*all_assets, *published_table_checks],
+        partition_key=str(YEAR),
+        resources=build_resources(folders),
+        raise_on_error=False,
+    )
+    return folders, result
+
+
+@pytest.fixture
+def warehouse(built: tuple[Folders, dg.ExecuteInProcessResult], tmp_path: Path) -> Warehouse:
+    """A private copy of the built warehouse, to tamper with."""
+    folders, _ = built
+    shutil.copy(Path(folders.warehouse_dir) / f"{YEAR}.duckdb", tmp_path / f"{YEAR}.duckdb")
+    return Warehouse(directory=str(tmp_path))
+
+
+def test_every_check_passes_on_the_real_pipeline_and_the_release_is_written(built) -> None:
+    folders, result = built
+    found = evaluations(result)
+    assert set(found) == {(t, "schema_and_totals") for t in MODELS} | {("headline_metrics", "cross_table_invariants")}
+    failed = {key: (e.description, e.metadata.get("failure")) for key, e in found.items() if not e.passed}
+    assert not failed
+    assert result.success
+    assert (Path(folders.published_dir) / str(YEAR) / "headline_metrics.csv").is_file()
+
+
+def test_checks_are_blocking_asset_checks_of_every_published_asset() -> None:
+    specs = [spec for check in published_table_checks for spec in check.check_specs]
+    assert all(spec.blocking for spec in specs)
+    assert {spec.asset_key.to_user_string() for spec in specs} == set(MODELS)
+    cross = next(s for s in specs if s.name == "cross_table_invariants")
+    assert {d.asset_key.to_user_string() for d in cross.additional_deps} == set(MODELS) - {"headline_metrics"}
+
+
+# --------------------------------------------------------------------------------------------
+# One tampered cell per invariant.
+# --------------------------------------------------------------------------------------------
+
+CS = "missing_children_by_case_type"
+AR = "missing_children_by_age_and_race"
+ST = "missing_children_by_state"
+CV = "cvip_requests_by_agency"
+OR = "offender_relationship_actively_traded"
+SO = "cybertipline_reports_by_source"
+FI = "cybertipline_files_by_type"
+IN = "cybertipline_reports_by_incident_type"
+ES = "cybertipline_reports_by_esp"
+CO = "cybertipline_reports_by_country"
+HM = "headline_metrics"
+
+TABLE_TAMPERING = [
+    # (id, table, SQL, fragments that must appear together in one problem)
+    ("row-parts-case-type", CS, f"UPDATE {CS} SET total = total + 1 WHERE case_type = 'Family Abduction'",
+     [CS, "column total", "row parts do not sum to the row total", "'Family Abduction'"]),
+    ("row-parts-age-race", AR, f"UPDATE {AR} SET white = white + 1 WHERE age_group = '15 to 17'",
+     [AR, "column total", "row parts do not sum", "'15 to 17'", "race columns"]),
+    ("row-parts-state", ST, f"UPDATE {ST} SET resolved = resolved + 1 WHERE missing_state = 'Texas'",
+     [ST, "row parts do not sum", "'Texas' (active + resolved = 4, total = 3)"]),
+    ("column-total-case-type", CS,
+     f"UPDATE {CS} SET active = active + 1, total = total + 1 WHERE case_type = 'Family Abduction'",
+     [CS, "column active: category rows sum to 5 but the Total row says 4"]),
+    ("column-total-age-race", AR,
+     f"UPDATE {AR} SET white = white + 1, total = total + 1 WHERE age_group = 'Unknown'",
+     [AR, "column white: category rows sum to 2 but the Total row says 1"]),
+    ("column-total-state", ST,
+     f"UPDATE {ST} SET active = active - 1, total = total - 1 WHERE missing_state = 'Texas'",
+     ["missing_children_by_state: column active: category rows sum to 3 but the Total row says 4"]),
+    ("column-total-cvip", CV, f"UPDATE {CV} SET images = images + 1 WHERE agency_type = 'Military'",
+     [CV, "column images: category rows sum to 27 but the Grand Total row says 26"]),
+    ("column-total-relationships", OR,
+     f"UPDATE {OR} SET known_relationships = 7 WHERE relationship = 'Total'",
+     [OR, "column known_relationships: category rows sum to 6 but the Total row says 7"]),
+    ("column-total-source", SO, f"UPDATE {SO} SET reports = reports + 1 WHERE reporter_type = 'Public'",
+     [SO, "column reports: category rows sum to 8"]),
+    ("column-total-files", FI, f"UPDATE {FI} SET files = files + 1 WHERE file_type = 'Videos'",
+     [FI, "column files: category rows sum to"]),
+    ("column-total-incident", IN,
+     f"UPDATE {IN} SET reports = reports + 1 WHERE incident_type = 'Misleading Domain Name'",
+     [IN, "column reports: category rows sum to 8 but the Total row says 7"]),
+    ("column-total-esp", ES, f"UPDATE {ES} SET reports = 9 WHERE esp_name = 'Total'",
+     [ES, "column reports: category rows sum to 5 but the Total row says 9"]),
+    ("column-total-country", CO, f"UPDATE {CO} SET reports = reports + 1 WHERE country = 'France'",
+     [CO, "column reports: category rows sum to 8 but the Total row says 7"]),
+    ("percent-share", OR, f"UPDATE {OR} SET percent_of_total = 16.66 WHERE relationship = 'Other Relative'",
+     [OR, "column percent_of_total", "rounded share", "'Other Relative' says 16.66 but 1 / 6 = 16.67"]),
+    ("percent-total-row", OR, f"UPDATE {OR} SET percent_of_total = 99.99 WHERE relationship = 'Total'",
+     [OR, "the Total row must say 100.00 but says 99.99"]),
+    ("category-label", CS, f"UPDATE {CS} SET case_type = 'Runaway' WHERE case_type = 'Endangered Runaway'",
+     [CS, "column case_type: category set and order", "missing row(s) 'Endangered Runaway'", "unexpected row(s) 'Runaway'"]),
+    ("category-order", IN, f"UPDATE {IN} SET sort_order = 100 WHERE sort_order = 1",
+     [IN, "category set and order", "row 1 is 'Online Enticement of Children for Sexual Acts'"]),
+    ("category-zero-row-missing", ST, f"DELETE FROM {ST} WHERE missing_state = 'Wyoming'",
+     [ST, "category set and order", "missing row(s) 'Wyoming'"]),
+    ("total-row-missing", FI, f"DELETE FROM {FI} WHERE file_type = 'Total'",
+     [FI, "category set and order", "missing row(s) 'Total'"]),
+    ("total-row-renamed", CV, f"UPDATE {CV} SET agency_type = 'Total' WHERE agency_type = 'Grand Total'",
+     [CV, "category set and order", "missing row(s) 'Grand Total'"]),
+    ("negative-count", SO, f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'",
+     [SO, "column reports: a count must not be negative", "'Public' (-1)"]),
+    ("null-count", CV, f"UPDATE {CV} SET videos = NULL WHERE agency_type = 'Military'",
+     [CV, "column videos: null value", "'Military'"]),
+    ("null-label", IN, f"UPDATE {IN} SET incident_type = NULL WHERE sort_order = 8",
+     [IN, "column incident_type: null value"]),
+    ("dtype-count", FI, f"ALTER TABLE {FI} ALTER files TYPE DOUBLE", [FI, "column files: dtype is Float64, expected Int64"]),
+    ("dtype-decimal", OR, f"ALTER TABLE {OR} ALTER percent_of_total TYPE DECIMAL(18, 2)",
+     [OR, "column percent_of_total: dtype is Decimal(precision=18, scale=2)"]),
+    ("dtype-year", CS, f"ALTER TABLE {CS} ALTER year TYPE BIGINT", [CS, "column year: dtype is Int64"]),
+    ("extra-column", SO, f"ALTER TABLE {SO} ADD COLUMN note VARCHAR",
+     [SO, "column note: not a column of the published table"]),
+    ("missing-column", CS, f"ALTER TABLE {CS} DROP COLUMN resolved", [CS, "column resolved: missing"]),
+    ("column-order", CS,
+     f"CREATE OR REPLACE TABLE {CS} AS SELECT year, case_type, resolved, active, total, sort_order FROM {CS}",
+     [CS, "out of order", "year, case_type, active, resolved, total"]),
+    ("partition-year", FI, f"UPDATE {FI} SET year = 2019 WHERE file_type = 'Images'",
+     [FI, "column year: must be the year of the partition", "'Images' (2019)"]),
+    ("sort-order-unique", CV, f"UPDATE {CV} SET sort_order = 1 WHERE agency_type = 'Military'",
+     [CV, "column sort_order", "1 repeated value(s)"]),
+    ("esp-order-by-reports", ES, f"UPDATE {ES} SET sort_order = 0 WHERE esp_name = 'Gamma'",
+     [ES, "sorted by reports, most first, ties by name", "'Alpha' (2) comes after 'Gamma' (1)"]),
+    ("esp-ties-by-name", ES,
+     f"UPDATE {ES} SET sort_order = CASE esp_name WHEN 'Alpha' THEN 2 WHEN 'Beta' THEN 1 ELSE sort_order END",
+     [ES, "ties by name", "'Alpha' (2) comes after 'Beta' (2)"]),
+    ("esp-listed-once", ES, f"UPDATE {ES} SET esp_name = 'Alpha' WHERE esp_name = 'Beta'",
+     [ES, "column esp_name: ESP listed more than once: 'Alpha'"]),
+    ("esp-total-last", ES, f"UPDATE {ES} SET sort_order = -5 WHERE esp_name = 'Total'",
+     [ES, "must end with the row(s) 'Total'"]),
+    ("country-order", CO, f"UPDATE {CO} SET sort_order = 0 WHERE country_code = 'US'",
+     [CO, "not in the published order", "'France' comes after 'United States'"]),
+    ("country-code-known", CO, f"UPDATE {CO} SET country_code = 'ZZ' WHERE country_code = 'FR'",
+     [CO, "column country_code: not an ISO 3166-1 code", "'France' (code 'ZZ')"]),
+    ("country-name", CO, f"UPDATE {CO} SET country = 'Deutschland' WHERE country_code = 'DE'",
+     [CO, "column country: not the ISO 3166-1 English short name", "code DE is 'Germany', not 'Deutschland'"]),
+    ("country-no-country-listed", CO, f"UPDATE {CO} SET country = 'Unknown' WHERE country = 'No Country Listed'",
+     [CO, "must end with the row(s) 'No Country Listed', 'Total'"]),
+    ("country-total-code-empty", CO, f"UPDATE {CO} SET country_code = 'US' WHERE country = 'Total'",
+     [CO, "row 'Total' must have an empty code"]),
+    ("headline-key-unique", HM,
+     f"INSERT INTO {HM} SELECT * REPLACE (sort_order * 1000 AS sort_order) FROM {HM} "
+     "WHERE metric_id = 'hotline_calls'",
+     [HM, "(metric_id, period) is not unique: 'hotline_calls/cumulative'"]),
+    ("headline-key-in-catalog", HM, f"UPDATE {HM} SET metric_id = 'made_up' WHERE metric_id = 'hotline_calls'",
+     [HM, "not in the metric catalog: 'made_up/cumulative'"]),
+    ("headline-catalog-order", HM,
+     f"UPDATE {HM} SET sort_order = 0 WHERE metric_id = 'connect_active_users'",
+     [HM, "not in metric-catalog order", "'ncic_missing_child_entries/year' comes after 'connect_active_users/current'"]),
+    ("headline-display-text", HM, f"UPDATE {HM} SET display_text = ' ' WHERE metric_id = 'hotline_calls'",
+     [HM, "column display_text: must not be empty", "'hotline_calls/cumulative'"]),
+    ("headline-display-text-null", HM, f"UPDATE {HM} SET display_text = NULL WHERE metric_id = 'hotline_calls'",
+     [HM, "column display_text: null value", "'hotline_calls/cumulative'"]),
+    ("headline-value-non-negative", HM,
+     f"UPDATE {HM} SET value = -5 WHERE metric_id = 'ncic_missing_child_entries' AND period = 'year'",
+     [HM, "column value: a count must not be negative", "'ncic_missing_child_entries/year' (-5)"]),
+    ("headline-since-cumulative-only", HM,
+     f"UPDATE {HM} SET since = 1990 WHERE metric_id = 'age_progressions' AND period = 'year'",
+     [HM, "column since", "'age_progressions/year' since 1990"]),
+]
+
+
+def tamper(warehouse: Warehouse, sql: str) -> None:
+    with warehouse.connect(YEAR) as con:
+        con.sql(sql)
+
+
+def assert_reported(problems: list[str], fragments: list[str]) -> None:
+    assert any(all(f in p for f in fragments) for p in problems), (fragments, problems)
+
+
+@pytest.mark.parametrize(
+    ("table", "sql", "fragments"), [case[1:] for case in TABLE_TAMPERING], ids=[case[0] for case in TABLE_TAMPERING]
+)
+def test_table_invariant_fails_when_a_cell_is_tampered(warehouse: Warehouse, table: str, sql: str, fragments: list[str]) -> None:
+    with warehouse.connect(YEAR) as con:
+        assert check_published_table(con, table, YEAR) == []
+        con.sql(sql)
+        problems = check_published_table(con, table, YEAR)
+    assert_reported(problems, fragments)
+
+
+def test_column_and_table_rules_broken_together_are_all_reported(warehouse: Warehouse) -> None:
+    """Pandera's lazy mode crashes on this mix (Boolean and String failure cases); we do not."""
+    tamper(warehouse, f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'; "
+                      f"UPDATE {SO} SET reporter_type = 'Others' WHERE reporter_type = 'Electronic Service Provider'")
+    with warehouse.connect(YEAR) as con:
+        problems = check_published_table(con, SO, YEAR)
+    assert_reported(problems, ["a count must not be negative"])
+    assert_reported(problems, ["category set and order"])
+    assert_reported(problems, ["column reports: category rows sum to"])
+
+
+CROSS_TAMPERING = [
+    # (id, SQL, fragments, tables whose own checks still pass)
+    ("population-state",
+     f"UPDATE {ST} SET active = active + 1, total = total + 1 WHERE missing_state IN ('Texas', 'Total')",
+     ["grand totals of the missing-children tables equal the population size",
+      "missing_children_by_state.total ['Total' row] = 11", "stg_missing_children rows (the population size) = 10"],
+     [ST]),
+    ("population-age-race",
+     f"UPDATE {AR} SET white = white + 1, total = total + 1 WHERE age_group IN ('15 to 17', 'Total')",
+     ["equal the population size", "missing_children_by_age_and_race.total ['Total' row] = 11"], [AR]),
+    ("population-case-type",
+     f"UPDATE {CS} SET resolved = resolved + 1, total = total + 1 WHERE case_type IN ('Endangered Runaway', 'Total')",
+     ["equal the population size", "missing_children_by_case_type.total ['Total' row] = 11"], [CS]),
+    ("active-totals-agree",
+     f"UPDATE {ST} SET active = active + 1, resolved = resolved - 1 WHERE missing_state IN ('Texas', 'Total')",
+     ["Active totals agree", "missing_children_by_case_type.active ['Total' row] = 4",
+      "missing_children_by_state.active ['Total' row] = 5"], [ST]),
+    ("resolved-totals-agree",
+     f"UPDATE {ST} SET active = active + 1, resolved = resolved - 1 WHERE missing_state IN ('Texas', 'Total')",
+     ["Resolved totals agree", "missing_children_by_state.resolved ['Total' row] = 5"], [ST]),
+    ("cybertipline-incident-total",
+     f"UPDATE {IN} SET reports = reports + 1 WHERE incident_type IN ('Child Sex Tourism', 'Total')",
+     ["CyberTipline report totals are equal", "cybertipline_reports_by_incident_type.reports ['Total' row] = 8",
+      "cybertipline_reports_by_source.reports ['Total' row] = 7"], [IN]),
+    ("cybertipline-country-total",
+     f"UPDATE {CO} SET reports = reports + 1 WHERE country IN ('No Country Listed', 'Total')",
+     ["CyberTipline report totals are equal", "cybertipline_reports_by_country.reports ['Total' row] = 8"], [CO]),
+    ("cybertipline-source-total",
+     f"UPDATE {SO} SET reports = reports + 1 WHERE reporter_type IN ('Public', 'Total')",
+     ["CyberTipline report totals are equal", "cybertipline_reports_by_source.reports ['Total' row] = 8",
+      "stg_cybertipline_report_counts reports = 7"], [SO]),
+    ("esp-total-equals-esp-source-row",
+     f"UPDATE {ES} SET reports = reports + 1 WHERE esp_name IN ('Alpha', 'Total')",
+     ["the ESP table's Total equals the Electronic Service Provider reports",
+      "cybertipline_reports_by_esp.reports ['Total' row] = 6",
+      "cybertipline_reports_by_source.reports ['Electronic Service Provider' row] = 5"], [ES]),
+    ("files-by-type",
+     f"UPDATE {FI} SET files = files + 1 WHERE file_type IN ('Other', 'Total')",
+     ["files by type equal the files of the reports", "cybertipline_files_by_type.files ['Other' row] = 4",
+      "stg_cybertipline_report_counts other files = 3"], [FI]),
+    ("cvip-requests",
+     f"UPDATE {CV} SET requests = requests + 1 WHERE agency_type IN ('Military', 'Grand Total')",
+     ["CVIP Grand Total equals the request rows", "cvip_requests_by_agency.requests ['Grand Total' row] = 6",
+      "stg_cvip_requests rows = 5"], [CV]),
+    ("cvip-images",
+     f"UPDATE {CV} SET images = images + 1 WHERE agency_type IN ('Military', 'Grand Total')",
+     ["CVIP Grand Total equals the request rows", "cvip_requests_by_agency.images ['Grand Total' row] = 27"], [CV]),
+    ("relationship-rows",
+     f"UPDATE {OR} SET known_relationships = known_relationships + 1 "
+     "WHERE relationship IN ('Self-Production', 'Total'); "
+     f"UPDATE {OR} SET percent_of_total = percent_of(known_relationships, 7)",
+     ["known relationships equal the relationship rows",
+      "offender_relationship_actively_traded.known_relationships ['Total' row] = 7",
+      "stg_cvip_offender_relationships rows = 6"], [OR]),
+    ("cumulative-not-below-yearly",
+     f"UPDATE {HM} SET value = 100 WHERE metric_id = 'age_progressions' AND period = 'cumulative'",
+     ["a cumulative figure is never below the same year's yearly figure",
+      "['age_progressions/cumulative' row] = 100 < ['age_progressions/year' row] = 195"], [HM]),
+    ("computed-headline-missing",
+     f"DELETE FROM {HM} WHERE metric_id = 'cvip_law_enforcement_requests'",
+     ["headline computed figure equals its table", "'cvip_law_enforcement_requests/year' row] is missing"], [HM]),
+]
+
+COMPUTED_METRICS = [
+    ("missing_children_cases_assisted", "year", "missing_children_by_case_type.total ['Total' row] = 10"),
+    ("cybertipline_reports", "year", "cybertipline_reports_by_source.reports ['Total' row] = 7"),
+    ("cybertipline_public_reports", "year", "cybertipline_reports_by_source.reports ['Public' row] = 2"),
+    ("cybertipline_esp_reports", "year", "['Electronic Service Provider' row] = 5"),
+    ("cybertipline_files", "year", "cybertipline_files_by_type.files ['Total' row] = 19"),
+    ("cybertipline_images", "year", "cybertipline_files_by_type.files ['Images' row] = 8"),
+    ("cybertipline_videos", "year", "cybertipline_files_by_type.files ['Videos' row] = 8"),
+    ("cybertipline_other_files", "year", "cybertipline_files_by_type.files ['Other' row] = 3"),
+    ("cvip_law_enforcement_requests", "year", "cvip_requests_by_agency.requests ['Grand Total' row] = 5"),
+    ("cvip_request_images_videos", "year",
+     "cvip_requests_by_agency.images ['Grand Total' row] + cvip_requests_by_agency.videos ['Grand Total' row] = 32"),
+    ("cvip_actively_traded_children", "cumulative", "stg_cvip_offender_relationships distinct victim_id = 5"),
+]
+for metric, period, source in COMPUTED_METRICS:
+    CROSS_TAMPERING.append(
+        (f"headline-{metric}",
+         f"UPDATE {HM} SET value = value + 1 WHERE metric_id = '{metric}' AND period = '{period}'",
+         ["headline computed figure equals its table", f"headline_metrics.value ['{metric}/{period}' row]", source],
+         [HM]),
+    )
+
+
+@pytest.mark.parametrize(
+    ("sql", "fragments", "still_valid"), [c[1:] for c in CROSS_TAMPERING], ids=[c[0] for c in CROSS_TAMPERING]
+)
+def test_cross_table_invariant_fails_when_a_table_is_tampered(
+    warehouse: Warehouse, sql: str, fragments: list[str], still_valid: list[str]
+) -> None:
+    with warehouse.connect(YEAR) as con:
+        assert check_cross_table(con) == []
+        con.sql(sql)
+        problems = check_cross_table(con)
+        # Each table stays valid on its own: only the cross-table check can catch this.
+        own = {table: check_published_table(con, table, YEAR) for table in still_valid}
+    assert_reported(problems, fragments)
+    assert own == {table: [] for table in still_valid}
+
+
+def test_cumulative_figure_is_never_below_the_previous_release(warehouse: Warehouse, tmp_path: Path) -> None:
+    published = tmp_path / "published"
+    (published / str(YEAR - 1)).mkdir(parents=True)
+    with warehouse.connect(YEAR) as con:
+        headline = con.sql(f"SELECT * EXCLUDE (sort_order) FROM {HM} ORDER BY sort_order").pl()
+    last_year = headline.with_columns(
+        year=pl.lit(YEAR - 1, pl.Int32),
+        value=pl.when(pl.col("metric_id") == "hotline_calls").then(5_000_001).otherwise(pl.col("value")),
+    )
+    last_year.write_parquet(published / str(YEAR - 1) / "headline_metrics.parquet")
+    previous = previous_release_headline(published, YEAR)
+    assert previous is not None and previous_release_headline(published, YEAR - 1) is None
+    with warehouse.connect(YEAR) as con:
+        problems = check_cross_table(con, previous)
+        assert check_cross_table(con, headline) == []
+    assert_reported(
+        problems,
+        ["never below the previous year's cumulative figure", "['hotline_calls/cumulative' row] = 5000000 < 5000001"],
+    )
+
+
+def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(tmp_path: Path) -> None:
+    """A country code outside the catalog is counted in the Total but in no row."""
+    exports = tiny_exports()
+    exports.reports.append(report(8, esp_name="Gamma", country="ZZ"))
+    exports.write(tmp_path / "raw")
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    result = dg.materialize(
+        [*all_assets, *published_table_checks],
+        partition_key=str(YEAR),
+        resources=build_resources(folders),
+        raise_on_error=False,
+    )
+    found = evaluations(result)
+    failed = found[(CO, "schema_and_totals")]
+    assert not failed.passed
+    assert failed.description == "1 invariant(s) broken, nothing is published:"
+    assert failed.metadata["failure"].value == (
+        "cybertipline_reports_by_country: column reports: category rows sum to 7 but the Total row "
+        "says 8 (rule: column totals)"
+    )
+    assert not result.success
+    assert not (tmp_path / "published" / str(YEAR)).exists()
+    assert "release" not in {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+
+
+def test_every_computed_catalog_metric_is_compared_with_its_table() -> None:
+    computed = {(m, p) for m, p, source in metric_catalog() if source}
+    figures = computed_headline_figures(_NoFigures())
+    assert set(figures) == computed
+
+
+def test_age_and_race_model_has_the_race_seed_columns_in_order() -> None:
+    assert list(MODELS[AR].to_schema().columns)[2:-1] == list(race_columns())
+
+
+class _NoFigures:
+    def cell(self, table: str, label: str, column: str) -> tuple[str, None]:
+        return f"{table}.{column}", None
+
+    def fact(self, key: str) -> tuple[str, None]:
+        return key, None
+
+
+# --------------------------------------------------------------------------------------------
+# Random small valid tables pass (computed here, independently of the SQL models).
+# --------------------------------------------------------------------------------------------
+
+CASE_TYPES = seed_labels("case_types")
+AGE_GROUPS = seed_labels("age_groups")
+RACES = list(race_columns())
+STATES = us_states()["name"].to_list()
+AGENCIES = seed_labels("agency_types")
+RELATIONSHIPS = seed_labels("relationships")
+REPORTER_TYPES = dict(zip(seed("reporter_types")["code"], seed("reporter_types")["label"]))
+INCIDENT_TYPES = seed_labels("incident_types")
+FILE_TYPES = seed_labels("file_types")
+COUNTRY_CODES = sorted(country_catalog())
+COMPUTED = {(m, p) for m, p, source in metric_catalog() if source}
+KEPT_ELSEWHERE = [(m, p) for m, p, source in metric_catalog() if not source]
+
+
+def frame(year: int, label: str, rows: list[tuple], columns: list[str], **dtypes: pl.DataType) -> pl.DataFrame:
+    data = pl.DataFrame([(year, *row) for row in rows], schema=["year", label, *columns], orient="row")
+    return data.cast({"year": pl.Int32, **{c: pl.Int64 for c in columns}, **dtypes})
+
+
+def with_total(rows: list[tuple], total: str = "Total") -> list[tuple]:
+    sums = [sum(values) for values in zip(*(row[1:] for row in rows))] if rows else []
+    return rows + [(total, *sums)]
+
+
+@st.composite
+def worlds(draw: st.DrawFn) -> tuple[dict[str, pl.DataFrame], dict[str, int]]:
+    year = draw(st.integers(2019, 2030))
+    small = st.integers(0, 6)
+    cases = draw(st.lists(st.tuples(st.sampled_from(CASE_TYPES), st.booleans(), st.sampled_from(AGE_GROUPS),
+                                    st.sampled_from(RACES), st.sampled_from(STATES)), max_size=25))
+    reports = draw(st.lists(st.tuples(st.sampled_from(["ESP", "PUBLIC"]), st.sampled_from(["Ab", "B", "b", "Zeta Net", "Ω"]),
+                                      st.sampled_from(INCIDENT_TYPES), st.sampled_from([None, *COUNTRY_CODES]),
+                                      small, small, small), max_size=25))
+    requests = draw(st.lists(st.tuples(st.sampled_from(AGENCIES), st.integers(0, 10**7), st.integers(0, 10**6)), max_size=10))
+    relationships = draw(st.lists(st.tuples(st.integers(0, 8), st.sampled_from(RELATIONSHIPS)), min_size=1, max_size=15, unique=True))
+    kept = draw(st.lists(st.sampled_from(KEPT_ELSEWHERE), unique=True, max_size=len(KEPT_ELSEWHERE)))
+    values = {key: draw(st.integers(0, 10**9)) for key in kept}
+
+    tables: dict[str, pl.DataFrame] = {}
+    count = Counter((t, active) for t, active, *_ in cases)
+    tables[CS] = frame(year, "case_type", with_total(
+        [(t, count[(t, True)], count[(t, False)], count[(t, True)] + count[(t, False)]) for t in CASE_TYPES]),
+        ["active", "resolved", "total"])
+    cells = Counter((age, race) for _, _, age, race, _ in cases)
+    tables[AR] = frame(year, "age_group", with_total(
+        [(a, *(cells[(a, r)] for r in RACES), sum(cells[(a, r)] for r in RACES)) for a in AGE_GROUPS]),
+        [*RACES, "total"])
+    by_state = Counter((state, active) for _, active, _, _, state in cases)
+    tables[ST] = frame(year, "missing_state", with_total(
+        [(s, by_state[(s, True)], by_state[(s, False)], by_state[(s, True)] + by_state[(s, False)]) for s in STATES]),
+        ["active", "resolved", "total"])
+    tables[CV] = frame(year, "agency_type", with_total(
+        [(a, sum(1 for r in requests if r[0] == a), sum(r[1] for r in requests if r[0] == a),
+          sum(r[2] for r in requests if r[0] == a)) for a in AGENCIES], "Grand Total"),
+        ["requests", "images", "videos"])
+    known = Counter(r for _, r in relationships)
+    whole = len(relationships)
+    shares = [(r, known[r], (Decimal(100 * known[r]) / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)) for r in RELATIONSHIPS]
+    tables[OR] = frame(year, "relationship", [*shares, ("Total", whole, Decimal("100.00"))],
+                       ["known_relationships", "percent_of_total"], percent_of_total=pl.Decimal(5, 2))
+    source = Counter(r[0] for r in reports)
+    tables[SO] = frame(year, "reporter_type", with_total([(REPORTER_TYPES[c], source[c]) for c in ("ESP", "PUBLIC")]), ["reports"])
+    files = [sum(r[4] for r in reports), sum(r[5] for r in reports), sum(r[6] for r in reports)]
+    tables[FI] = frame(year, "file_type", with_total([(label, n) for label, n in zip(FILE_TYPES, files)]), ["files"])
+    incident = Counter(r[2] for r in reports)
+    tables[IN] = frame(year, "incident_type", with_total([(t, incident[t]) for t in INCIDENT_TYPES]), ["reports"])
+    esp = Counter(r[1] for r in reports if r[0] == "ESP")
+    ranked = sorted(esp.items(), key=lambda kv: (-kv[1], kv[0]))
+    tables[ES] = frame(year, "esp_name", [*ranked, ("Total", sum(esp.values()))], ["reports"])
+    catalog = country_catalog()
+    country = Counter(r[3] for r in reports)
+    listed = sorted((code for code in country if code is not None), key=lambda code: catalog[code][1])
+    tables[CO] = pl.DataFrame(
+        [(year, code, catalog[code][0], country[code]) for code in listed]
+        + [(year, None, "No Country Listed", country[None]), (year, None, "Total", len(reports))],
+        schema=["year", "country_code", "country", "reports"], orient="row",
+    ).cast({"year": pl.Int32, "country_code": pl.String, "country": pl.String, "reports": pl.Int64})
+
+    facts = {
+        "population": len(cases), "reports": len(reports), "esp_reports": source["ESP"],
+        "images": files[0], "videos": files[1], "other_files": files[2],
+        "cvip_requests": len(requests), "cvip_images": sum(r[1] for r in requests),
+        "cvip_videos": sum(r[2] for r in requests), "relationships": whole,
+        "victims": len({victim for victim, _ in relationships}),
+    }
+    computed = {
+        ("missing_children_cases_assisted", "year"): len(cases),
+        ("cybertipline_reports", "year"): len(reports),
+        ("cybertipline_public_reports", "year"): source["PUBLIC"],
+        ("cybertipline_esp_reports", "year"): source["ESP"],
+        ("cybertipline_files", "year"): sum(files),
+        ("cybertipline_images", "year"): files[0],
+        ("cybertipline_videos", "year"): files[1],
+        ("cybertipline_other_files", "year"): files[2],
+        ("cvip_law_enforcement_requests", "year"): len(requests),
+        ("cvip_request_images_videos", "year"): facts["cvip_images"] + facts["cvip_videos"],
+        ("cvip_actively_traded_children", "cumulative"): facts["victims"],
+    }
+    values.update(computed)
+    # A cumulative figure is at least the yearly one.
+    for (metric, period), value in list(values.items()):
+        if period == "cumulative" and (metric, "year") in values:
+            values[(metric, period)] = max(value, values[(metric, "year")])
+    rows = [
+        (year, m, p, draw(st.sampled_from([None, year - 30])) if p == "cumulative" else None,
+         values[(m, p)], f"{values[(m, p)]:,}", draw(st.sampled_from([None, "records"])))
+        for m, p, _ in metric_catalog() if (m, p) in values
+    ]
+    tables[HM] = pl.DataFrame(
+        rows, schema=["year", "metric_id", "period", "since", "value", "display_text", "source"], orient="row"
+    ).cast({"year": pl.Int32, "metric_id": pl.String, "period": pl.String, "since": pl.Int32, "value": pl.Int64,
+            "display_text": pl.String, "source": pl.String})
+    return tables, facts
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(worlds())
+def test_random_valid_tables_pass(world: tuple[dict[str, pl.DataFrame], dict[str, int]]) -> None:
+    tables, facts = world
+    year = tables[CS]["year"][0]
+    for table, data in tables.items():
+        assert validate_table(table, data, year) == [], table
+    assert cross_table_problems(tables, facts) == []
+
+
+@given(st.integers(0, 10**9), st.integers(1, 10**9))
+def test_rounded_percent_is_half_away_from_zero(part: int, whole: int) -> None:
+    expected = (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert rounded_percent(part, whole) == expected
+    assert rounded_percent(-part, whole) == -expected
