@@ -22,6 +22,16 @@ FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
 ENV_RAW_DIR = "IMPACT_RAW_DIR"
 ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"
 ENV_WAREHOUSE_DIR = "IMPACT_WAREHOUSE_DIR"
+ENV_DUCKDB_THREADS = "IMPACT_DUCKDB_THREADS"
+
+
+def duckdb_threads() -> int | None:
+    """DuckDB worker threads (``IMPACT_DUCKDB_THREADS``); DuckDB's default (all cores) if unset.
+
+    Outputs do not depend on it: every file is written in a total order (tests run with 1).
+    """
+    value = os.environ.get(ENV_DUCKDB_THREADS)
+    return int(value) if value else None
 
 
 @dataclass(frozen=True)

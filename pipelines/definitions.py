@@ -8,7 +8,7 @@ from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
 from pipelines.checks.published_tables import published_table_checks
-from pipelines.config import Folders
+from pipelines.config import Folders, duckdb_threads
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.schedules import yearly_release_schedule
 
@@ -19,7 +19,7 @@ all_checks: list[dg.AssetChecksDefinition] = [*published_table_checks]
 def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:
     return {
         "folders": ProjectFolders(raw_dir=folders.raw_dir, published_dir=folders.published_dir),
-        "warehouse": Warehouse(directory=folders.warehouse_dir),
+        "warehouse": Warehouse(directory=folders.warehouse_dir, threads=duckdb_threads()),
     }
 
 

@@ -1,0 +1,96 @@
+"""Golden end-to-end test: full-size 2020 demo exports through the real Dagster definitions must
+reproduce the published 2020 figures (shared/reference/2020) exactly, and the release must be
+self-describing and byte-identical from run to run."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from click.testing import CliRunner
+
+from pipelines.cli import main
+from pipelines.config import Folders
+from pipelines.demo_data import write_demo_exports
+from pipelines.runner import run_year
+from pipelines.sql_models import models
+from pipelines.verify import verify_release
+from tests.conftest import folders_in
+
+TABLES = [m.name for m in models("published")]
+
+
+@pytest.fixture(scope="module")
+def demo_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    raw = tmp_path_factory.mktemp("golden") / "raw"
+    write_demo_exports(2020, raw)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def run_root(tmp_path_factory: pytest.TempPathFactory, demo_raw: Path) -> Path:
+    root = tmp_path_factory.mktemp("golden-run")
+    folders = Folders(str(demo_raw), str(root / "published"), str(root / "warehouse"))
+    outcome = run_year(2020, folders)
+    assert outcome.success, outcome.failures
+    return root
+
+
+def test_release_reproduces_every_reference_table(run_root: Path, reference_2020: Path) -> None:
+    differences = verify_release(run_root / "published" / "2020", reference_2020)
+    assert [str(d) for d in differences] == []
+
+
+def test_impact_verify_prints_no_difference(run_root: Path, reference_2020: Path) -> None:
+    result = CliRunner().invoke(
+        main, ["verify", "--year", "2020", "--reference", str(reference_2020), "--out-dir", str(run_root / "published")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "agrees with" in result.output
+
+
+def test_every_table_is_published_as_identical_csv_and_parquet(run_root: Path) -> None:
+    release = run_root / "published" / "2020"
+    for table in TABLES:
+        parquet = pl.read_parquet(release / f"{table}.parquet")
+        csv = pl.read_csv(release / f"{table}.csv", schema=parquet.schema)
+        assert parquet.columns[0] == "year"
+        assert parquet.equals(csv, null_equal=True), table
+        counts = [c for c, t in parquet.schema.items() if t.is_integer() and c not in ("year", "since")]
+        assert all(parquet.schema[c] == pl.Int64 for c in counts), table
+
+
+def test_manifest_hashes_match_the_files(run_root: Path) -> None:
+    release = run_root / "published" / "2020"
+    manifest = json.loads((release / "manifest.json").read_text())
+    listed = {entry["path"]: entry for entry in manifest["outputs"]}
+    on_disk = {p.name for p in release.iterdir()} - {"manifest.json"}
+    assert set(listed) == on_disk
+    for name, entry in listed.items():
+        assert hashlib.sha256((release / name).read_bytes()).hexdigest() == entry["sha256"], name
+    assert {i["path"] for i in manifest["inputs"]} == {
+        f"raw/2020/{f}" for f in ("cases.csv", "cybertipline_reports.parquet", "cvip_requests.csv", "cvip_offender_relationships.csv", "program_metrics.csv")
+    }
+    reports = next(i for i in manifest["inputs"] if i["path"].endswith(".parquet"))
+    assert reports["rows"] == 21_751_085
+    assert all(c["passed"] for c in manifest["checks"]) and manifest["checks"]
+    assert not any(str(run_root) in json.dumps(manifest) for _ in [0])  # no absolute paths
+
+
+def test_same_inputs_give_byte_identical_release_from_another_folder_and_one_thread(
+    run_root: Path, demo_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("IMPACT_DUCKDB_THREADS", "1")
+    folders = folders_in(tmp_path)
+    folders = Folders(str(demo_raw), folders.published_dir, folders.warehouse_dir)
+    assert run_year(2020, folders).success
+    first, second = run_root / "published" / "2020", tmp_path / "published" / "2020"
+    names = sorted(p.name for p in first.iterdir())
+    assert names == sorted(p.name for p in second.iterdir())
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
