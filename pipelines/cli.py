@@ -19,7 +19,7 @@ def main() -> None:
 @click.option("--year", type=int, required=True, help="Year of the demo exports.")
 @click.option("--raw-dir", default="raw", show_default=True, type=click.Path(file_okay=False))
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Shrinks only the CyberTipline export (1.0 = full size).")
+              help="Resizes only the CyberTipline export: below 1 for fast tests, 1.0 = full size.")
 @click.option("--seed", default=2020, show_default=True, type=int)
 def demo_data(year: int, raw_dir: str, scale: float, seed: int) -> None:
     """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
@@ -32,7 +32,10 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int) -> None:
             bar.set_postfix_str(message)
             bar.update(1)
 
-        paths = write_demo_exports(year, Path(raw_dir), scale=scale, seed=seed, progress=progress)
+        try:
+            paths = write_demo_exports(year, Path(raw_dir), scale=scale, seed=seed, progress=progress)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
     for path in paths:
         click.echo(str(path))
 

@@ -319,16 +319,17 @@ def write_demo_exports(
     """Write the five raw exports of ``year`` into ``raw_dir/<year>/`` and return their paths
     (sorted).
 
-    ``scale`` (0 < scale <= 1) shrinks only the CyberTipline export, whose every category and
-    file total is scaled with largest-remainder rounding so its tables stay consistent; the other
-    files are always full size (they are small and hold the exact published tables).
+    ``scale`` (> 0) resizes only the CyberTipline export: below 1 it shrinks it for fast tests,
+    above 1 it grows it for benchmarks (2.0 = twice the reports). Every category and file total
+    is scaled with largest-remainder rounding so its tables stay consistent; the other files are
+    always full size (they are small and hold the exact published tables).
     ``progress`` is called once after each file is in place, with a short message.
 
     Each file is written to a temporary name in the target folder, then moved into place with
     ``os.replace``: a killed run never leaves a half-written export behind.
     """
-    if not (isinstance(scale, (int, float)) and 0.0 < float(scale) <= 1.0):
-        raise ValueError(f"scale must be within (0, 1], got {scale!r}")
+    if not (isinstance(scale, (int, float)) and float(scale) > 0.0):
+        raise ValueError(f"scale must be greater than 0, got {scale!r}")
     profile = load_profile(year)
     out_dir = Path(raw_dir) / str(int(year))
     out_dir.mkdir(parents=True, exist_ok=True)
