@@ -8,12 +8,13 @@ from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
 from pipelines.checks.published_tables import published_table_checks
+from pipelines.checks.raw_exports import raw_export_checks
 from pipelines.config import Folders, duckdb_threads
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.schedules import yearly_release_schedule
 
 all_assets = [*raw_assets, *staging_assets, *published_assets, release]
-all_checks: list[dg.AssetChecksDefinition] = [*published_table_checks]
+all_checks: list[dg.AssetChecksDefinition] = [*raw_export_checks, *published_table_checks]
 
 
 def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:
@@ -35,4 +36,7 @@ defs = dg.Definitions(
     jobs=[yearly_release_job],
     schedules=[yearly_release_schedule(yearly_release_job)],
     resources=build_resources(Folders.from_environment()),
+    # One process per run: every step of a year opens that year's DuckDB file read-write, and
+    # DuckDB allows one writing process per file. Years still run in parallel as separate runs.
+    executor=dg.in_process_executor,
 )

@@ -28,13 +28,15 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
         if not evaluation.passed:
             detail = evaluation.description or ""
             text = evaluation.metadata.get("failure")
-            if text is not None:
-                detail = f"{detail} {text.value}".strip()
+            if text is not None and text.value:
+                detail = detail + "\n    " + "\n    ".join(text.value.splitlines())
             messages.append(
                 f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: {detail}"
             )
     for event in result.get_step_failure_events():
         data = event.step_failure_data
+        if data.error is not None and data.error.cls_name == "DagsterAssetCheckFailedError":
+            continue  # already reported by the check evaluation above
         if data.user_failure_data is not None and data.user_failure_data.description:
             reason = data.user_failure_data.description
         elif data.error is not None:

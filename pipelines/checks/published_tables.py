@@ -39,9 +39,18 @@ from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 
+import os
+
 import dagster as dg
 import duckdb
-import pandera.polars as pa
+
+_ARROW_TZ_PRESET = "PYARROW_IGNORE_TIMEZONE" in os.environ
+import pandera.polars as pa  # noqa: E402
+
+if not _ARROW_TZ_PRESET:
+    # pandera sets PYARROW_IGNORE_TIMEZONE=1 on import (for pyspark, not installed here); pyarrow
+    # would then store offset datetimes as local clock time in the whole process.
+    os.environ.pop("PYARROW_IGNORE_TIMEZONE", None)
 import polars as pl
 from pandera.api.polars.components import Column
 from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors

@@ -1,0 +1,534 @@
+"""The raw export checks (SPEC §2, §4): a corpus of bad exports, one defect each.
+
+Every export starts from ``YearExports.small()`` (valid) and gets one defect; the checks run
+through the real Dagster definitions in-process, and the test asserts the exact error line: the
+file, the column, the rule, the count of bad rows and the example rows (``source_row``, 1-based
+data rows) or report_ids. The defect values are distinctive strings that must never appear in
+what a run prints or records: the exports are confidential records about children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipelines.checks.raw_exports import CHECK_NAME, raw_export_checks, years_up_to_regex
+from pipelines.config import Folders
+from pipelines.runner import _failure_messages
+from tests.exports import YearExports, case, report
+
+YEAR = 2020
+
+
+# --------------------------------------------------------------------------------------------
+# Running the definitions
+
+
+def _definitions() -> tuple[list, list, Callable]:
+    from pipelines.definitions import all_assets, all_checks, build_resources
+
+    # all_checks gets raw_export_checks from the lead's wiring; until then they are added here.
+    checks = [*all_checks, *(c for c in raw_export_checks if c not in all_checks)]
+    return all_assets, checks, build_resources
+
+
+@dataclass
+class Run:
+    result: dg.ExecuteInProcessResult
+    failures: list[str]
+    root: Path
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.failures)
+
+    def everything_recorded(self) -> str:
+        """The failures plus every description and metadata value the checks recorded, with the
+        run's folder paths taken out (a tmp path may contain any digits)."""
+        parts = [self.text]
+        for evaluation in self.result.get_asset_check_evaluations():
+            parts.append(evaluation.description or "")
+            parts.extend(str(v.value) for v in evaluation.metadata.values())
+        text = "\n".join(parts)
+        for root in (self.root.resolve(), self.root):
+            text = text.replace(str(root), "<run folder>")
+        return text
+
+    def evaluations(self) -> dict[str, dg.AssetCheckEvaluation]:
+        return {e.asset_key.to_user_string(): e for e in self.result.get_asset_check_evaluations()}
+
+
+def failure_lines(outcome: Run) -> list[str]:
+    """The failure lines of every check of the run (metadata "failure")."""
+    return [
+        line
+        for evaluation in outcome.result.get_asset_check_evaluations()
+        for line in evaluation.metadata["failure"].value.splitlines()
+    ]
+
+
+def run(folders: Folders, assets: list[str] | None = None) -> Run:
+    """Materialize year 2020: the given raw assets with their checks, or the whole graph."""
+    all_assets, checks, build_resources = _definitions()
+    selection = dg.AssetSelection.assets(*assets) if assets else None
+    result = dg.materialize(
+        [*all_assets, *checks],
+        selection=selection,
+        partition_key=str(YEAR),
+        resources=build_resources(folders),
+        raise_on_error=False,
+    )
+    return Run(result, _failure_messages(result), Path(folders.raw_dir).parent)
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus: one defect per rule
+
+
+def _utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Defect:
+    id: str
+    asset: str
+    change: Callable[[YearExports], None]
+    expected: str
+    """The exact failure line."""
+    secret: str | None = None
+    """The defect value: must not appear anywhere in the output."""
+
+
+def add_case(**kwargs) -> Callable[[YearExports], None]:
+    def change(exports: YearExports) -> None:
+        exports.cases.append(case(**{"number": "C3", "intake": f"{YEAR}-04-01", **kwargs}))
+
+    return change
+
+
+def add_request(**kwargs) -> Callable[[YearExports], None]:
+    def change(exports: YearExports) -> None:
+        row = {"request_id": "R2", "received_date": f"{YEAR}-05-01", "agency_type": "MILITARY",
+               "image_count": "3", "video_count": "0"}
+        exports.cvip_requests.append({**row, **kwargs})
+
+    return change
+
+
+def add_relationship(**kwargs) -> Callable[[YearExports], None]:
+    def change(exports: YearExports) -> None:
+        exports.relationships.append({"victim_id": "V2", "relationship": "OTHER_RELATIVE", **kwargs})
+
+    return change
+
+
+def add_metric(**kwargs) -> Callable[[YearExports], None]:
+    def change(exports: YearExports) -> None:
+        row = {"metric_id": "hotline_calls", "period": "cumulative", "value": "5000000",
+               "since": "1984", "source": "Hotline"}
+        exports.program_metrics.append({**row, **kwargs})
+
+    return change
+
+
+def add_report(**kwargs) -> Callable[[YearExports], None]:
+    def change(exports: YearExports) -> None:
+        row = report(3, year=YEAR)
+        row.update(kwargs)
+        exports.reports.append(row)
+
+    return change
+
+
+CASES = "cases.csv: column "
+REQUESTS = "cvip_requests.csv: column "
+RELATIONSHIPS = "cvip_offender_relationships.csv: column "
+METRICS = "program_metrics.csv: column "
+REPORTS = "cybertipline_reports.parquet: column "
+
+DEFECTS = [
+    # cases.csv (rows 1 and 2 are the valid defaults; the defect is row 3)
+    Defect("case_number-required", "raw_cases", add_case(number=""),
+           CASES + 'case_number: rule "required (non-empty)": 1 bad row, e.g. row 3'),
+    Defect("case_number-unique", "raw_cases", add_case(number="C1"),
+           CASES + 'case_number: rule "unique": 2 bad rows, e.g. rows 1, 3'),
+    Defect("intake_date-required", "raw_cases", add_case(intake=""),
+           CASES + 'intake_date: rule "required (non-empty)": 1 bad row, e.g. row 3'),
+    Defect("intake_date-format", "raw_cases", add_case(intake="2020-4-1"),
+           CASES + 'intake_date: rule "ISO date YYYY-MM-DD": 1 bad row, e.g. row 3', "2020-4-1"),
+    Defect("intake_date-real-date", "raw_cases", add_case(intake="2020-02-30"),
+           CASES + 'intake_date: rule "a real calendar date": 1 bad row, e.g. row 3', "2020-02-30"),
+    Defect("resolved_date-format", "raw_cases", add_case(resolved="2020-5-17"),
+           CASES + 'resolved_date: rule "ISO date YYYY-MM-DD when present": 1 bad row, e.g. row 3',
+           "2020-5-17"),
+    Defect("resolved_date-real-date", "raw_cases", add_case(resolved="2020-06-31"),
+           CASES + 'resolved_date: rule "a real calendar date when present": 1 bad row, e.g. row 3',
+           "2020-06-31"),
+    Defect("resolved_date-before-intake", "raw_cases", add_case(resolved="2020-03-29"),
+           CASES + 'resolved_date: rule "resolved_date >= intake_date when present": 1 bad row, '
+           "e.g. row 3", "2020-03-29"),
+    Defect("case_type-required", "raw_cases", add_case(case_type=""),
+           CASES + 'case_type: rule "required (non-empty)": 1 bad row, e.g. row 3'),
+    Defect("case_type-code", "raw_cases", add_case(case_type="eru"),
+           CASES + 'case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 3', "eru"),
+    Defect("age-range", "raw_cases", add_case(age="21"),
+           CASES + 'age_at_missing: rule "an integer 0..20 when present": 1 bad row, e.g. row 3'),
+    Defect("age-integer", "raw_cases", add_case(age="7.5"),
+           CASES + 'age_at_missing: rule "an integer 0..20 when present": 1 bad row, e.g. row 3', "7.5"),
+    Defect("race-code", "raw_cases", add_case(race="WHX"),
+           CASES + 'race: rule "one of AI, AS, MR, BL, HI, PI, WH, U, or empty": 1 bad row, e.g. row 3',
+           "WHX"),
+    Defect("missing_state-required", "raw_cases", add_case(state=""),
+           CASES + 'missing_state: rule "required (non-empty)": 1 bad row, e.g. row 3'),
+    Defect("missing_state-code", "raw_cases", add_case(state="GU"),  # Guam: not published
+           CASES + 'missing_state: rule "USPS code of the 50 states, DC or PR, or INTL": 1 bad row, '
+           "e.g. row 3", "GU"),
+    # cvip_requests.csv (row 1 is the valid default)
+    Defect("request_id-required", "raw_cvip_requests", add_request(request_id=""),
+           REQUESTS + 'request_id: rule "required (non-empty)": 1 bad row, e.g. row 2'),
+    Defect("request_id-unique", "raw_cvip_requests", add_request(request_id="R1"),
+           REQUESTS + 'request_id: rule "unique": 2 bad rows, e.g. rows 1, 2'),
+    Defect("received_date-required", "raw_cvip_requests", add_request(received_date=""),
+           REQUESTS + 'received_date: rule "required (non-empty)": 1 bad row, e.g. row 2'),
+    Defect("received_date-format", "raw_cvip_requests", add_request(received_date="20200501"),
+           REQUESTS + 'received_date: rule "ISO date YYYY-MM-DD": 1 bad row, e.g. row 2', "20200501"),
+    Defect("received_date-real-date", "raw_cvip_requests", add_request(received_date="2020-13-01"),
+           REQUESTS + 'received_date: rule "a real calendar date": 1 bad row, e.g. row 2', "2020-13-01"),
+    Defect("received_date-within-year", "raw_cvip_requests", add_request(received_date="2019-12-31"),
+           REQUESTS + 'received_date: rule "within 2020": 1 bad row, e.g. row 2', "2019-12-31"),
+    Defect("agency_type-code", "raw_cvip_requests", add_request(agency_type="FBI_HQ"),
+           REQUESTS + 'agency_type: rule "one of FEDERAL, STATE_LOCAL_ICAC, MILITARY, INTERNATIONAL": '
+           "1 bad row, e.g. row 2", "FBI_HQ"),
+    Defect("image_count-negative", "raw_cvip_requests", add_request(image_count="-37"),
+           REQUESTS + 'image_count: rule "an integer >= 0": 1 bad row, e.g. row 2', "-37"),
+    Defect("video_count-required", "raw_cvip_requests", add_request(video_count=""),
+           REQUESTS + 'video_count: rule "required (non-empty)": 1 bad row, e.g. row 2'),
+    # cvip_offender_relationships.csv
+    Defect("victim_id-required", "raw_cvip_offender_relationships", add_relationship(victim_id=""),
+           RELATIONSHIPS + 'victim_id: rule "required (non-empty)": 1 bad row, e.g. row 2'),
+    Defect("relationship-code", "raw_cvip_offender_relationships",
+           add_relationship(relationship="STEP_PARENT"),
+           RELATIONSHIPS + 'relationship: rule "one of PARENT_GUARDIAN, OTHER_RELATIVE, '
+           "NEIGHBOR_FAMILY_FRIEND, BABYSITTER_MENTOR_COACH, GUARDIANS_PARTNER, ONLINE_ENTICEMENT, "
+           'SELF_PRODUCTION, CHILD_SEX_TRAFFICKER, UNKNOWN_TO_CHILD": 1 bad row, e.g. row 2',
+           "STEP_PARENT"),
+    Defect("victim-relationship-unique", "raw_cvip_offender_relationships",
+           add_relationship(victim_id="V1", relationship="PARENT_GUARDIAN"),
+           RELATIONSHIPS + 'victim_id, relationship: rule "unique together": 2 bad rows, e.g. rows 1, 2'),
+    # program_metrics.csv (row 1 is the valid default)
+    Defect("metric_id-catalog", "raw_program_metrics", add_metric(metric_id="made_up_metric"),
+           METRICS + 'metric_id: rule "in the metric catalog (sql/seeds/metric_catalog.csv)": '
+           "1 bad row, e.g. row 2", "made_up_metric"),
+    Defect("metric_id-computed", "raw_program_metrics",
+           add_metric(metric_id="cybertipline_reports", period="year", since=""),
+           METRICS + 'metric_id, period: rule "not a metric computed by the pipeline from the '
+           'record-level exports": 1 bad row, e.g. row 2'),
+    Defect("metric-period-pair", "raw_program_metrics", add_metric(period="year", since=""),
+           METRICS + 'metric_id, period: rule "(metric_id, period) in the metric catalog": '
+           "1 bad row, e.g. row 2"),
+    Defect("period-code", "raw_program_metrics", add_metric(period="annual", since=""),
+           METRICS + 'period: rule "one of year, cumulative, current, prior_year": 1 bad row, e.g. row 2',
+           "annual"),
+    Defect("metric-period-unique", "raw_program_metrics",
+           add_metric(metric_id="ncic_missing_child_entries", period="year", since=""),
+           METRICS + 'metric_id, period: rule "unique together": 2 bad rows, e.g. rows 1, 2'),
+    Defect("value-integer", "raw_program_metrics", add_metric(value="5,000,001"),
+           METRICS + 'value: rule "an integer >= 0": 1 bad row, e.g. row 2', "5,000,001"),
+    Defect("since-year", "raw_program_metrics", add_metric(since="2031"),
+           METRICS + 'since: rule "a 4-digit year not after 2020, when present": 1 bad row, e.g. row 2',
+           "2031"),
+    Defect("since-only-cumulative", "raw_program_metrics",
+           add_metric(metric_id="age_progressions", period="year", since="1989"),
+           METRICS + 'since: rule "empty unless period is cumulative": 1 bad row, e.g. row 2'),
+    # cybertipline_reports.parquet (report_ids 1 and 2 are valid; the defect is report_id 3)
+    Defect("report_id-required", "raw_cybertipline_reports", add_report(report_id=None),
+           REPORTS + 'report_id: rule "required": 1 bad row'),
+    Defect("report_id-unique", "raw_cybertipline_reports", add_report(report_id=2),
+           REPORTS + 'report_id: rule "unique": 2 bad rows, e.g. report_id 2'),
+    Defect("received_at-required", "raw_cybertipline_reports", add_report(received_at=None),
+           REPORTS + 'received_at: rule "required": 1 bad row, e.g. report_id 3'),
+    Defect("received_at-within-year-utc", "raw_cybertipline_reports",
+           # 19:30 on Dec 31 in New York is already the next year in UTC. Converted here, not by
+           # pyarrow: pandera's import sets PYARROW_IGNORE_TIMEZONE, which drops the offset.
+           add_report(received_at=datetime(2020, 12, 31, 19, 30, tzinfo=timezone(timedelta(hours=-5)))
+                      .astimezone(timezone.utc)),
+           REPORTS + 'received_at: rule "within 2020 (UTC)": 1 bad row, e.g. report_id 3'),
+    Defect("reporter_type-code", "raw_cybertipline_reports", add_report(reporter_type="Esp"),
+           REPORTS + 'reporter_type: rule "ESP or PUBLIC": 1 bad row, e.g. report_id 3', "Esp"),
+    Defect("esp_name-required-for-esp", "raw_cybertipline_reports", add_report(esp_name="  "),
+           REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, '
+           "e.g. report_id 3"),
+    Defect("esp_name-null-for-public", "raw_cybertipline_reports",
+           add_report(reporter_type="PUBLIC", esp_name="Hidden Provider Name"),
+           REPORTS + 'esp_name: rule "null when reporter_type is PUBLIC": 1 bad row, e.g. report_id 3',
+           "Hidden Provider Name"),
+    Defect("incident_type-code", "raw_cybertipline_reports", add_report(incident_type="SPAM_REPORT"),
+           REPORTS + 'incident_type: rule "one of CSAM, ONLINE_ENTICEMENT, CHILD_SEX_TRAFFICKING, '
+           "CHILD_SEXUAL_MOLESTATION, MISLEADING_WORDS_OR_IMAGES, UNSOLICITED_OBSCENE_MATERIAL, "
+           'MISLEADING_DOMAIN_NAME, CHILD_SEX_TOURISM": 1 bad row, e.g. report_id 3', "SPAM_REPORT"),
+    Defect("incident_country-code", "raw_cybertipline_reports", add_report(incident_country="UK"),
+           REPORTS + 'incident_country: rule "ISO 3166-1 alpha-2 code, XK, or null": 1 bad row, '
+           "e.g. report_id 3"),
+    Defect("image_count-negative", "raw_cybertipline_reports", add_report(image_count=-41),
+           REPORTS + 'image_count: rule ">= 0": 1 bad row, e.g. report_id 3', "-41"),
+    Defect("video_count-required", "raw_cybertipline_reports", add_report(video_count=None),
+           REPORTS + 'video_count: rule "required": 1 bad row, e.g. report_id 3'),
+    Defect("other_file_count-negative", "raw_cybertipline_reports", add_report(other_file_count=-43),
+           REPORTS + 'other_file_count: rule ">= 0": 1 bad row, e.g. report_id 3', "-43"),
+]
+
+
+@pytest.mark.parametrize("defect", DEFECTS, ids=[d.id for d in DEFECTS])
+def test_each_rule_names_file_column_rule_count_and_rows(defect: Defect, folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    defect.change(exports)
+    exports.write(Path(folders.raw_dir))
+
+    outcome = run(folders, [defect.asset])
+
+    assert not outcome.result.success
+    assert defect.expected in outcome.text  # what `impact run` prints
+    evaluation = outcome.evaluations()[defect.asset]
+    assert not evaluation.passed and evaluation.check_name == CHECK_NAME
+    lines = evaluation.metadata["failure"].value.splitlines()
+    assert defect.expected in lines, lines
+    # The one defect breaks only rules of its own file (a bad code may break a pair rule too).
+    assert all(line.startswith(defect.expected.split(" column ")[0]) for line in lines)
+    if defect.secret is not None:
+        assert defect.secret not in outcome.everything_recorded()
+
+
+def test_several_bad_rows_are_counted_and_five_shown(folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    for n in range(3, 12):  # rows 3..11
+        exports.cases.append(case(f"C{n}", f"{YEAR}-04-01", f"{YEAR}-03-01"))
+    exports.write(Path(folders.raw_dir))
+
+    outcome = run(folders, ["raw_cases"])
+
+    assert (
+        'cases.csv: column resolved_date: rule "resolved_date >= intake_date when present": '
+        "9 bad rows, e.g. rows 3, 4, 5, 6, 7"
+    ) in failure_lines(outcome)
+
+
+def test_parquet_column_types(folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    folder = exports.write(Path(folders.raw_dir))
+    table = pq.read_table(folder / "cybertipline_reports.parquet")
+    table = table.set_column(
+        table.schema.get_field_index("image_count"), "image_count", table["image_count"].cast(pa.int64())
+    )
+    naive = table["received_at"].cast(pa.timestamp("us"))
+    table = table.set_column(table.schema.get_field_index("received_at"), "received_at", naive)
+    pq.write_table(table, folder / "cybertipline_reports.parquet")
+
+    outcome = run(folders, ["raw_cybertipline_reports"])
+
+    lines = failure_lines(outcome)
+    assert REPORTS + 'image_count: rule "type int32": the file has type int64' in lines
+    assert REPORTS + 'received_at: rule "type timestamp (UTC)": the file has type timestamp[us]' in lines
+
+
+def test_parquet_row_rules_not_evaluable_are_reported_without_values(folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    folder = exports.write(Path(folders.raw_dir))
+    table = pq.read_table(folder / "cybertipline_reports.parquet")
+    counts = pa.array(["many-secret-files", "0"], type=pa.string())
+    table = table.set_column(table.schema.get_field_index("image_count"), "image_count", counts)
+    pq.write_table(table, folder / "cybertipline_reports.parquet")
+
+    outcome = run(folders, ["raw_cybertipline_reports"])
+
+    assert REPORTS + 'image_count: rule "type int32": the file has type string' in outcome.text
+    assert "could not be evaluated" in outcome.text
+    assert "many-secret-files" not in outcome.everything_recorded()
+
+
+def test_sparse_report_ids_are_checked_for_uniqueness_too(folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    exports.reports.append(report(9_000_000_000_000, year=YEAR))
+    exports.reports.append(report(9_000_000_000_000, year=YEAR))
+    exports.write(Path(folders.raw_dir))
+
+    outcome = run(folders, ["raw_cybertipline_reports"])
+
+    assert (
+        REPORTS + 'report_id: rule "unique": 2 bad rows, e.g. report_id 9000000000000'
+    ) in failure_lines(outcome)
+
+
+def test_since_regex_accepts_exactly_the_years_up_to_the_report_year() -> None:
+    import re
+
+    pattern = re.compile(years_up_to_regex(2020))
+    accepted = [y for y in range(0, 10000) if pattern.match(f"{y:04d}")]
+    assert accepted == list(range(0, 2021))
+    assert not pattern.match("199") and not pattern.match("02020")
+
+
+# --------------------------------------------------------------------------------------------
+# Malformed files: refused at ingest, before any rule runs
+
+
+def not_utf8(folder: Path) -> None:
+    path = folder / "cases.csv"
+    path.write_bytes(path.read_bytes() + "C9,2020-05-01,,ERU,15,WH,S\xe3o Paulo\n".encode("latin-1"))
+
+
+def truncated_parquet(folder: Path) -> None:
+    path = folder / "cybertipline_reports.parquet"
+    path.write_bytes(path.read_bytes()[:-100])
+
+
+def empty_file(folder: Path) -> None:
+    (folder / "cvip_requests.csv").write_bytes(b"")
+
+
+def wrong_delimiter(folder: Path) -> None:
+    path = folder / "cases.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace(",", ";"), encoding="utf-8")
+
+
+def missing_file(folder: Path) -> None:
+    (folder / "cvip_offender_relationships.csv").unlink()
+
+
+def unknown_column(folder: Path) -> None:
+    path = folder / "cases.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    lines = [lines[0] + ",child_name"] + [line + ",Secret Child Name" for line in lines[1:]]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def missing_column(folder: Path) -> None:
+    path = folder / "program_metrics.csv"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    path.write_text("\n".join(line.rsplit(",", 1)[0] for line in lines) + "\n", encoding="utf-8")
+
+
+def ragged_row(folder: Path) -> None:
+    path = folder / "cvip_requests.csv"
+    path.write_text(path.read_text(encoding="utf-8") + "R7,2020-05-01,FEDERAL,1,2,SecretExtra\n",
+                    encoding="utf-8")
+
+
+MALFORMED = [
+    ("not-utf8", not_utf8, "raw_cases", "cases.csv: not UTF-8", "rule: UTF-8 CSV", "Paulo"),
+    ("truncated-parquet", truncated_parquet, "raw_cybertipline_reports",
+     "cybertipline_reports.parquet: not a readable Parquet file", "rule: Parquet export", None),
+    ("empty-file", empty_file, "raw_cvip_requests", "cvip_requests.csv: the file is empty", "", None),
+    ("wrong-delimiter", wrong_delimiter, "raw_cases",
+     "cases.csv: the header is not comma-separated", "rule: comma separator", None),
+    ("missing-file", missing_file, "raw_cvip_offender_relationships",
+     "cvip_offender_relationships.csv: missing from", "rule: every export is required", None),
+    ("unknown-column", unknown_column, "raw_cases", "cases.csv: unknown column(s) child_name",
+     "rule: exactly the columns", "Secret Child Name"),
+    ("missing-column", missing_column, "raw_program_metrics",
+     "program_metrics.csv: missing column(s) source", "rule: exactly the columns", None),
+    ("ragged-row", ragged_row, "raw_cvip_requests", "cvip_requests.csv: not a valid RFC 4180 CSV",
+     "", "SecretExtra"),
+]
+
+
+@pytest.mark.parametrize(
+    "break_files, asset, message, rule, secret",
+    [m[1:] for m in MALFORMED],
+    ids=[m[0] for m in MALFORMED],
+)
+def test_malformed_file_is_refused_with_file_and_cause(
+    break_files, asset: str, message: str, rule: str, secret: str | None, folders: Folders
+) -> None:
+    folder = YearExports.small(YEAR).write(Path(folders.raw_dir))
+    break_files(folder)
+
+    outcome = run(folders, [asset])
+
+    assert not outcome.result.success
+    failure = next(line for line in outcome.failures if line.startswith(f"step {asset} failed"))
+    assert message in failure and rule in failure, outcome.text
+    if secret is not None:
+        assert secret not in outcome.everything_recorded()
+
+
+# --------------------------------------------------------------------------------------------
+# The whole year
+
+
+def test_valid_small_export_passes_every_check(folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    # Allowed edge values: an empty race, age 0 and 20, INTL, XK, no country, a cumulative
+    # figure of a metric whose yearly figure is computed, a Dec 31 23:59:59 UTC report.
+    exports.cases.append(case("C3", f"{YEAR}-12-31", "", race="", age=0, state="INTL"))
+    exports.cases.append(case("C4", f"{YEAR - 1}-06-01", f"{YEAR}-01-02", race="U", age=20, state="PR"))
+    exports.cases.append(case("C5", f"{YEAR}-05-01", f"{YEAR}-05-01", age=""))
+    exports.reports.append(report(3, country="XK", received_at=_utc(YEAR, 12, 31, 23, 59, 59)))
+    exports.reports.append(report(4, "PUBLIC", None, country=None, received_at=_utc(YEAR, 1, 1)))
+    exports.program_metrics.append(
+        {"metric_id": "cybertipline_reports", "period": "cumulative", "value": "96000000",
+         "since": "1998", "source": "CyberTipline"}
+    )
+    exports.write(Path(folders.raw_dir))
+
+    outcome = run(folders)
+
+    evaluations = outcome.evaluations()
+    raw_assets = {f"raw_{name}" for name in
+                  ("cases", "cybertipline_reports", "cvip_requests", "cvip_offender_relationships",
+                   "program_metrics")}
+    assert raw_assets <= evaluations.keys()
+    for asset in raw_assets:
+        evaluation = evaluations[asset]
+        assert evaluation.passed, (asset, evaluation.description, evaluation.metadata["failure"].value)
+        assert "all" in evaluation.description and "rules hold" in evaluation.description
+    docs = evaluations["raw_cases"].metadata["data_docs"].value
+    assert Path(docs).is_file()
+    assert Path(docs).resolve().is_relative_to(Path(folders.warehouse_dir).resolve())
+    assert not any("data_docs" in str(p) for p in Path(folders.published_dir).rglob("*"))
+
+
+def test_exports_without_data_rows_pass(folders: Folders) -> None:
+    exports = YearExports.small(YEAR)
+    exports.relationships = []
+    exports.reports = []
+    exports.write(Path(folders.raw_dir))
+
+    outcome = run(folders, ["raw_cvip_offender_relationships", "raw_cybertipline_reports"])
+
+    evaluations = outcome.evaluations()
+    assert evaluations["raw_cvip_offender_relationships"].passed, outcome.text
+    assert evaluations["raw_cybertipline_reports"].passed, outcome.text
+    assert "all 24 rules hold on 0 rows" in evaluations["raw_cybertipline_reports"].description
+
+
+def test_failing_run_leaves_the_release_untouched_and_prints_no_value(folders: Folders) -> None:
+    YearExports.small(YEAR).write(Path(folders.raw_dir))
+    good = run(folders)
+    assert good.result.success, good.text
+    release = Path(folders.published_dir) / str(YEAR)
+    before = {p.relative_to(release): p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
+    assert before
+
+    exports = YearExports.small(YEAR)
+    exports.cases.append(case("C3", f"{YEAR}-04-01", case_type="TOP_SECRET_TYPE"))
+    exports.reports.append(report(3, esp_name=None))
+    exports.write(Path(folders.raw_dir))
+    bad = run(folders)
+
+    assert not bad.result.success
+    assert 'cases.csv: column case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 3' in bad.text
+    assert (
+        REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, '
+        "e.g. report_id 3"
+    ) in bad.text
+    assert "TOP_SECRET_TYPE" not in bad.everything_recorded()
+    after = {p.relative_to(release): p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
+    assert after == before
