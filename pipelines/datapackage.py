@@ -103,13 +103,19 @@ COLUMNS = {
     "value": ("Value", "The exact figure."),
     "display_text": ("As published", "The figure as it is written in prose, from the catalog's display rule."),
     "source": ("Source", "Where the figure comes from."),
+    "change_from_prior_year": (
+        "Change from prior year",
+        "This figure less the same figure in last year's release; empty when there is none.",
+    ),
 }
 TOTAL_DESCRIPTIONS = {
     "missing_children_by_case_type": "Active and resolved cases of the row.",
     "missing_children_by_age_and_race": "Cases of the age group, all races.",
     "missing_children_by_state": "Active and resolved cases of the row.",
 }
-OPTIONAL_COLUMNS = {"country_code", "since"}
+OPTIONAL_COLUMNS = {"country_code", "since", "change_from_prior_year"}
+SIGNED_COLUMNS = {"since", "change_from_prior_year"}
+"""Integer columns that are not counts: no minimum of 0."""
 """Columns that may be empty; every other column is required."""
 
 
@@ -163,7 +169,7 @@ def _field(table: str, field: pa.Field, year: int) -> dict:
         constraints.update(minimum=year, maximum=year)
     elif field.name == "percent_of_total":
         constraints.update(minimum=0, maximum=100)
-    elif kind == "integer" and field.name != "since":
+    elif kind == "integer" and field.name not in SIGNED_COLUMNS:
         constraints["minimum"] = 0  # every other integer column is a count
     described = {
         "name": field.name,

@@ -7,6 +7,7 @@ import dagster as dg
 from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
+from pipelines.checks.across_years import consistent_with_previous_year
 from pipelines.checks.published_tables import published_table_checks
 from pipelines.checks.raw_exports import raw_export_checks
 from pipelines.config import Folders, duckdb_threads
@@ -14,7 +15,11 @@ from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.schedules import yearly_release_schedule
 
 all_assets = [*raw_assets, *staging_assets, *published_assets, release]
-all_checks: list[dg.AssetChecksDefinition] = [*raw_export_checks, *published_table_checks]
+all_checks: list[dg.AssetChecksDefinition] = [
+    *raw_export_checks,
+    *published_table_checks,
+    consistent_with_previous_year,
+]
 
 
 def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:

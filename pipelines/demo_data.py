@@ -337,7 +337,7 @@ def write_demo_exports(
     report = progress or (lambda _message: None)
 
     steps: list[tuple[str, Callable[[Path], None]]] = [
-        (PROGRAM_METRICS_FILE, lambda p: _write_program_metrics(profile, p)),
+        (PROGRAM_METRICS_FILE, lambda p: _write_program_metrics(profile, year, float(scale), p)),
         (CVIP_REQUESTS_FILE, lambda p: _write_cvip_requests(profile, year, seed, p)),
         (RELATIONSHIPS_FILE, lambda p: _write_relationships(profile, year, seed, p)),
         (CASES_FILE, lambda p: _write_cases(profile, year, seed, p)),
@@ -744,9 +744,17 @@ def _write_relationships(profile: dict[str, Any], year: int, seed: int, path: Pa
     _write_csv(path, ("victim_id", "relationship"), rows)
 
 
-def _write_program_metrics(profile: dict[str, Any], path: Path) -> None:
+def _write_program_metrics(profile: dict[str, Any], year: int, scale: float, path: Path) -> None:
+    """The profile's program metrics. With a resized CyberTipline export, last year's report
+    count (``cybertipline_reports/prior_year``) is the resized count of last year's profile, so
+    that demo years generated at the same scale stay consistent with each other."""
+    prior_reports = None
+    if scale != 1.0 and (PROFILES_DIR / f"{year - 1}.toml").is_file():
+        prior_reports = cybertipline_plan(load_profile(year - 1), scale)["n"]
     rows = [
-        (m["metric_id"], m["period"], int(m["value"]),
+        (m["metric_id"], m["period"],
+         prior_reports if (m["metric_id"], m["period"]) == ("cybertipline_reports", "prior_year")
+         and prior_reports is not None else int(m["value"]),
          "" if m.get("since") in (None, "") else int(m["since"]), m["source"])
         for m in profile.get("program_metrics", [])
     ]

@@ -3,6 +3,11 @@
 A model file starts with comment lines that describe the table (shown in the Dagster UI) and a
 ``-- depends_on: a, b`` line naming the tables it reads, so the asset graph is declared next to
 the SQL it describes. ``seeds`` stands for the catalog tables (``seed_*``).
+
+A model that compares with the year before declares it with
+``-- previous_year: <table>(<column> <type>, ...)``: the asset then depends on the previous
+partition of ``<table>`` (a Dagster partition mapping) and the SQL reads last year's published
+rows as ``previous_year_<table>`` with those columns, empty when last year has no release.
 """
 
 from __future__ import annotations
@@ -17,6 +22,31 @@ import duckdb
 from pipelines.config import SQL_DIR
 
 DEPENDS_ON = re.compile(r"^--\s*depends_on:\s*(?P<names>.+)$")
+PREVIOUS_YEAR = re.compile(r"^--\s*previous_year:\s*(?P<table>\w+)\((?P<columns>.+)\)\s*$")
+
+
+@dataclass(frozen=True)
+class PreviousYearInput:
+    """Last year's published rows of ``table`` that a model reads, with the columns it needs."""
+
+    table: str
+    columns: tuple[tuple[str, str], ...]  # (name, DuckDB type)
+
+    @property
+    def view(self) -> str:
+        return f"previous_year_{self.table}"
+
+    def create_view(self, con: duckdb.DuckDBPyConnection, release: Path) -> bool:
+        """``previous_year_<table>`` over last year's release; returns whether one exists."""
+        parquet = release / f"{self.table}.parquet"
+        if parquet.is_file():
+            select = ", ".join(f"{name}::{kind} AS {name}" for name, kind in self.columns)
+            path = str(parquet.resolve()).replace("'", "''")
+            con.sql(f"CREATE OR REPLACE TABLE {self.view} AS SELECT {select} FROM read_parquet('{path}')")
+            return True
+        select = ", ".join(f"NULL::{kind} AS {name}" for name, kind in self.columns)
+        con.sql(f"CREATE OR REPLACE TABLE {self.view} AS SELECT {select} LIMIT 0")
+        return False
 
 
 @dataclass(frozen=True)
@@ -26,6 +56,7 @@ class SqlModel:
     path: Path
     description: str
     depends_on: tuple[str, ...]
+    previous_year: PreviousYearInput | None = None
 
     @property
     def select(self) -> str:
@@ -39,12 +70,19 @@ class SqlModel:
 def _parse(path: Path, layer: str) -> SqlModel:
     description: list[str] = []
     depends_on: tuple[str, ...] = ()
+    previous_year = None
     for line in path.read_text(encoding="utf-8").splitlines():
         if not line.startswith("--"):
             break
         match = DEPENDS_ON.match(line)
+        previous = PREVIOUS_YEAR.match(line)
         if match:
             depends_on = tuple(n.strip() for n in match["names"].split(",") if n.strip())
+        elif previous:
+            columns = tuple(
+                tuple(column.split()) for column in previous["columns"].split(",")
+            )
+            previous_year = PreviousYearInput(previous["table"], columns)
         else:
             description.append(line.removeprefix("--").strip())
     if not depends_on:
@@ -55,6 +93,7 @@ def _parse(path: Path, layer: str) -> SqlModel:
         path=path,
         description=" ".join(description),
         depends_on=depends_on,
+        previous_year=previous_year,
     )
 
 

@@ -276,6 +276,10 @@ def test_program_metrics_reproduce_headline_figures(exports: dict[str, Path]) ->
         if catalog[key]["computed_from"]:
             continue
         assert key in metrics, key
+        if key == ("cybertipline_reports", "prior_year"):
+            # Resized exports carry last year's resized report count (see _write_program_metrics).
+            assert int(metrics[key]["value"]) == cybertipline_plan(load_profile(2019), SCALE)["n"]
+            continue
         value, bound = int(metrics[key]["value"]), int(ref["value"])
         step = int(catalog[key]["display_step"])
         truncated = value // step * step

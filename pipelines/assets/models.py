@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
-from pipelines.resources import Warehouse
+from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.seeds import load_seeds
 from pipelines.sql_models import SqlModel, models
 
@@ -25,6 +25,19 @@ def seeds(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materia
     return dg.MaterializeResult(metadata={f"rows/{t}": n for t, n in counts.items()})
 
 
+PREVIOUS_YEAR = dg.TimeWindowPartitionMapping(
+    start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True
+)
+"""Year Y depends on year Y-1; the first year has no previous partition, which is allowed."""
+
+
+def _deps(model: SqlModel) -> list[dg.AssetDep]:
+    deps = [dg.AssetDep(name) for name in model.depends_on]
+    if model.previous_year is not None:
+        deps.append(dg.AssetDep(model.previous_year.table, partition_mapping=PREVIOUS_YEAR))
+    return deps
+
+
 def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
     published = model.layer == "published"
 
@@ -32,16 +45,29 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         name=model.name,
         group_name=model.layer,
         partitions_def=yearly_partitions,
-        deps=list(model.depends_on),
+        deps=_deps(model),
         description=model.description,
         kinds={"duckdb", "sql"},
         owners=["team:data-engineering"],
         metadata={"sql_file": dg.MetadataValue.path(f"sql/{model.layer}/{model.path.name}")},
     )
-    def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-        with warehouse.connect(int(context.partition_key)) as con:
+    def sql_model(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders
+    ) -> dg.MaterializeResult:
+        year = int(context.partition_key)
+        metadata = {}
+        with warehouse.connect(year) as con:
+            if model.previous_year is not None:
+                previous = str(year - 1)
+                found = model.previous_year.create_view(con, folders.published_root() / previous)
+                metadata["previous_year_release"] = previous if found else "none"
+                context.log.info(
+                    f"{model.previous_year.view}: "
+                    + (f"read from the {previous} release" if found else f"no {previous} release, empty")
+                )
             model.materialize(con)
-            return dg.MaterializeResult(metadata=table_metadata(con, model.name, preview=published))
+            metadata.update(table_metadata(con, model.name, preview=published))
+            return dg.MaterializeResult(metadata=metadata)
 
     return sql_model
 

@@ -56,7 +56,7 @@ from pandera.api.polars.components import Column
 from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
 
 from pipelines.config import SEEDS_DIR
-from pipelines.resources import ProjectFolders, Warehouse
+from pipelines.resources import Warehouse
 from pipelines.seeds import countries, us_states
 
 CHECK_NAME = "schema_and_totals"
@@ -608,6 +608,7 @@ class HeadlineMetrics(_Published):
     value: pl.Int64 = Count()
     display_text: pl.String = pa.Field(nullable=False, str_contains=r"\S")
     source: pl.String = pa.Field(nullable=True)
+    change_from_prior_year: pl.Int64 = pa.Field(nullable=True)
 
     class Config:
         name = "headline_metrics"
@@ -917,12 +918,8 @@ def computed_headline_figures(figures: _Figures) -> dict[tuple[str, str], tuple[
     }
 
 
-def cross_table_problems(
-    tables: dict[str, pl.DataFrame],
-    facts: dict[str, int],
-    previous_headline: pl.DataFrame | None = None,
-) -> list[str]:
-    """Every cross-table invariant of one year; ``previous_headline`` is last year's release.
+def cross_table_problems(tables: dict[str, pl.DataFrame], facts: dict[str, int]) -> list[str]:
+    """Every cross-table invariant of one year (last year's: pipelines/checks/across_years.py).
 
     ``tables`` are the published tables in published order, ``facts`` the staging figures of
     :data:`STAGING_FACTS_SQL`.
@@ -999,35 +996,12 @@ def cross_table_problems(
                 f"['{metric}/year' row] = {max(yearly)}"
             )
 
-    if previous_headline is not None:
-        rule = "cross-table: a cumulative figure is never below the previous year's cumulative figure"
-        before = {
-            metric: value
-            for metric, period, value in previous_headline.select("metric_id", "period", "value").iter_rows()
-            if period == "cumulative" and value is not None
-        }
-        for (metric, period), found in values.items():
-            if period != "cumulative" or metric not in before or None in found:
-                continue
-            if min(found) < before[metric]:
-                f.problems.append(
-                    f"{rule}: headline_metrics.value ['{metric}/cumulative' row] = {min(found)} < "
-                    f"{before[metric]} in the previous year's release"
-                )
     return f.problems
 
 
-def previous_release_headline(published_root: Path, year: int) -> pl.DataFrame | None:
-    """Last year's published headline figures, when that year has been released."""
-    path = published_root / str(year - 1) / "headline_metrics.parquet"
-    return pl.read_parquet(path) if path.is_file() else None
-
-
-def check_cross_table(
-    con: duckdb.DuckDBPyConnection, previous_headline: pl.DataFrame | None = None
-) -> list[str]:
+def check_cross_table(con: duckdb.DuckDBPyConnection) -> list[str]:
     tables, facts, problems = load_cross_table_inputs(con)
-    return problems + cross_table_problems(tables, facts, previous_headline)
+    return problems + cross_table_problems(tables, facts)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1077,26 +1051,16 @@ def _schema_and_totals(table: str) -> dg.AssetChecksDefinition:
     description=(
         "Totals that must agree across the published tables of one year and with the staging "
         "tables they are counted from; computed headline figures equal their tables; cumulative "
-        "figures are never below the yearly figure nor the previous release's cumulative one."
+        "figures are never below the same year's yearly figure."
     ),
 )
 def cross_table_invariants(
-    context: dg.AssetCheckExecutionContext, warehouse: Warehouse, folders: ProjectFolders
+    context: dg.AssetCheckExecutionContext, warehouse: Warehouse
 ) -> dg.AssetCheckResult:
     year = int(context.partition_key)
-    previous = previous_release_headline(folders.published_root(), year)
     with warehouse.connect(year) as con:
-        problems = check_cross_table(con, previous)
-    compared = (
-        f"cumulative figures compared with the {year - 1} release"
-        if previous is not None
-        else f"no {year - 1} release to compare cumulative figures with"
-    )
-    return check_result(
-        problems,
-        f"all cross-table invariants of {year} hold ({compared})",
-        {"previous_release_compared": previous is not None},
-    )
+        problems = check_cross_table(con)
+    return check_result(problems, f"all cross-table invariants of {year} hold", {})
 
 
 published_table_checks: list[dg.AssetChecksDefinition] = [

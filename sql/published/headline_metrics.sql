@@ -1,9 +1,13 @@
 -- The headline figures of the year, in metric-catalog order: figures computed here from the
 -- record-level exports (catalog column computed_from names the table they come from), and
--- figures kept in other systems (program_metrics.csv). Each gets its display text from the
--- catalog's rule (macro display_text in sql/macros.sql). A catalog metric without a value that
--- year is simply not published.
+-- figures kept in other systems (program_metrics.csv). A prior_year figure comes from last
+-- year's release when it exists (its yearly figure), else from program_metrics.csv; the check
+-- consistent_with_previous_year fails when both exist and differ. Each figure gets its display
+-- text from the catalog's rule (macro display_text in sql/macros.sql) and, when last year was
+-- released, its change from last year's figure. A catalog metric without a value that year is
+-- simply not published.
 -- depends_on: missing_children_by_case_type, cybertipline_reports_by_source, cybertipline_files_by_type, cvip_requests_by_agency, stg_cvip_offender_relationships, stg_program_metrics, seeds
+-- previous_year: headline_metrics(metric_id VARCHAR, period VARCHAR, value BIGINT)
 WITH computed AS (
     SELECT 'missing_children_cases_assisted' AS metric_id, 'year' AS period, total AS value
     FROM missing_children_by_case_type WHERE case_type = 'Total'
@@ -35,6 +39,9 @@ WITH computed AS (
     SELECT 'cvip_actively_traded_children', 'cumulative', count(DISTINCT victim_id)
     FROM stg_cvip_offender_relationships
 ),
+last_year AS (
+    SELECT metric_id, value FROM previous_year_headline_metrics WHERE period = 'year'
+),
 figures AS (
     SELECT
         m.sort_order,
@@ -63,14 +70,32 @@ figures AS (
     FROM seed_metric_catalog AS m
     JOIN stg_program_metrics AS p USING (metric_id, period)
     WHERE m.computed_from IS NULL
+      AND NOT (m.period = 'prior_year' AND m.metric_id IN (SELECT metric_id FROM last_year))
+    UNION ALL
+    SELECT
+        m.sort_order,
+        m.metric_id,
+        m.period,
+        p.since,
+        y.value,
+        'Published release of ' || (report_year() - 1) AS source,
+        m.display_prefix,
+        m.display_step,
+        m.display_scale
+    FROM seed_metric_catalog AS m
+    JOIN last_year AS y USING (metric_id)
+    LEFT JOIN stg_program_metrics AS p USING (metric_id, period)
+    WHERE m.period = 'prior_year'
 )
 SELECT
     report_year() AS year,
-    metric_id,
-    period,
-    since::INTEGER AS since,
-    value::BIGINT AS value,
-    display_text(value, display_prefix, display_step, display_scale) AS display_text,
-    source,
-    sort_order::INTEGER AS sort_order
-FROM figures
+    f.metric_id,
+    f.period,
+    f.since::INTEGER AS since,
+    f.value::BIGINT AS value,
+    display_text(f.value, f.display_prefix, f.display_step, f.display_scale) AS display_text,
+    f.source,
+    CASE WHEN f.period <> 'prior_year' THEN (f.value - p.value)::BIGINT END AS change_from_prior_year,
+    f.sort_order::INTEGER AS sort_order
+FROM figures AS f
+LEFT JOIN previous_year_headline_metrics AS p USING (metric_id, period)
