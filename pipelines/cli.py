@@ -85,5 +85,34 @@ def verify(year: int, reference: str, out_dir: str | None) -> None:
     click.echo(f"{release} agrees with {reference}")
 
 
+@main.command()
+@click.option("--work-dir", default="bench", show_default=True, type=click.Path(file_okay=False),
+              help="Where the benchmark writes its exports, runs and logs.")
+@click.option("--scale", "scales", type=click.FloatRange(min=0, min_open=True), multiple=True,
+              default=(1.0, 2.0), show_default=True,
+              help="Size of the CyberTipline export (1 = 21,751,085 reports); repeat for several.")
+@click.option("--year", default=2020, show_default=True, type=int)
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="JSON results [default: WORK_DIR/results/bench.json].")
+@click.option("--repeats", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Runs of each timed command; the minimum wall time is reported.")
+@click.option("--skip-pandas-above", default=None, type=float,
+              help="Skip the pandas peer above this scale (about 4.4 GiB of RAM per 21.75M reports).")
+def bench(work_dir: str, scales: tuple[float, ...], year: int, out: str | None, repeats: int,
+          skip_pandas_above: float | None) -> None:
+    """Time `impact run` against a bare DuckDB floor and a pandas peer; print a markdown table."""
+    from pipelines.bench import BenchmarkError, render_markdown, run_benchmark
+
+    try:
+        results = run_benchmark(
+            Path(work_dir), scales=scales, year=year, out_json=Path(out) if out else None,
+            repeats=repeats, pandas_max_scale=skip_pandas_above,
+            log=lambda message: click.echo(message, err=True),
+        )
+    except (BenchmarkError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(render_markdown(results))
+
+
 if __name__ == "__main__":
     main()

@@ -17,11 +17,17 @@ from pipelines.seeds import load_seeds
 from pipelines.sql_models import models
 
 
-def build_tables(con: duckdb.DuckDBPyConnection, raw_year_dir: Path) -> None:
+def build_tables(
+    con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_release: Path | None = None
+) -> None:
+    """Every staging and published table of the year; last year's release when given."""
     for export in RAW_EXPORTS:
         ingest(con, export, raw_year_dir)
     load_seeds(con)
     by_name = {m.name: m for layer in ("staging", "published") for m in models(layer)}
     graph = {name: [d for d in m.depends_on if d in by_name] for name, m in by_name.items()}
     for name in TopologicalSorter(graph).static_order():
-        by_name[name].materialize(con)
+        model = by_name[name]
+        if model.previous_year is not None:
+            model.previous_year.create_view(con, previous_release or raw_year_dir / "no-release")
+        model.materialize(con)

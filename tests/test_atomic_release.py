@@ -97,3 +97,26 @@ def test_publish_interrupted_at_each_file_system_step_keeps_previous_release(
     third = release_module.staging_folder(root, 2020)
     (third / "table.csv").write_text("year,n\n2020,2\n")
     assert snapshot(release_module.publish(third, root, 2020)) == {"table.csv": b"year,n\n2020,2\n"}
+
+
+def test_release_alone_refuses_to_publish_unchecked_tables(tmp_path: Path) -> None:
+    """Materializing only `release` (as the UI allows) must not publish tables no check saw."""
+    import dagster as dg
+
+    from pipelines.definitions import all_assets, all_checks, build_resources
+    from tests.conftest import folders_in
+
+    YearExports.small(2020).write(tmp_path / "raw")
+    folders = folders_in(tmp_path)
+    resources = build_resources(folders)
+    everything = dg.materialize([*all_assets, *all_checks], partition_key="2020", resources=resources)
+    assert everything.success
+    before = snapshot(tmp_path / "published" / "2020")
+    alone = dg.materialize(
+        [*all_assets, *all_checks], partition_key="2020", resources=resources,
+        selection=dg.AssetSelection.assets("release").without_checks(), raise_on_error=False,
+    )
+    assert not alone.success
+    failure = alone.get_step_failure_events()[0].step_failure_data.user_failure_data.description
+    assert "did not run in this run" in failure
+    assert snapshot(tmp_path / "published" / "2020") == before
