@@ -52,12 +52,20 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
-def run_year(year: int, folders: Folders, instance: dg.DagsterInstance | None = None) -> YearOutcome:
+def run_year(
+    year: int,
+    folders: Folders,
+    instance: dg.DagsterInstance | None = None,
+    log_level: str = "INFO",
+) -> YearOutcome:
     """Materialize every asset and check of one year; nothing is published unless all pass."""
     from pipelines.definitions import all_assets, all_checks, build_resources
 
     result = dg.materialize(
         [*all_assets, *all_checks],
+        # INFO shows each step's own messages (rows ingested, check results, the release);
+        # DAGSTER's per-event DEBUG lines stay in the event log.
+        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
         partition_key=str(year),
         resources=build_resources(folders),
         instance=instance,
