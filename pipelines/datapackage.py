@@ -15,7 +15,6 @@ The titles and column descriptions below are also the table headers of ``report.
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import SEEDS_DIR
+from pipelines.manifest import sha256_file
 from pipelines.sql_models import models
 
 FILE_NAME = "datapackage.json"
@@ -182,14 +182,6 @@ def _field(table: str, field: pa.Field, year: int) -> dict:
     return described
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _csv_header(path: Path) -> list[str]:
     with path.open(encoding="utf-8", newline="") as handle:
         return next(csv.reader(handle))
@@ -213,7 +205,7 @@ def _resource(folder: Path, table: str, description: str, year: int) -> dict:
         "encoding": "utf-8",
         "dialect": dict(DIALECT),
         "bytes": csv_path.stat().st_size,
-        "hash": f"sha256:{_sha256(csv_path)}",
+        "hash": f"sha256:{sha256_file(csv_path)}",
         "schema": {
             "fields": [_field(table, f, year) for f in schema],
             "primaryKey": PRIMARY_KEYS[table],
