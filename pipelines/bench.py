@@ -132,6 +132,8 @@ def measure(command: Sequence[str], log_dir: Path, name: str, cwd: Path | None =
         wrapper = subprocess.run(
             [sys.executable, str(BENCH_FILE), "_measure", str(result_file), "--", *command],
             stdout=out, stderr=err, cwd=cwd, check=False,
+            # DEBUG: the step durations of impact run's log feed the per-stage profile.
+            env={**os.environ, "IMPACT_LOG_LEVEL": "DEBUG"},
         )
     if wrapper.returncode != 0 or not result_file.is_file():
         raise BenchmarkError(f"the measuring wrapper of {name} failed; see {stderr}")

@@ -23,6 +23,13 @@ ENV_RAW_DIR = "IMPACT_RAW_DIR"
 ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"
 ENV_WAREHOUSE_DIR = "IMPACT_WAREHOUSE_DIR"
 ENV_DUCKDB_THREADS = "IMPACT_DUCKDB_THREADS"
+ENV_LOG_LEVEL = "IMPACT_LOG_LEVEL"
+
+
+def log_level() -> str:
+    """Console log level of runs started by the CLI (``IMPACT_LOG_LEVEL``, default INFO: each
+    step's own messages; DEBUG adds every Dagster event, e.g. step durations for the benchmark)."""
+    return os.environ.get(ENV_LOG_LEVEL, "INFO").upper()
 
 
 def duckdb_threads() -> int | None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.config import Folders
+from pipelines.config import log_level as default_log_level
 
 
 @dataclass
@@ -56,7 +57,7 @@ def run_year(
     year: int,
     folders: Folders,
     instance: dg.DagsterInstance | None = None,
-    log_level: str = "INFO",
+    log_level: str | None = None,
 ) -> YearOutcome:
     """Materialize every asset and check of one year; nothing is published unless all pass."""
     from pipelines.definitions import all_assets, all_checks, build_resources
@@ -64,8 +65,8 @@ def run_year(
     result = dg.materialize(
         [*all_assets, *all_checks],
         # INFO shows each step's own messages (rows ingested, check results, the release);
-        # DAGSTER's per-event DEBUG lines stay in the event log.
-        run_config={"loggers": {"console": {"config": {"log_level": log_level}}}},
+        # Dagster's per-event DEBUG lines stay in the event log unless asked for.
+        run_config={"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}},
         partition_key=str(year),
         resources=build_resources(folders),
         instance=instance,
