@@ -2,8 +2,10 @@
 
 CSV exports are loaded as text (every column VARCHAR) with the row number of each data row, so
 that validation can name the exact rows that break a rule before anything is typed; the staging
-models cast them. The CyberTipline Parquet export is large: it becomes a view over the file, so
-the rows are read once, by the models and checks that need them, not copied first.
+models cast them. The CyberTipline Parquet export is large: it becomes a view over the file, not
+a copy, and is read whole once, here: ``sql/audits/cybertipline_reports_scan.sql`` reduces it to
+a few thousand rows (``raw_cybertipline_reports_groups``), from which its check decides every row
+rule and the staging model takes its counts.
 """
 
 from __future__ import annotations
@@ -16,7 +18,10 @@ from pathlib import Path
 import duckdb
 import pyarrow.parquet as pq
 
+from pipelines.config import SQL_DIR
 from pipelines.contract import RawExport
+
+SCAN_SQL_DIR = SQL_DIR / "audits"
 
 
 class RawExportError(Exception):
@@ -137,7 +142,32 @@ def load_parquet(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) 
         f"CREATE OR REPLACE VIEW {export.table} AS "
         f"SELECT {', '.join(export.columns)} FROM read_parquet('{_sql_string(path)}')"
     )
+    scan_summary(con, export)
     return metadata.num_rows
+
+
+def summary_table(export: RawExport) -> str:
+    """The table of a Parquet export's one-scan summary."""
+    return f"{export.table}_groups"
+
+
+def scan_summary(con: duckdb.DuckDBPyConnection, export: RawExport) -> str | None:
+    """Reduce a Parquet export to its summary table in one scan (``sql/audits/<name>_scan.sql``),
+    when it has one. A file whose columns have the wrong types cannot be summarized: then no
+    summary table is left (not even an older one) and the export's check reports the types and
+    reads the rows itself. Returns the table, or None."""
+    sql_file = SCAN_SQL_DIR / f"{export.name}_scan.sql"
+    if not sql_file.is_file():
+        return None
+    table = summary_table(export)
+    select = sql_file.read_text(encoding="utf-8").strip().rstrip(";")
+    con.sql("SET enable_progress_bar = false")  # a run log, not a terminal
+    try:
+        con.sql(f"CREATE OR REPLACE TABLE {table} AS\n{select}")
+    except duckdb.Error:
+        con.sql(f"DROP TABLE IF EXISTS {table}")
+        return None
+    return table
 
 
 def _sql_string(path: Path) -> str:

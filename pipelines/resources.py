@@ -4,16 +4,26 @@ The warehouse is one DuckDB file per year (``warehouse/<year>.duckdb``). DuckDB 
 writer per file, so a file per partition lets several years materialize at once without lock
 errors (dagster issues 16248 and 18746); ``dagster_duckdb.DuckDBResource`` holds a single fixed
 database path, which is why this resource exists.
+
+Opening a DuckDB database costs about 15 ms (the instance, not the file), and a year's run has
+some forty steps. Within one Dagster run the resource therefore opens each year's database once,
+at its first use, and gives every step its own connection to it (``cursor()``: a fresh session
+with its own temporary objects, cheap); the database is closed when the run ends, failed or not
+(``teardown_after_execution``), so nothing stays open across runs and another process can open
+the file as soon as the run is over. Outside a run (tests, scripts) ``connect`` opens and closes
+the file itself.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 import duckdb
+from pydantic import PrivateAttr
 
 from pipelines.config import SQL_DIR
 
@@ -37,19 +47,55 @@ class Warehouse(dg.ConfigurableResource):
     directory: str
     threads: int | None = None
 
+    _databases: dict[Path, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
+    _lock: threading.Lock | None = PrivateAttr(default=None)
+
     def path(self, year: int) -> Path:
         return Path(self.directory).resolve() / f"{year}.duckdb"
 
-    @contextmanager
-    def connect(self, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
-        """Open the year's database with the project's SQL macros and ``report_year()`` defined."""
-        path = self.path(year)
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        # Dagster calls this on the run's own copy of the resource: the databases opened from
+        # now on belong to this run.
+        self._databases = {}
+        self._lock = threading.Lock()
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close every database this run opened (idempotent); later connections open their own."""
+        if self._databases is None or self._lock is None:
+            return
+        with self._lock:
+            databases, self._databases = list(self._databases.values()), None
+        for database in databases:
+            database.close()
+
+    def _open(self, path: Path) -> duckdb.DuckDBPyConnection:
         path.parent.mkdir(parents=True, exist_ok=True)
         config = {"threads": self.threads} if self.threads else {}
-        con = duckdb.connect(str(path), config=config)
+        return duckdb.connect(str(path), config=config)
+
+    @contextmanager
+    def connect(self, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A connection to the year's database with the project's SQL macros and
+        ``report_year()`` defined; closed on exit (the database itself stays open until the run
+        ends when the resource belongs to a run)."""
+        path = self.path(year)
+        if self._databases is None or self._lock is None:
+            con = self._open(path)
+        else:
+            with self._lock:
+                database = self._databases.get(path)
+                if database is None:
+                    database = self._databases[path] = self._open(path)
+                con = database.cursor()
         try:
-            con.sql(f"CREATE OR REPLACE TEMP MACRO report_year() AS {int(year)}")
-            con.sql((SQL_DIR / "macros.sql").read_text(encoding="utf-8"))
+            con.execute(f"CREATE OR REPLACE TEMP MACRO report_year() AS {int(year)};\n{MACROS_SQL}")
             yield con
         finally:
             con.close()
+
+
+MACROS_SQL = (SQL_DIR / "macros.sql").read_text(encoding="utf-8")
+"""The project's SQL macros (sql/macros.sql), read once per process."""

@@ -1,100 +1,70 @@
--- The row rules of SPEC §2 for cybertipline_reports.parquet, in one scan of the view
--- raw_cybertipline_reports (21.75M rows for 2020: too many to hand to pandas).
+-- The row rules of SPEC §2 for cybertipline_reports.parquet, decided for every row from the
+-- ingest's one scan of the export: the table raw_cybertipline_reports_groups
+-- (cybertipline_reports_scan.sql), a few thousand rows, so no row is read again here.
 --
 -- Run by the blocking check in pipelines/checks/raw_exports.py, which also checks the column
 -- types from the Parquet schema and the uniqueness of report_id (cybertipline_reports_unique_ids.sql).
--- Needs report_year() (defined by the warehouse resource) and the table audit_country_codes(code):
--- the ISO 3166-1 alpha-2 codes of pycountry, plus XK.
+-- Needs report_year(), the view audit_cybertipline_rules (cybertipline_reports_rule_list.sql) and
+-- the table audit_country_codes(code): the ISO 3166-1 alpha-2 codes of pycountry, plus XK.
 --
--- Returns one row per rule, in the order below: the column, the rule, the number of bad rows, up to
--- five example report_ids of bad rows (never another cell: these are records about children), and
+-- Returns one row per rule, in bit order: the column, the rule, whether some row breaks it, and
 -- facts about the whole file: row_count, and the count, min and max of the non-null report_ids.
---
--- How: each row gets a bit mask of the rules it breaks (bit k = rule k of the list), the rows are
--- grouped by mask (one group when the file is valid), and each rule sums the groups that have its
--- bit. The five smallest report_ids of a rule are among the five smallest of its groups.
+-- Each verdict is exact, not a sample: the code rules are the conditions of
+-- cybertipline_reports_rules_by_row.sql on the group keys (every row of a group has its keys); a
+-- column is required on every row when its count equals the rows'; it is >= 0, or within the
+-- year, on every row when its minimum (and maximum) is. When a rule is broken, the check runs
+-- cybertipline_reports_rules_by_row.sql to count and name the bad rows.
 WITH bounds AS (
-    -- Year Y in UTC: epoch() of a DATE counts seconds from 1970-01-01 UTC and to_timestamp()
-    -- returns a TIMESTAMPTZ, so the session time zone plays no part.
+    -- Year Y in UTC, as in cybertipline_reports_rules_by_row.sql.
     SELECT
         to_timestamp(epoch(make_date(report_year(), 1, 1))) AS year_start,
         to_timestamp(epoch(make_date(report_year() + 1, 1, 1))) AS next_year_start
 ),
-rules (bit, "column", rule) AS (
-    VALUES
-        (0, 'report_id', 'required'),
-        (1, 'received_at', 'required'),
-        (2, 'received_at', 'within ' || report_year() || ' (UTC)'),
-        (3, 'reporter_type', 'ESP or PUBLIC'),
-        (4, 'esp_name', 'required (non-empty) when reporter_type is ESP'),
-        (5, 'esp_name', 'null when reporter_type is PUBLIC'),
-        (6, 'incident_type', 'one of CSAM, ONLINE_ENTICEMENT, CHILD_SEX_TRAFFICKING, '
-            || 'CHILD_SEXUAL_MOLESTATION, MISLEADING_WORDS_OR_IMAGES, '
-            || 'UNSOLICITED_OBSCENE_MATERIAL, MISLEADING_DOMAIN_NAME, CHILD_SEX_TOURISM'),
-        (7, 'incident_country', 'ISO 3166-1 alpha-2 code, XK, or null'),
-        (8, 'image_count', 'required'),
-        (9, 'image_count', '>= 0'),
-        (10, 'video_count', 'required'),
-        (11, 'video_count', '>= 0'),
-        (12, 'other_file_count', 'required'),
-        (13, 'other_file_count', '>= 0')
-),
-flagged AS (
-    -- CASE, not a cast of the condition: a NULL condition must count as "not broken".
+verdicts AS (
+    -- bool_or ignores a NULL condition: like the CASE of the row-by-row audit, "not broken".
     SELECT
-        report_id,
-        CASE WHEN report_id IS NULL THEN 1 << 0 ELSE 0 END
-        + CASE WHEN received_at IS NULL THEN 1 << 1 ELSE 0 END
-        + CASE WHEN received_at < year_start OR received_at >= next_year_start THEN 1 << 2 ELSE 0 END
-        + CASE WHEN reporter_type IS NULL OR reporter_type NOT IN ('ESP', 'PUBLIC') THEN 1 << 3 ELSE 0 END
-        + CASE WHEN reporter_type = 'ESP' AND (esp_name IS NULL OR trim(esp_name) = '') THEN 1 << 4 ELSE 0 END
-        + CASE WHEN reporter_type = 'PUBLIC' AND esp_name IS NOT NULL THEN 1 << 5 ELSE 0 END
-        + CASE
-            WHEN incident_type IS NULL OR incident_type NOT IN (
-                'CSAM', 'ONLINE_ENTICEMENT', 'CHILD_SEX_TRAFFICKING', 'CHILD_SEXUAL_MOLESTATION',
-                'MISLEADING_WORDS_OR_IMAGES', 'UNSOLICITED_OBSCENE_MATERIAL',
-                'MISLEADING_DOMAIN_NAME', 'CHILD_SEX_TOURISM'
-            ) THEN 1 << 6
-            ELSE 0
-          END
-        + CASE
-            WHEN incident_country IS NOT NULL
-                AND incident_country NOT IN (SELECT code FROM audit_country_codes) THEN 1 << 7
-            ELSE 0
-          END
-        + CASE WHEN image_count IS NULL THEN 1 << 8 ELSE 0 END
-        + CASE WHEN image_count < 0 THEN 1 << 9 ELSE 0 END
-        + CASE WHEN video_count IS NULL THEN 1 << 10 ELSE 0 END
-        + CASE WHEN video_count < 0 THEN 1 << 11 ELSE 0 END
-        + CASE WHEN other_file_count IS NULL THEN 1 << 12 ELSE 0 END
-        + CASE WHEN other_file_count < 0 THEN 1 << 13 ELSE 0 END
-        AS mask
-    FROM raw_cybertipline_reports, bounds
-),
-groups AS (
-    SELECT
-        mask,
-        count(*) AS n,
-        count(report_id) AS ids,
-        min(report_id) AS id_min,
-        max(report_id) AS id_max,
-        min(report_id, 5) FILTER (WHERE mask <> 0) AS examples
-    FROM flagged
-    GROUP BY mask
+        coalesce(sum(g.reports), 0)::BIGINT AS row_count,
+        coalesce(sum(g.report_ids), 0)::BIGINT AS report_ids,
+        min(g.report_id_min) AS report_id_min,
+        max(g.report_id_max) AS report_id_max,
+        [
+            coalesce(sum(g.report_ids) < sum(g.reports), false),
+            coalesce(sum(g.received_ats) < sum(g.reports), false),
+            coalesce(
+                min(g.received_at_min) < any_value(b.year_start)
+                OR max(g.received_at_max) >= any_value(b.next_year_start),
+                false
+            ),
+            coalesce(bool_or(g.reporter_type IS NULL OR g.reporter_type NOT IN ('ESP', 'PUBLIC')), false),
+            coalesce(bool_or(g.reporter_type = 'ESP' AND (g.esp_name IS NULL OR trim(g.esp_name) = '')), false),
+            coalesce(bool_or(g.reporter_type = 'PUBLIC' AND g.esp_name IS NOT NULL), false),
+            coalesce(bool_or(
+                g.incident_type IS NULL OR g.incident_type NOT IN (
+                    'CSAM', 'ONLINE_ENTICEMENT', 'CHILD_SEX_TRAFFICKING', 'CHILD_SEXUAL_MOLESTATION',
+                    'MISLEADING_WORDS_OR_IMAGES', 'UNSOLICITED_OBSCENE_MATERIAL',
+                    'MISLEADING_DOMAIN_NAME', 'CHILD_SEX_TOURISM'
+                )
+            ), false),
+            coalesce(bool_or(
+                g.incident_country IS NOT NULL
+                AND g.incident_country NOT IN (SELECT code FROM audit_country_codes)
+            ), false),
+            coalesce(sum(g.image_counts) < sum(g.reports), false),
+            coalesce(min(g.image_count_min) < 0, false),
+            coalesce(sum(g.video_counts) < sum(g.reports), false),
+            coalesce(min(g.video_count_min) < 0, false),
+            coalesce(sum(g.other_file_counts) < sum(g.reports), false),
+            coalesce(min(g.other_file_count_min) < 0, false)
+        ] AS broken
+    FROM raw_cybertipline_reports_groups AS g, bounds AS b
 )
 SELECT
     r."column",
     r.rule,
-    coalesce(sum(g.n) FILTER (WHERE g.mask & (1 << r.bit) <> 0), 0)::BIGINT AS bad_rows,
-    coalesce(
-        list_sort(flatten(list(g.examples) FILTER (WHERE g.mask & (1 << r.bit) <> 0)))[1:5],
-        []::BIGINT[]
-    ) AS examples,
-    coalesce(sum(g.n), 0)::BIGINT AS row_count,
-    coalesce(sum(g.ids), 0)::BIGINT AS report_ids,
-    min(g.id_min) AS report_id_min,
-    max(g.id_max) AS report_id_max
-FROM rules AS r
-LEFT JOIN groups AS g ON true
-GROUP BY r.bit, r."column", r.rule
+    v.broken[r.bit + 1] AS broken,
+    v.row_count,
+    v.report_ids,
+    v.report_id_min,
+    v.report_id_max
+FROM audit_cybertipline_rules AS r, verdicts AS v
 ORDER BY r.bit
