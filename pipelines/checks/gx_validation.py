@@ -46,21 +46,18 @@ ROW_COLUMN = "source_row"
 """The 1-based data-row number that ingest adds to every CSV table (pipelines/ingest.py)."""
 
 
-# Codes of SPEC §2 (the seeds in sql/seeds/ hold the same codes with their labels).
-CASE_TYPES = ("ERU", "FA", "LIOM", "MYA", "NFA")
-RACES = ("AI", "AS", "MR", "BL", "HI", "PI", "WH", "U")
-AGENCY_TYPES = ("FEDERAL", "STATE_LOCAL_ICAC", "MILITARY", "INTERNATIONAL")
-RELATIONSHIPS = (
-    "PARENT_GUARDIAN",
-    "OTHER_RELATIVE",
-    "NEIGHBOR_FAMILY_FRIEND",
-    "BABYSITTER_MENTOR_COACH",
-    "GUARDIANS_PARTNER",
-    "ONLINE_ENTICEMENT",
-    "SELF_PRODUCTION",
-    "CHILD_SEX_TRAFFICKER",
-    "UNKNOWN_TO_CHILD",
-)
+def seed_codes(name: str) -> tuple[str, ...]:
+    """The codes of a category seed (sql/seeds/<name>.csv): one list of codes for the SQL models
+    and the expectations alike."""
+    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        return tuple(row["code"] for row in csv.DictReader(handle))
+
+
+# Codes of SPEC §2.
+CASE_TYPES = seed_codes("case_types")
+RACES = seed_codes("races")
+AGENCY_TYPES = seed_codes("agency_types")
+RELATIONSHIPS = seed_codes("relationships")
 PERIODS = ("year", "cumulative", "current", "prior_year")
 
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
