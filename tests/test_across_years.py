@@ -4,6 +4,7 @@ the change from last year, and re-materializing years in any order."""
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import polars as pl
@@ -73,12 +74,15 @@ def _rewrite_metric(raw: Path, year: int, metric: str, period: str, value: int) 
     frame.write_csv(path)
 
 
+def copy_years(raw: Path, target: Path, years: tuple[int, ...]) -> Path:
+    """A private copy of some demo years, for a test that edits an export."""
+    for year in years:
+        shutil.copytree(raw / str(year), target / str(year))
+    return target
+
+
 def test_prior_year_figure_disagreeing_with_last_release_blocks_publication(raw: Path, tmp_path: Path) -> None:
-    own_raw = tmp_path / "raw"
-    for year in (2019, 2020):
-        (own_raw / str(year)).mkdir(parents=True)
-        for file in (raw / str(year)).iterdir():
-            (own_raw / str(year) / file.name).write_bytes(file.read_bytes())
+    own_raw = copy_years(raw, tmp_path / "raw", (2019, 2020))
     folders = folders_for(own_raw, tmp_path)
     assert run_year(2019, folders).success
     _rewrite_metric(own_raw, 2020, "ncic_missing_child_entries", "prior_year", 400000)
@@ -91,11 +95,7 @@ def test_prior_year_figure_disagreeing_with_last_release_blocks_publication(raw:
 
 
 def test_cumulative_figure_going_down_blocks_publication(raw: Path, tmp_path: Path) -> None:
-    own_raw = tmp_path / "raw"
-    for year in (2019, 2020):
-        (own_raw / str(year)).mkdir(parents=True)
-        for file in (raw / str(year)).iterdir():
-            (own_raw / str(year) / file.name).write_bytes(file.read_bytes())
+    own_raw = copy_years(raw, tmp_path / "raw", (2019, 2020))
     folders = folders_for(own_raw, tmp_path)
     assert run_year(2019, folders).success
     before = headline(folders, 2019)[("hotline_calls", "cumulative")]["value"]
