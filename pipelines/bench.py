@@ -6,17 +6,12 @@ many), in one run and on the same exports (generated once per scale with
 
 ``impact_run``
     ``<venv>/bin/impact run --year Y`` end to end as a subprocess, fresh release and warehouse
-    folders each time: the timed figure.
-``impact_run`` profile
-    ``impact run`` logs at INFO, without Dagster's step events, so once per scale (after the
-    timed repeats, not timed against the floor) the benchmark runs the same command in-process
-    with Dagster's DEBUG events on (worker ``_profile``: ``pipelines.cli`` with ``run_year`` at
-    log level DEBUG). The step durations are parsed from its log (``Finished execution of step
-    "X" in 2.3s``) into a per-stage profile; what is not inside a step of that run (interpreter
-    start, imports, loading the definitions, Dagster's run setup and teardown, interpreter exit)
-    is reported as ``outside steps``. The CSV checks' Great Expectations work runs in a worker
-    process beside the run (pipelines/checks/gx_validation.py): their steps show the time the
-    run waited for it.
+    folders each time. The Dagster step durations are parsed from its log (``Finished execution
+    of step "X" in 2.3s``, logged with ``IMPACT_LOG_LEVEL=DEBUG``) into a per-stage profile; what
+    is not inside a step (interpreter start, imports, loading the definitions, Dagster's run setup
+    and teardown, interpreter exit) is reported as ``outside_steps``. The CSV checks' Great
+    Expectations validation runs in a worker process beside the run
+    (pipelines/checks/gx_validation.py): their steps show only the time the run waited for it.
 ``floor``
     A bare DuckDB script (``pipelines/bench_floor.sql``) computing the CyberTipline aggregates
     (reports by source, incident type, ESP and country; file sums) and the row rules of SPEC §2
@@ -353,22 +348,6 @@ def _pandas_main(path: str, year: int, out: str) -> int:
     return 0
 
 
-def _profile_main(argv: list[str]) -> int:
-    """``impact run`` in this process with Dagster's DEBUG events in its log (stderr): the CLI
-    itself, with ``run_year`` at log level DEBUG. Exits as the CLI does."""
-    import functools
-
-    import pipelines.runner as runner
-    from pipelines.cli import main as cli_main
-
-    runner.run_year = functools.partial(runner.run_year, log_level="DEBUG")
-    try:
-        cli_main(["run", *argv], standalone_mode=False)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-    return 0
-
-
 def _summary(*, reports: int, by_source: dict[str, int], by_incident_type: dict[str, int],
              by_esp: list[tuple[str, int]], by_country: dict[str, int], files: dict[str, int],
              rules: dict[str, int]) -> dict[str, Any]:
@@ -563,8 +542,6 @@ def run_benchmark(
         "commands": {
             "impact_run": " ".join(_impact_command())
             + f" run --year {year} --raw-dir <raw> --out-dir <out> --warehouse-dir <warehouse>",
-            "impact_run_profile": f"python {BENCH_FILE.name} _profile --year {year} ...   "
-            "(impact run in-process, Dagster DEBUG events in the log; once per scale, not timed against the floor)",
             "floor": f"python {BENCH_FILE.name} _floor <parquet> {year} full   ({FLOOR_SQL.name}, unique_ids)",
             "floor_tight": f"python {BENCH_FILE.name} _floor <parquet> {year} tight   ({FLOOR_SQL.name}, unique_ids_bitmap)",
             "pandas": f"python {BENCH_FILE.name} _pandas <parquet> {year}",
@@ -601,6 +578,7 @@ def run_benchmark(
                                   str(log_dir / "pandas.summary.json")]
 
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in COMMANDS}
+        step_runs: list[dict[str, float]] = []
         published: dict[str, int] = {}
         for rep in range(1, repeats + 1):
             shutil.rmtree(run_dir, ignore_errors=True)
@@ -610,22 +588,14 @@ def run_benchmark(
                        "--out-dir", str(run_dir / "published"),
                        "--warehouse-dir", str(run_dir / "warehouse")]
             measured = measure(command, log_dir, f"impact_run-{rep}", cwd=run_dir)
+            steps = parse_step_durations(Path(measured["stderr"]).read_text(encoding="utf-8", errors="replace"))
+            measured["steps_s"] = steps
             runs["impact_run"].append(measured)
+            step_runs.append(steps)
             published = _published_totals(run_dir / "published" / str(year))
             for name, cmd in commands.items():
                 say(f"scale {scale:g}, run {rep}/{repeats}: {name}")
                 runs[name].append(measure(cmd, log_dir, f"{name}-{rep}"))
-
-        # The profile: the same run once more, with Dagster's step events in the log.
-        shutil.rmtree(run_dir, ignore_errors=True)
-        run_dir.mkdir(parents=True)
-        say(f"scale {scale:g}: impact run, profiled (Dagster DEBUG events)")
-        profiled = measure(
-            [sys.executable, str(BENCH_FILE), "_profile", "--year", str(year), "--raw-dir", str(raw_dir),
-             "--out-dir", str(run_dir / "published"), "--warehouse-dir", str(run_dir / "warehouse")],
-            log_dir, "impact_run-profile", cwd=run_dir,
-        )
-        steps = parse_step_durations(Path(profiled["stderr"]).read_text(encoding="utf-8", errors="replace"))
 
         measurements: dict[str, Any] = {}
         for name in COMMANDS:
@@ -633,14 +603,9 @@ def run_benchmark(
                 measurements[name] = {"skipped": f"pandas peer skipped above scale {pandas_max_scale:g}"}
                 continue
             measurements[name] = _best(runs[name])
-        measurements["impact_run"]["steps_s"] = steps
-        measurements["impact_run"]["stages_s"] = stage_profile(steps, profiled["wall_s"])
-        measurements["impact_run"]["profile_run"] = {
-            "wall_s": profiled["wall_s"],
-            "peak_rss_bytes": profiled["peak_rss_bytes"],
-            "log": profiled["stderr"],
-            "note": "a separate run of impact run with Dagster's DEBUG events; steps_s and stages_s come from it",
-        }
+        fastest_run = min(runs["impact_run"], key=lambda r: r["wall_s"])
+        measurements["impact_run"]["steps_s"] = fastest_run["steps_s"]
+        measurements["impact_run"]["stages_s"] = stage_profile(fastest_run["steps_s"], fastest_run["wall_s"])
 
         summaries = {name: json.loads((log_dir / f"{name}.summary.json").read_text(encoding="utf-8"))
                      for name in commands}
@@ -854,26 +819,22 @@ def render_markdown(results: dict[str, Any]) -> str:
             ratio = value / floor if value is not None and floor is not None and floor > 0 else None
             lines.append(f"| {LABELS[name]} | {_num(value, '{:.3f}')} | {_num(ratio, '{:.2f}×')} |")
 
-    lines += ["", "### impact run by stage (Dagster step durations of a profiled run, DEBUG events on)", ""]
+    lines += ["", "### impact run by stage (Dagster step durations of the fastest run)", ""]
     header = "| stage | " + " | ".join(f"scale {e['scale']:g} (s)" for e in results["per_scale"]) + " |"
     lines += [header, "|---|" + "---:|" * len(results["per_scale"])]
-
-    def profile_wall(m: dict[str, Any]) -> float:
-        return m.get("profile_run", {}).get("wall_s", m["wall_s"])
-
     for stage in STAGES:
         cells = []
         for entry in results["per_scale"]:
             m = entry["measurements"]["impact_run"]
             seconds = m["stages_s"][stage]
-            cells.append(f"{seconds:.2f} ({seconds / profile_wall(m):.0%})")
+            cells.append(f"{seconds:.2f} ({seconds / m['wall_s']:.0%})")
         lines.append(f"| {stage} | " + " | ".join(cells) + " |")
-    cells = [f"{profile_wall(e['measurements']['impact_run']):.2f}" for e in results["per_scale"]]
-    lines.append("| **wall of the profiled run** | " + " | ".join(cells) + " |")
+    cells = [f"{e['measurements']['impact_run']['wall_s']:.2f}" for e in results["per_scale"]]
+    lines.append("| **wall** | " + " | ".join(cells) + " |")
     lines += [
         "",
         "The CSV checks' Great Expectations validation runs in a worker process beside the run "
-        "(started with it); their steps show only the time the run waited for it.",
+        "(pipelines/checks/gx_validation.py); their steps show only the time the run waited for it.",
     ]
 
     lines += ["", "Slowest steps:", ""]
@@ -947,8 +908,6 @@ def _worker(argv: list[str]) -> int:
     if command == "_pandas":
         path, year, out = args
         return _pandas_main(path, int(year), out)
-    if command == "_profile":
-        return _profile_main(args)
     raise SystemExit(f"unknown worker {command!r}")
 
 

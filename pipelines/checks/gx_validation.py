@@ -370,8 +370,8 @@ class GxSession:
     Building a file-mode context, its datasource and its Data Docs site for each export cost
     about 0.15 s each, and a new Data Docs site builder compiles GX's Jinja templates again
     (0.3 s per build). Here one ephemeral context holds one pandas datasource (a dataframe asset
-    and batch definition per export, created once) and one site builder, whose compiled templates
-    are kept. Each validation starts from an empty context (no suite, validation definition or
+    and batch definition per export, created once) and a site builder per year folder, whose
+    compiled templates serve the four exports of the year. Each validation starts from an empty context (no suite, validation definition or
     result of an earlier export), so the Data Docs of an export show that export's suite and
     validation only, as a fresh context did, in ``<warehouse_dir>/data_docs/<year>/<export>/``.
     """
