@@ -163,14 +163,14 @@ DEFECTS = [
     Defect("intake_date-required", "raw_cases", add_case(intake=""),
            CASES + 'intake_date: rule "required (non-empty)": 1 bad row, e.g. row 3'),
     Defect("intake_date-format", "raw_cases", add_case(intake="2020-4-1"),
-           CASES + 'intake_date: rule "ISO date YYYY-MM-DD": 1 bad row, e.g. row 3', "2020-4-1"),
+           CASES + 'intake_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 3', "2020-4-1"),
     Defect("intake_date-real-date", "raw_cases", add_case(intake="2020-02-30"),
-           CASES + 'intake_date: rule "a real calendar date": 1 bad row, e.g. row 3', "2020-02-30"),
+           CASES + 'intake_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 3', "2020-02-30"),
     Defect("resolved_date-format", "raw_cases", add_case(resolved="2020-5-17"),
-           CASES + 'resolved_date: rule "ISO date YYYY-MM-DD when present": 1 bad row, e.g. row 3',
+           CASES + 'resolved_date: rule "a real calendar date as YYYY-MM-DD when present": 1 bad row, e.g. row 3',
            "2020-5-17"),
     Defect("resolved_date-real-date", "raw_cases", add_case(resolved="2020-06-31"),
-           CASES + 'resolved_date: rule "a real calendar date when present": 1 bad row, e.g. row 3',
+           CASES + 'resolved_date: rule "a real calendar date as YYYY-MM-DD when present": 1 bad row, e.g. row 3',
            "2020-06-31"),
     Defect("resolved_date-before-intake", "raw_cases", add_case(resolved="2020-03-29"),
            CASES + 'resolved_date: rule "resolved_date >= intake_date when present": 1 bad row, '
@@ -199,9 +199,9 @@ DEFECTS = [
     Defect("received_date-required", "raw_cvip_requests", add_request(received_date=""),
            REQUESTS + 'received_date: rule "required (non-empty)": 1 bad row, e.g. row 2'),
     Defect("received_date-format", "raw_cvip_requests", add_request(received_date="20200501"),
-           REQUESTS + 'received_date: rule "ISO date YYYY-MM-DD": 1 bad row, e.g. row 2', "20200501"),
+           REQUESTS + 'received_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 2', "20200501"),
     Defect("received_date-real-date", "raw_cvip_requests", add_request(received_date="2020-13-01"),
-           REQUESTS + 'received_date: rule "a real calendar date": 1 bad row, e.g. row 2', "2020-13-01"),
+           REQUESTS + 'received_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 2', "2020-13-01"),
     Defect("received_date-within-year", "raw_cvip_requests", add_request(received_date="2019-12-31"),
            REQUESTS + 'received_date: rule "within 2020": 1 bad row, e.g. row 2', "2019-12-31"),
     Defect("agency_type-code", "raw_cvip_requests", add_request(agency_type="FBI_HQ"),
@@ -373,6 +373,41 @@ def test_since_regex_accepts_exactly_the_years_up_to_the_report_year() -> None:
     accepted = [y for y in range(0, 10000) if pattern.match(f"{y:04d}")]
     assert accepted == list(range(0, 2021))
     assert not pattern.match("199") and not pattern.match("02020")
+
+
+def _is_calendar_date(text: str) -> bool:
+    """The reference: what Python's own ISO parser accepts in the form YYYY-MM-DD."""
+    from datetime import date
+
+    if len(text) != 10 or text[4] != "-" or text[7] != "-" or not text.replace("-", "").isdigit():
+        return False
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def test_calendar_date_regex_accepts_exactly_the_real_dates() -> None:
+    """Every month-day 00-00..99-99 of years around the leap-year rules, and February 29 of every
+    year 0000..9999, through both regex engines GX may use (Python's re, and RE2 for
+    pyarrow-backed strings)."""
+    import re
+
+    import pyarrow.compute as pc
+
+    from pipelines.checks.gx_validation import CALENDAR_DATE
+
+    years = [0, 1, 4, 100, 400, 1900, 1996, 2000, 2019, 2020, 2100, 2400, 9996, 9999]
+    month_days = [f"{m:02d}-{d:02d}" for m in range(100) for d in range(100)]
+    candidates = [f"{y:04d}-{md}" for y in years for md in month_days]
+    candidates += [f"{y:04d}-02-29" for y in range(10000)]
+    candidates += ["2020-1-05", "20200105", "2020-01-05 ", " 2020-01-05", "02020-01-05", "2020/01/05", ""]
+    expected = [_is_calendar_date(text) for text in candidates]
+
+    python_re = re.compile(CALENDAR_DATE)
+    assert [bool(python_re.match(text)) for text in candidates] == expected
+    assert pc.match_substring_regex(candidates, CALENDAR_DATE).to_pylist() == expected
 
 
 # --------------------------------------------------------------------------------------------

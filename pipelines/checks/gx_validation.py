@@ -60,7 +60,19 @@ AGENCY_TYPES = seed_codes("agency_types")
 RELATIONSHIPS = seed_codes("relationships")
 PERIODS = ("year", "cumulative", "current", "prior_year")
 
-ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+# A real calendar date written YYYY-MM-DD (years 0001..9999, leap days of the Gregorian calendar):
+# exactly the strings ``datetime.date.fromisoformat`` reads in that form (tests/test_raw_validation.py
+# proves it). A regex, not GX's strftime expectation, because that one parses every row with
+# Python's strptime (0.25 s for the 60,000 dates of a year) and a regex runs vectorised.
+_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"  # not 0000
+_MONTH_DAY = (
+    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # 31-day months
+    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"  # 30-day months
+    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
+)
+_MULTIPLE_OF_4 = "(?:0[48]|[2468][048]|[13579][26])"  # 04..96, two digits
+_LEAP_YEAR = f"(?:[0-9]{{2}}{_MULTIPLE_OF_4}|{_MULTIPLE_OF_4}00)"  # by 4, not by 100 unless by 400
+CALENDAR_DATE = f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
 NON_NEGATIVE_INTEGER = r"^[0-9]{1,18}$"  # 18 digits always fit the BIGINT staging casts to
 AGE_0_TO_20 = r"^0*(?:1?[0-9]|20)$"
 
@@ -157,15 +169,8 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
     def matches(column: str, regex: str, text: str) -> CsvRule:
         return CsvRule(column, text, (gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex),))
 
-    def iso_date(column: str, when: str = "") -> list[CsvRule]:
-        return [
-            matches(column, ISO_DATE, f"ISO date YYYY-MM-DD{when}"),
-            CsvRule(
-                column,
-                f"a real calendar date{when}",
-                (gxe.ExpectColumnValuesToMatchStrftimeFormat(column=column, strftime_format="%Y-%m-%d"),),
-            ),
-        ]
+    def iso_date(column: str, when: str = "") -> CsvRule:
+        return matches(column, CALENDAR_DATE, f"a real calendar date as YYYY-MM-DD{when}")
 
     def unique(columns: Sequence[str]) -> CsvRule:
         if len(columns) == 1:
@@ -192,8 +197,8 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
             required("case_number"),
             unique(["case_number"]),
             required("intake_date"),
-            *iso_date("intake_date"),
-            *iso_date("resolved_date", " when present"),
+            iso_date("intake_date"),
+            iso_date("resolved_date", " when present"),
             CsvRule(
                 "resolved_date",
                 "resolved_date >= intake_date when present",
@@ -219,7 +224,7 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
             required("request_id"),
             unique(["request_id"]),
             required("received_date"),
-            *iso_date("received_date"),
+            iso_date("received_date"),
             matches("received_date", f"^{year:04d}-", f"within {year}"),
             required("agency_type"),
             one_of("agency_type", AGENCY_TYPES),
