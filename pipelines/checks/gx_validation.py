@@ -495,13 +495,18 @@ def gx_worker_main(fd: int) -> None:
     # process ends when the parent closes the socket.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     connection = Connection(fd)
+    # Importing GX creates about a million long-lived objects and no garbage: the cyclic collector
+    # would scan them hundreds of times for nothing (0.45 s of the 2.1 s import).
+    gc.disable()
     try:
         session: GxSession | None = GxSession()
         failure = None
     except Exception as error:  # reported with every request: the parent falls back
         session, failure = None, type(error).__name__
-    # Every object alive now lives as long as the process: keep them out of the collector.
+    # Every object alive now lives as long as the process: keep them out of the collector, which
+    # from now on sees only what each validation creates.
     gc.freeze()
+    gc.enable()
     while True:
         try:
             request = connection.recv()
