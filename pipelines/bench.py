@@ -182,8 +182,8 @@ STAGES = (
     "seeds",
     "staging: CyberTipline counts",
     "staging: other models",
-    "published tables",
-    "published checks (Pandera, invariants)",
+    "published tables and their Pandera checks (one step each)",
+    "cross-table invariants and consistency with the previous year",
     "release (files, manifest, data package, report)",
 )
 
@@ -201,7 +201,7 @@ def stage_of(step: str) -> str:
         return STAGES[5]
     if step.startswith("stg_"):
         return STAGES[6]
-    if step.endswith("_schema_and_totals") or step.endswith("_invariants"):
+    if step.endswith(("_invariants", "_consistent_with_previous_year")):
         return STAGES[8]
     if step == "release":
         return STAGES[9]

@@ -8,7 +8,7 @@ from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
 from pipelines.checks.across_years import consistent_with_previous_year
-from pipelines.checks.published_tables import published_table_checks
+from pipelines.checks.published_tables import cross_table_invariants
 from pipelines.checks.raw_exports import raw_export_checks
 from pipelines.config import Folders, duckdb_threads
 from pipelines.resources import ProjectFolders, Warehouse
@@ -17,9 +17,14 @@ from pipelines.schedules import yearly_release_schedule
 all_assets = [*raw_assets, *staging_assets, *published_assets, release]
 all_checks: list[dg.AssetChecksDefinition] = [
     *raw_export_checks,
-    *published_table_checks,
+    cross_table_invariants,
     consistent_with_previous_year,
 ]
+all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(
+    key for definition in [*all_assets, *all_checks] for key in definition.check_keys
+)
+"""Every check of the code location: those above and those run in their asset's step (the
+published tables' ``schema_and_totals``)."""
 
 
 def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:

@@ -122,5 +122,6 @@ def test_dagster_durations_and_stages_parse() -> None:
     assert stage_of("raw_cases_export_contract").startswith("raw checks: CSV")
     assert stage_of("raw_cases") == "raw ingest"
     assert stage_of("stg_cybertipline_report_counts") == "staging: CyberTipline counts"
-    assert stage_of("headline_metrics_cross_table_invariants").startswith("published checks")
-    assert stage_of("cybertipline_reports_by_esp") == "published tables"
+    assert stage_of("headline_metrics_cross_table_invariants").startswith("cross-table invariants")
+    assert stage_of("headline_metrics_consistent_with_previous_year").startswith("cross-table invariants")
+    assert stage_of("cybertipline_reports_by_esp").startswith("published tables")

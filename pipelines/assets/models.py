@@ -1,7 +1,13 @@
-"""Groups ``staging`` and ``published``: the catalog seeds and one asset per SQL model file."""
+"""Groups ``staging`` and ``published``: the catalog seeds and one asset per SQL model file.
+
+A published table's Pandera check (``schema_and_totals``, pipelines/checks/published_tables.py)
+runs in the table's own step, right after the model built it: blocking, so a failure keeps
+``release`` from running.
+"""
 
 import dagster as dg
 
+from pipelines.checks.published_tables import schema_and_totals, schema_and_totals_spec
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import ProjectFolders, Warehouse
@@ -50,6 +56,7 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         kinds={"duckdb", "sql"},
         owners=["team:data-engineering"],
         metadata={"sql_file": dg.MetadataValue.path(f"sql/{model.layer}/{model.path.name}")},
+        check_specs=[schema_and_totals_spec(model.name)] if published else None,
     )
     def sql_model(
         context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders
@@ -67,7 +74,8 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
                 )
             model.materialize(con)
             metadata.update(table_metadata(con, model.name, preview=published))
-            return dg.MaterializeResult(metadata=metadata)
+            checks = [schema_and_totals(con, model.name, year)] if published else None
+            return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return sql_model
 

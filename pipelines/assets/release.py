@@ -17,8 +17,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
     The release refuses to publish unless every check of the code location ran in the same run
     and passed: materializing ``release`` alone would otherwise publish tables nobody checked.
     """
-    from pipelines.definitions import all_checks  # the code location's checks, not the run's
-
+    from pipelines.definitions import all_check_keys  # the code location's, not the run's
 
     records = context.instance.get_records_for_run(
         run_id=context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
@@ -27,11 +26,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         evaluated[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
-    expected = {
-        (key.asset_key.to_user_string(), key.name)
-        for checks in all_checks
-        for key in checks.check_keys
-    }
+    expected = {(key.asset_key.to_user_string(), key.name) for key in all_check_keys}
     missing = sorted(expected - evaluated.keys())
     failed = sorted(key for key, passed in evaluated.items() if not passed)
     if missing or failed:
