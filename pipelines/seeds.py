@@ -8,12 +8,15 @@ hand-typed list (SPEC §3). Every seed lands in the year's warehouse as ``seed_<
 from __future__ import annotations
 
 import unicodedata
+from typing import TYPE_CHECKING
 
-import duckdb
-import polars as pl
 import pycountry
 
 from pipelines.config import SEEDS_DIR
+
+if TYPE_CHECKING:  # imported where used: the GX worker reads the state codes, not the frames
+    import duckdb
+    import polars as pl
 
 INTERNATIONAL = ("INTL", "International")
 """The pseudo-state of a child who went missing outside the US (SPEC §2)."""
@@ -31,8 +34,9 @@ def _alphabetical_key(name: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
-def us_states() -> pl.DataFrame:
-    """The 50 states, DC and Puerto Rico alphabetically by name, then International."""
+def us_state_rows() -> list[tuple[str, str]]:
+    """(code, name) of the 50 states, DC and Puerto Rico alphabetically by name, then
+    International."""
     subdivisions = [
         s
         for s in pycountry.subdivisions.get(country_code="US")
@@ -40,6 +44,14 @@ def us_states() -> pl.DataFrame:
     ]
     rows = sorted(((s.code.removeprefix("US-"), s.name) for s in subdivisions), key=lambda r: r[1])
     rows.append(INTERNATIONAL)
+    return rows
+
+
+def us_states() -> pl.DataFrame:
+    """The 50 states, DC and Puerto Rico alphabetically by name, then International."""
+    import polars as pl
+
+    rows = us_state_rows()
     return pl.DataFrame(
         {
             "code": [code for code, _ in rows],
@@ -51,6 +63,8 @@ def us_states() -> pl.DataFrame:
 
 def countries() -> pl.DataFrame:
     """ISO 3166-1 countries (English short names) plus Kosovo, ordered by name."""
+    import polars as pl
+
     rows = [(c.alpha_2, c.name) for c in pycountry.countries] + [KOSOVO]
     rows.sort(key=lambda r: (_alphabetical_key(r[1]), r[0]))
     return pl.DataFrame(

@@ -19,7 +19,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.checks.raw_exports import CHECK_NAME, raw_export_checks, years_up_to_regex
+from pipelines.checks.gx_validation import years_up_to_regex
+from pipelines.checks.raw_exports import CHECK_NAME
 from pipelines.config import Folders
 from pipelines.runner import _failure_messages
 from tests.exports import YearExports, case, report
@@ -34,9 +35,7 @@ YEAR = 2020
 def _definitions() -> tuple[list, list, Callable]:
     from pipelines.definitions import all_assets, all_checks, build_resources
 
-    # all_checks gets raw_export_checks from the lead's wiring; until then they are added here.
-    checks = [*all_checks, *(c for c in raw_export_checks if c not in all_checks)]
-    return all_assets, checks, build_resources
+    return all_assets, all_checks, build_resources
 
 
 @dataclass

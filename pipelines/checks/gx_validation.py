@@ -189,9 +189,9 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
     )
 
     if export is CASES:
-        from pipelines.seeds import us_states
+        from pipelines.seeds import us_state_rows
 
-        states = us_states()["code"].to_list()  # 50 states, DC, PR and INTL
+        states = [code for code, _ in us_state_rows()]  # 50 states, DC, PR and INTL
         return [
             table,
             required("case_number"),

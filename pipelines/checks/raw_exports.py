@@ -41,7 +41,6 @@ from pipelines.checks.gx_validation import (
     data_docs_dir,
     table_frame,
     validate_csv_export,
-    years_up_to_regex,  # noqa: F401 (the tests import it from here)
 )
 from pipelines.config import SQL_DIR
 from pipelines.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
