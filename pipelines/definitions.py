@@ -8,7 +8,7 @@ from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
 from pipelines.assets.release import release
 from pipelines.checks.across_years import consistent_with_previous_year
-from pipelines.checks.published_tables import cross_table_invariants
+from pipelines.checks.cross_table import cross_table_invariants
 from pipelines.checks.raw_exports import raw_export_checks
 from pipelines.config import Folders, duckdb_threads
 from pipelines.resources import ProjectFolders, Warehouse

@@ -17,15 +17,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.checks.cross_table import (
+    check_cross_table,
+    computed_headline_figures,
+    cross_table_invariants,
+    cross_table_problems,
+)
 from pipelines.checks.published_tables import (
     MODELS,
-    check_cross_table,
     check_published_table,
-    computed_headline_figures,
     country_catalog,
-    cross_table_problems,
     metric_catalog,
-    cross_table_invariants,
     race_columns,
     rounded_percent,
     seed,
