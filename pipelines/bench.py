@@ -42,6 +42,7 @@ imports.
 
 from __future__ import annotations
 
+import compileall
 import csv
 import json
 import os
@@ -548,6 +549,11 @@ def run_benchmark(
         },
         "per_scale": [],
     }
+
+    # Python writes a module's bytecode at its first import, unless PYTHONDONTWRITEBYTECODE is set
+    # (as in some sandboxes and containers): then every run would compile the package's sources
+    # again. Compile them once here, as any earlier run would have.
+    compileall.compile_dir(str(BENCH_FILE.parent), quiet=2)
 
     if profile_imports:
         say("import profile: import pipelines.definitions")

@@ -47,7 +47,7 @@ class Warehouse(dg.ConfigurableResource):
     directory: str
     threads: int | None = None
 
-    _databases: dict[Path, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
+    _databases: dict[int, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
     _lock: threading.Lock | None = PrivateAttr(default=None)
 
     def path(self, year: int) -> Path:
@@ -71,27 +71,31 @@ class Warehouse(dg.ConfigurableResource):
         for database in databases:
             database.close()
 
-    def _open(self, path: Path) -> duckdb.DuckDBPyConnection:
+    def _open(self, year: int) -> duckdb.DuckDBPyConnection:
+        """Open the year's database and (re)define its macros: the project's (sql/macros.sql) and
+        ``report_year()``, the year of this database. They are stored in the database, so every
+        cursor of the run sees them without defining them again."""
+        path = self.path(year)
         path.parent.mkdir(parents=True, exist_ok=True)
         config = {"threads": self.threads} if self.threads else {}
-        return duckdb.connect(str(path), config=config)
+        database = duckdb.connect(str(path), config=config)
+        database.execute(f"CREATE OR REPLACE MACRO report_year() AS {int(year)};\n{MACROS_SQL}")
+        return database
 
     @contextmanager
     def connect(self, year: int) -> Iterator[duckdb.DuckDBPyConnection]:
         """A connection to the year's database with the project's SQL macros and
         ``report_year()`` defined; closed on exit (the database itself stays open until the run
         ends when the resource belongs to a run)."""
-        path = self.path(year)
         if self._databases is None or self._lock is None:
-            con = self._open(path)
+            con = self._open(year)
         else:
             with self._lock:
-                database = self._databases.get(path)
+                database = self._databases.get(year)
                 if database is None:
-                    database = self._databases[path] = self._open(path)
+                    database = self._databases[year] = self._open(year)
                 con = database.cursor()
         try:
-            con.execute(f"CREATE OR REPLACE TEMP MACRO report_year() AS {int(year)};\n{MACROS_SQL}")
             yield con
         finally:
             con.close()

@@ -1,5 +1,5 @@
--- Macros shared by the SQL models. report_year() is defined per connection by the warehouse
--- resource (pipelines/resources.py) as the year being materialized.
+-- Macros shared by the SQL models, stored in each year's database when the warehouse resource
+-- opens it (pipelines/resources.py), with report_year(): the year of that database.
 
 -- Display text of a headline figure (SPEC §2, metric catalog): the value is truncated (never
 -- rounded) down to a multiple of `step`; with scale 'million' it is shown in millions with as many
@@ -7,7 +7,7 @@
 -- A prefix such as "more than" or "over" is kept only while it is true, i.e. when truncation
 -- removed something; an exact multiple is shown without it. A value below one step is shown
 -- exactly: "more than 0 million" says nothing.
-CREATE OR REPLACE TEMP MACRO display_number(value, step, scale) AS
+CREATE OR REPLACE MACRO display_number(value, step, scale) AS
     CASE
         WHEN scale = 'million' THEN
             format('{:,}', (value // step * step) // 1000000)
@@ -21,7 +21,7 @@ CREATE OR REPLACE TEMP MACRO display_number(value, step, scale) AS
         ELSE format('{:,}', value // step * step)
     END;
 
-CREATE OR REPLACE TEMP MACRO display_text(value, prefix, step, scale) AS
+CREATE OR REPLACE MACRO display_text(value, prefix, step, scale) AS
     CASE
         WHEN value < step THEN format('{:,}', value)
         WHEN coalesce(prefix, '') <> '' AND value > value // step * step
@@ -31,7 +31,7 @@ CREATE OR REPLACE TEMP MACRO display_text(value, prefix, step, scale) AS
 
 -- Share of a part in a whole in percent, rounded half away from zero to two decimals, computed
 -- in integers so no binary floating point can tip a half (SPEC §3).
-CREATE OR REPLACE TEMP MACRO percent_of(part, whole) AS
+CREATE OR REPLACE MACRO percent_of(part, whole) AS
     CASE
         WHEN whole = 0 THEN NULL
         ELSE ((part::HUGEINT * 20000 + whole) // (2 * whole::HUGEINT))::DECIMAL(18, 0) / 100

@@ -6,7 +6,7 @@ from pipelines.checks.gx_validation import (
     data_docs_dir,
     prefetch_csv_validation,
     start_gx_worker,
-    table_frame,
+    ingested_rows,
 )
 from pipelines.contract import RAW_EXPORTS, RawExport
 from pipelines.ingest import RawExportError, ingest
@@ -43,7 +43,7 @@ def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
                 # Hand the table to the worker now; the blocking check uses this validation only
                 # if the table is unchanged when it runs.
                 docs_dir = data_docs_dir(warehouse.directory, year, export)
-                prefetch_csv_validation(export, year, table_frame(con, export), docs_dir)
+                prefetch_csv_validation(export, year, ingested_rows(con, export), docs_dir)
             return dg.MaterializeResult(
                 metadata={
                     **table_metadata(con, export.table),

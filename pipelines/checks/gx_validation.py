@@ -39,7 +39,7 @@ from pipelines.contract import (
 )
 
 if TYPE_CHECKING:
-    import pandas as pd
+    import pyarrow as pa
 
 MAX_EXAMPLES = 5
 ROW_COLUMN = "source_row"
@@ -296,10 +296,11 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
 SITE_NAME = "raw_exports"
 
 
-def table_frame(con: Any, export: RawExport) -> pd.DataFrame:
-    """The export's all-text warehouse table (``raw_<name>`` with ``source_row``) in pandas, in
-    file order: what its suite validates."""
-    return con.sql(f"SELECT * FROM {export.table} ORDER BY {ROW_COLUMN}").df()
+def ingested_rows(con: Any, export: RawExport) -> pa.Table:
+    """The export's all-text warehouse table (``raw_<name>`` with ``source_row``) as Arrow, in
+    file order: what its suite validates. Arrow, not pandas: it costs the run almost nothing to
+    read, compare and send; the process that validates converts it to pandas for GX."""
+    return con.sql(f"SELECT * FROM {export.table} ORDER BY {ROW_COLUMN}").to_arrow_table()
 
 
 def data_docs_dir(warehouse_dir: str | Path, year: int, export: RawExport) -> Path:
@@ -411,9 +412,10 @@ class GxSession:
         for key in list(store.list_keys()):
             store.remove_key(key)
 
-    def validate(self, export: RawExport, year: int, frame: pd.DataFrame, docs_dir: Path) -> CsvValidation:
-        """Run the export's suite on ``frame`` (the text table with ``source_row``) and build its
+    def validate(self, export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> CsvValidation:
+        """Run the export's suite on ``rows`` (the text table with ``source_row``) and build its
         Data Docs in ``docs_dir``."""
+        frame = rows.to_pandas()  # string columns become pandas' Arrow-backed str dtype
         gx = self._gx
         rules = csv_rules(export, year)
         expectations = []
@@ -512,13 +514,13 @@ def gx_worker_main(fd: int) -> None:
             request = connection.recv()
         except (EOFError, OSError):
             break
-        export_name, year, frame, docs_dir = request
+        export_name, year, rows, docs_dir = request
         if session is None:
             reply: tuple[str, Any] = ("unavailable", failure)
         else:
             try:
                 export = next(e for e in RAW_EXPORTS if e.name == export_name)
-                reply = ("ok", session.validate(export, year, frame, Path(docs_dir)))
+                reply = ("ok", session.validate(export, year, rows, Path(docs_dir)))
             except Exception as error:
                 reply = ("error", type(error).__name__)
         try:
@@ -598,10 +600,10 @@ class _GxWorker:
             else:
                 future.set_exception(GxWorkerError(f"Great Expectations failed with {payload}"))
 
-    def submit(self, export: RawExport, year: int, frame: pd.DataFrame, docs_dir: Path) -> Future:
+    def submit(self, export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> Future:
         """A future of the worker's validation (None when the worker is not usable)."""
         future: Future = Future()
-        self._requests.put(((export.name, year, frame, str(docs_dir)), future))
+        self._requests.put(((export.name, year, rows, str(docs_dir)), future))
         return future
 
     def alive(self) -> bool:
@@ -630,7 +632,7 @@ _atexit_registered = False
 
 @dataclass
 class _Prefetched:
-    frame: pd.DataFrame
+    rows: pa.Table
     future: Future
 
 
@@ -669,8 +671,8 @@ def start_gx_worker() -> None:
             _atexit_registered = True
 
 
-def prefetch_csv_validation(export: RawExport, year: int, frame: pd.DataFrame, docs_dir: Path) -> None:
-    """Send ``frame`` (the export's table just ingested) to the worker now, so that it is
+def prefetch_csv_validation(export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> None:
+    """Send ``rows`` (the export's table just ingested) to the worker now, so that it is
     validated while the run does other work; :func:`validate_csv_export` takes the result if
     the table is still the same."""
     start_gx_worker()
@@ -679,27 +681,27 @@ def prefetch_csv_validation(export: RawExport, year: int, frame: pd.DataFrame, d
         if worker is None:
             return
         key = (export.name, year, str(docs_dir))
-        _prefetched[key] = _Prefetched(frame, worker.submit(export, year, frame, docs_dir))
+        _prefetched[key] = _Prefetched(rows, worker.submit(export, year, rows, docs_dir))
 
 
-def validate_csv_export(export: RawExport, year: int, frame: pd.DataFrame, docs_dir: Path) -> CsvValidation:
+def validate_csv_export(export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> CsvValidation:
     """Validate one CSV export's table with GX: the validation sent at ingest when the table is
     unchanged since, else one in the worker process, else one in this process."""
     global _local_session
     with _lock:
         prefetched = _prefetched.pop((export.name, year, str(docs_dir)), None)
     validation = None
-    if prefetched is not None and prefetched.frame.equals(frame):
+    if prefetched is not None and prefetched.rows.equals(rows):
         validation = prefetched.future.result()
     if validation is None:
         start_gx_worker()
         worker = _worker
         if worker is not None:
-            validation = worker.submit(export, year, frame, docs_dir).result()
+            validation = worker.submit(export, year, rows, docs_dir).result()
     if validation is None:
         with _lock:
             if _local_session is None:
                 _local_session = GxSession()
             session = _local_session
-        validation = session.validate(export, year, frame, docs_dir)
+        validation = session.validate(export, year, rows, docs_dir)
     return validation

@@ -39,7 +39,7 @@ from pipelines.checks.gx_validation import (
     MAX_EXAMPLES,
     RuleOutcome,
     data_docs_dir,
-    table_frame,
+    ingested_rows,
     validate_csv_export,
 )
 from pipelines.config import SQL_DIR
@@ -121,9 +121,9 @@ def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:
     ) -> dg.AssetCheckResult:
         year = int(context.partition_key)
         with warehouse.connect(year) as con:
-            frame = table_frame(con, export)
+            rows = ingested_rows(con, export)
         validation = validate_csv_export(
-            export, year, frame, docs_dir=data_docs_dir(warehouse.directory, year, export)
+            export, year, rows, docs_dir=data_docs_dir(warehouse.directory, year, export)
         )
         metadata: dict[str, Any] = {
             "file": dg.MetadataValue.path(str(folders.raw_year_dir(year) / export.file_name)),
@@ -131,7 +131,7 @@ def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:
         }
         if validation.data_docs is not None:
             metadata["data_docs"] = dg.MetadataValue.path(str(validation.data_docs))
-        result = check_result(export, validation.outcomes, len(frame), metadata)
+        result = check_result(export, validation.outcomes, rows.num_rows, metadata)
         context.log.info(result.description)
         return result
 
