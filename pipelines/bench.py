@@ -383,7 +383,7 @@ def _scale_name(scale: float) -> str:
     return f"scale-{scale:g}"
 
 
-def _machine() -> dict[str, Any]:
+def machine_facts() -> dict[str, Any]:
     from importlib import metadata
 
     def version(package: str) -> str | None:
@@ -539,7 +539,7 @@ def run_benchmark(
         ),
         "rss_method": "getrusage(RUSAGE_CHILDREN).ru_maxrss in a fresh wrapper process per command",
         "work_dir": str(work_dir),
-        "machine": _machine(),
+        "machine": machine_facts(),
         "commands": {
             "impact_run": " ".join(_impact_command())
             + f" run --year {year} --raw-dir <raw> --out-dir <out> --warehouse-dir <warehouse>",

@@ -132,5 +132,29 @@ def bench(work_dir: str, scales: tuple[float, ...], year: int, out: str | None, 
     click.echo(render_markdown(results))
 
 
+@main.command("bench-backfill")
+@click.option("--work-dir", default="bench/backfill", show_default=True, type=click.Path(file_okay=False),
+              help="Where the benchmark writes its exports, runs and logs.")
+@click.option("--scale", "scales", type=click.FloatRange(min=0, min_open=True), multiple=True,
+              default=(0.25, 0.5, 1.0), show_default=True,
+              help="Size of every year's CyberTipline export (1 = full size); at least two.")
+@click.option("--parallel", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Years running at once.")
+@click.option("--repeats", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Backfills at each scale; the minimum wall time is reported.")
+def bench_backfill(work_dir: str, scales: tuple[float, ...], parallel: int, repeats: int) -> None:
+    """Backfill the demo years 2019-2023 at several sizes; print wall time against total rows."""
+    from pipelines.bench_backfill import BackfillError, render_backfill_markdown, run_backfill_benchmark
+
+    try:
+        results = run_backfill_benchmark(
+            Path(work_dir), scales=scales, parallel=parallel, repeats=repeats,
+            log=lambda message: click.echo(message, err=True),
+        )
+    except (BackfillError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(render_backfill_markdown(results))
+
+
 if __name__ == "__main__":
     main()
