@@ -11,7 +11,6 @@ rule and the staging model takes its counts.
 from __future__ import annotations
 
 import csv
-import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pyarrow.parquet as pq
 
 from pipelines.config import SQL_DIR
 from pipelines.contract import RawExport
+from pipelines.manifest import sha256_file
 
 SCAN_SQL_DIR = SQL_DIR / "audits"
 
@@ -58,14 +58,6 @@ def changed_since_ingest(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list
         if not path.is_file() or path.stat().st_size != size or path.stat().st_mtime_ns != mtime_ns:
             changed.append(file_name)
     return changed
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _check_columns(export: RawExport, path: Path, found: list[str]) -> None:
@@ -184,7 +176,7 @@ def ingest(con: duckdb.DuckDBPyConnection, export: RawExport, year_dir: Path) ->
     stat = path.stat()
     rows = load_csv(con, export, path) if export.is_csv else load_parquet(con, export, path)
     ingested = IngestedExport(
-        file=path, sha256=sha256_of(path), rows=rows, bytes=stat.st_size, mtime_ns=stat.st_mtime_ns
+        file=path, sha256=sha256_file(path), rows=rows, bytes=stat.st_size, mtime_ns=stat.st_mtime_ns
     )
     ingested.record(con)
     return ingested

@@ -35,11 +35,8 @@ CODE_SUFFIXES = {".py", ".sql", ".csv", ".toml", ".j2", ".json"}
 
 
 def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def code_fingerprint() -> str:
