@@ -550,10 +550,7 @@ def run_benchmark(
         "per_scale": [],
     }
 
-    # Python writes a module's bytecode at its first import, unless PYTHONDONTWRITEBYTECODE is set
-    # (as in some sandboxes and containers): then every run would compile the package's sources
-    # again. Compile them once here, as any earlier run would have.
-    compileall.compile_dir(str(BENCH_FILE.parent), quiet=2)
+    compile_package()
 
     if profile_imports:
         say("import profile: import pipelines.definitions")
@@ -655,11 +652,25 @@ def run_benchmark(
 
     results["marginal"] = _marginal(results["per_scale"])
     results["targets"] = _targets(results)
+    write_results(results, out_json)
+    return results
+
+
+def compile_package() -> None:
+    """Compile the package's bytecode before timing anything. Python writes a module's bytecode at
+    its first import, unless PYTHONDONTWRITEBYTECODE is set (as in some sandboxes and containers):
+    then every timed run would compile the sources again. Compiled once here, as any earlier run
+    would have left them."""
+    compileall.compile_dir(str(BENCH_FILE.parent), quiet=2)
+
+
+def write_results(results: dict[str, Any], out_json: Path) -> None:
+    """Stamp ``finished_at``, write ``results`` as JSON to ``out_json`` and record its path under
+    ``out_json``."""
     results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(results, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     results["out_json"] = str(out_json)
-    return results
 
 
 def _marginal(per_scale: list[dict[str, Any]]) -> dict[str, Any] | None:

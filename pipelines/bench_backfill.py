@@ -17,7 +17,6 @@ test: nothing asserts a duration.
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import time
@@ -104,10 +103,9 @@ def run_backfill_benchmark(
 ) -> dict[str, Any]:
     """Backfill ``years`` at each scale; write the results to ``out_json`` (default
     ``work_dir/results/backfill.json``) and return them. Raises :class:`BackfillError`."""
-    import compileall
     import shutil
 
-    from pipelines.bench import machine_facts
+    from pipelines.bench import compile_package, machine_facts, write_results
     from pipelines.demo_data import write_demo_exports
 
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
@@ -118,8 +116,7 @@ def run_backfill_benchmark(
         raise ValueError("repeats and parallel must be at least 1")
     work_dir = Path(work_dir).resolve()
     out_json = Path(out_json) if out_json is not None else work_dir / "results" / "backfill.json"
-    # As in `impact bench`: bytecode compiled once, as any earlier run would have left it.
-    compileall.compile_dir(str(Path(__file__).parent), quiet=2)
+    compile_package()
 
     results: dict[str, Any] = {
         "benchmark": "impact bench-backfill (issue 5, part 3)",
@@ -158,10 +155,7 @@ def run_backfill_benchmark(
         )
     points = [(entry["total_reports"] / 1e6, entry["wall_s"]) for entry in results["per_scale"]]
     results["fit"] = linear_fit(points)
-    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    out_json.parent.mkdir(parents=True, exist_ok=True)
-    out_json.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    results["json"] = str(out_json)
+    write_results(results, out_json)
     return results
 
 
@@ -189,6 +183,6 @@ def render_backfill_markdown(results: dict[str, Any]) -> str:
         f"{fit['fixed_seconds']:.2f} s fixed; largest residual {fit['max_relative_residual']:.1%} "
         "of its measured time.",
         "",
-        f"Raw numbers: `{results.get('json', 'backfill.json')}`.",
+        f"Raw numbers: `{results.get('out_json', 'backfill.json')}`.",
     ]
     return "\n".join(lines) + "\n"
