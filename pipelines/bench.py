@@ -14,7 +14,7 @@ many), in one run and on the same exports (generated once per scale with
     (pipelines/checks/gx_validation.py): their steps show only the time the run waited for it.
 ``floor``
     A bare DuckDB script (``pipelines/bench_floor.sql``) computing the CyberTipline aggregates
-    (reports by source, incident type, ESP and country; file sums) and the row rules of SPEC §2
+    (reports by source, incident type, ESP and country; file sums) and the row rules of raw/README.md
     (report_id unique, received_at within the year, codes in their sets, esp_name present iff
     ESP, counts >= 0) straight from the Parquet file. This is the floor of issue 5; its
     uniqueness check hashes every id, as a user would write it.
@@ -80,7 +80,7 @@ INCIDENT_TYPES = (
     "MISLEADING_WORDS_OR_IMAGES", "UNSOLICITED_OBSCENE_MATERIAL", "MISLEADING_DOMAIN_NAME",
     "CHILD_SEX_TOURISM",
 )
-"""SPEC §2 (the pandas peer's set; the floor's is in bench_floor.sql)."""
+"""raw/README.md (the pandas peer's set; the floor's is in bench_floor.sql)."""
 
 HEAVY_PACKAGES = (
     "dagster", "great_expectations", "pandera", "pandas", "polars", "pyarrow", "duckdb",
@@ -310,7 +310,7 @@ def _pandas_main(path: str, year: int, out: str) -> int:
     by_country = df.groupby("incident_country", dropna=False).size()
     files = df[["image_count", "video_count", "other_file_count"]].sum()
 
-    # The row rules of SPEC §2.
+    # The row rules of raw/README.md.
     start = pd.Timestamp(year=year, month=1, day=1, tz="UTC")
     end = pd.Timestamp(year=year + 1, month=1, day=1, tz="UTC")
     esp = df["reporter_type"] == "ESP"

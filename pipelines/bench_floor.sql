@@ -1,5 +1,5 @@
 -- The floor of `impact bench` (issue 5): what a bare DuckDB script costs to compute the
--- CyberTipline aggregates and to check the row rules of SPEC §2 straight from the Parquet export.
+-- CyberTipline aggregates and to check the row rules of raw/README.md straight from the Parquet export.
 -- `impact run` is compared with it. It is not part of the pipeline.
 --
 -- Run by pipelines/bench.py (the "floor" worker), one statement per "-- name:" section, in order,

@@ -1,9 +1,9 @@
 """Every setting of the product in one place: folders, environment variables, the first year.
 
-Defaults are embedded (SPEC §1): raw exports in ``raw/``, releases in ``published/``, the DuckDB
+Defaults are embedded (README.md): raw exports in ``raw/``, releases in ``published/``, the DuckDB
 warehouse in ``warehouse/``, all relative to the working folder, so nothing needs a server.
 ``IMPACT_RAW_DIR``, ``IMPACT_PUBLISHED_DIR`` and ``IMPACT_WAREHOUSE_DIR`` change them for Dagster
-runs; the CLI flags win over the variables (SPEC §6).
+runs; the CLI flags win over the variables (README.md).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ SQL_DIR = REPO_ROOT / "sql"
 SEEDS_DIR = SQL_DIR / "seeds"
 
 FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
-"""First yearly partition shown in Dagster (SPEC §6: configurable, 2019 by default)."""
+"""First yearly partition shown in Dagster (README.md: configurable, 2019 by default)."""
 
 ENV_RAW_DIR = "IMPACT_RAW_DIR"
 ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"

@@ -1,4 +1,4 @@
-"""The raw export contract of SPEC §2 as data: which files a year folder holds and their columns.
+"""The raw export contract of raw/README.md as data: which files a year folder holds and their columns.
 
 Ingest reads the column lists to reject unknown and missing columns; the validation suites
 (pipelines/checks) hold the row-level rules.

@@ -1,15 +1,15 @@
-"""Deterministic demo data: record-level raw exports (SPEC §2) that reproduce a year's figures.
+"""Deterministic demo data: record-level raw exports (raw/README.md) that reproduce a year's figures.
 
 The real exports are confidential, so the product ships a generator of synthetic ones. It reads
 the year's *profile* (``pipelines/demo_profiles/<year>.toml``), which holds every target figure
-(for 2020 the numbers of the published page, ``shared/reference/2020``), and writes five files
+(for 2020 the numbers of the published page, ``tests/reference/2020``), and writes five files
 into ``raw_dir/<year>/``:
 
 ``cases.csv``
     one row per case, including rows *outside* the year's population (older open cases, cases
     resolved before the year, cases opened after it) and every boundary the population and
     status rules have to get right (recoveries of earlier cases, a child missing on Dec 31 and
-    found on Jan 2, ...). The population rebuilt from the rows with the SPEC rules reproduces the
+    found on Jan 2, ...). The population rebuilt from the rows with the contract's rules reproduces the
     case-type, age-and-race and state tables *jointly*, from one set of rows.
 ``cybertipline_reports.parquet``
     21.75 million rows for 2020. Generated inside DuckDB with one vectorised ``COPY (SELECT ...
@@ -97,7 +97,7 @@ COMPUTED_METRICS = frozenset({
     ("cvip_request_images_videos", "year"),
     ("cvip_actively_traded_children", "cumulative"),
 })
-"""Figures the pipeline computes from the record-level exports (SPEC §2): a profile must not put
+"""Figures the pipeline computes from the record-level exports (raw/README.md): a profile must not put
 them in ``program_metrics.csv``. The metric catalog, when present, is checked as well."""
 
 _CATALOG = Path(__file__).resolve().parent.parent / "sql" / "seeds" / "metric_catalog.csv"

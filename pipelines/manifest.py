@@ -3,7 +3,7 @@
 It lists the SHA-256, size and row count of every raw input and every output file, the versions
 of the product and of the engines, a fingerprint of the code (SQL models, seeds, Python) and the
 checks that passed before publication. It holds no wall-clock time and no absolute path, so the
-same inputs and code give the same bytes on any machine (SPEC §5).
+same inputs and code give the same bytes on any machine (README.md, "The release").
 """
 
 from __future__ import annotations

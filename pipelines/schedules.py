@@ -1,6 +1,6 @@
 """The yearly schedule: every January 15 at 06:00 UTC, publish the year that just ended.
 
-Exports arrive after year end (SPEC §6), so the run for year Y starts on Y+1-01-15.
+Exports arrive after year end (README.md), so the run for year Y starts on Y+1-01-15.
 """
 
 import dagster as dg

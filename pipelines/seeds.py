@@ -2,7 +2,7 @@
 
 The category catalogs are versioned CSV files in ``sql/seeds/`` (the dbt "seed" idiom); US
 states and countries come from pycountry, a maintained ISO 3166 package, rather than a
-hand-typed list (SPEC §3). Every seed lands in the year's warehouse as ``seed_<name>``.
+hand-typed list (docs/published-tables.md). Every seed lands in the year's warehouse as ``seed_<name>``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ if TYPE_CHECKING:  # imported where used: the GX worker reads the state codes, n
     import polars as pl
 
 INTERNATIONAL = ("INTL", "International")
-"""The pseudo-state of a child who went missing outside the US (SPEC §2)."""
+"""The pseudo-state of a child who went missing outside the US (raw/README.md)."""
 
 KOSOVO = ("XK", "Kosovo")
 """XK is a user-assigned code, absent from ISO 3166-1 and pycountry, that the contract allows."""

@@ -1,6 +1,6 @@
 """Comparing a release with reference CSVs (``impact verify``).
 
-Reference folders use the layout of ``shared/reference/2020``: one CSV per published table, with
+Reference folders use the layout of ``tests/reference/2020``: one CSV per published table, with
 two special cases. A file named ``<table>_partial.csv`` lists rows that must appear, in the same
 relative order, in the table; ``headline_metrics.csv`` carries a ``qualifier`` per figure —
 ``exact`` (equal), ``more_than`` (a lower bound) or ``approx`` (truncated to the precision

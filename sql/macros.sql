@@ -1,7 +1,7 @@
 -- Macros shared by the SQL models, stored in each year's database when the warehouse resource
 -- opens it (pipelines/resources.py), with report_year(): the year of that database.
 
--- Display text of a headline figure (SPEC §2, metric catalog): the value is truncated (never
+-- Display text of a headline figure (sql/seeds/metric_catalog.csv): the value is truncated (never
 -- rounded) down to a multiple of `step`; with scale 'million' it is shown in millions with as many
 -- decimals as the step allows (step 100000 -> one decimal: 65,465,314 -> "65.4 million").
 -- A prefix such as "more than" or "over" is kept only while it is true, i.e. when truncation
@@ -30,7 +30,7 @@ CREATE OR REPLACE MACRO display_text(value, prefix, step, scale) AS
     END;
 
 -- Share of a part in a whole in percent, rounded half away from zero to two decimals, computed
--- in integers so no binary floating point can tip a half (SPEC §3).
+-- in integers so no binary floating point can tip a half (docs/published-tables.md).
 CREATE OR REPLACE MACRO percent_of(part, whole) AS
     CASE
         WHEN whole = 0 THEN NULL

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,8 @@ import pytest
 from pipelines.config import Folders
 
 REPO = Path(__file__).resolve().parents[1]
-REFERENCE_ROOT = Path(os.environ.get("IMPACT_REFERENCE_DIR", REPO.parent / "shared" / "reference"))
+REFERENCE_2020 = REPO / "tests" / "reference" / "2020"
+"""The 2020 published figures, kept in the repository (tests/reference/README.md)."""
 
 
 def folders_in(root: Path) -> Folders:
@@ -28,7 +28,4 @@ def folders(tmp_path: Path) -> Folders:
 
 @pytest.fixture(scope="session")
 def reference_2020() -> Path:
-    folder = REFERENCE_ROOT / "2020"
-    if not folder.is_dir():
-        pytest.skip(f"reference figures not found at {folder} (set IMPACT_REFERENCE_DIR)")
-    return folder
+    return REFERENCE_2020

@@ -1,4 +1,4 @@
-"""Tiny hand-made raw exports for tests: a year folder that follows the contract of SPEC §2.
+"""Tiny hand-made raw exports for tests: a year folder that follows the contract of raw/README.md.
 
 Each test states only the rows it is about; everything else is a small valid default.
 """

@@ -1,7 +1,7 @@
-"""The demo-data generator: its exports must reproduce reference/2020 through the SPEC §2 rules.
+"""The demo-data generator: its exports must reproduce reference/2020 through the raw/README.md rules.
 
 The checks here recompute the published tables from the generated rows with their own DuckDB
-queries (population and status rules of SPEC §2), independently of the pipeline's SQL models,
+queries (population and status rules of raw/README.md), independently of the pipeline's SQL models,
 and compare them with the transcribed reference files. The CyberTipline export is generated at
 scale 0.001 to keep the suite fast; its full size is exercised by hand (see the module
 docstring of pipelines/demo_data.py).
@@ -23,13 +23,12 @@ from hypothesis import strategies as st
 from pipelines import demo_data
 from pipelines.demo_data import apportion, cybertipline_plan, load_profile, write_demo_exports
 
+from tests.conftest import REFERENCE_2020 as REFERENCE
+
 YEAR = 2020
 SCALE = 0.001
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "2020"
 CATALOG = Path(__file__).resolve().parents[1] / "sql" / "seeds" / "metric_catalog.csv"
 FULL_REPORTS = 21_751_085
-
-needs_reference = pytest.mark.skipif(not REFERENCE.is_dir(), reason=f"no reference folder {REFERENCE}")
 
 CASE_TYPE_LABELS = {
     "ERU": "Endangered Runaway",
@@ -79,7 +78,7 @@ def exports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 @pytest.fixture(scope="module")
 def con(exports: dict[str, Path]) -> duckdb.DuckDBPyConnection:
-    """A DuckDB session with the exports as views; `pop` = the population of YEAR (SPEC §2)."""
+    """A DuckDB session with the exports as views; `pop` = the population of YEAR (raw/README.md)."""
     db = duckdb.connect()
     db.execute("SET TimeZone = 'UTC'")
     db.execute(f"""
@@ -128,7 +127,6 @@ def test_files_headers_and_line_endings(exports: dict[str, Path]) -> None:
 # cases.csv
 # ---------------------------------------------------------------------------------------------
 
-@needs_reference
 def test_case_type_table_matches_reference(con: duckdb.DuckDBPyConnection) -> None:
     got = {CASE_TYPE_LABELS[t]: (a, r) for t, a, r in con.sql(
         "SELECT case_type, count(*) FILTER (status = 'active'), count(*) FILTER (status = 'resolved') "
@@ -140,7 +138,6 @@ def test_case_type_table_matches_reference(con: duckdb.DuckDBPyConnection) -> No
     assert con.sql("SELECT count(*) FROM pop").fetchall()[0][0] == int(total["total"])
 
 
-@needs_reference
 def test_age_and_race_table_matches_reference(con: duckdb.DuckDBPyConnection) -> None:
     group_sql = """
         CASE WHEN age IS NULL THEN 'Unknown' WHEN age <= 2 THEN 'Less than 1 to 2'
@@ -158,7 +155,6 @@ def test_age_and_race_table_matches_reference(con: duckdb.DuckDBPyConnection) ->
         assert observed == expected, row["age_group"]
 
 
-@needs_reference
 def test_state_table_matches_reference(con: duckdb.DuckDBPyConnection) -> None:
     def name(code: str) -> str:
         return "International" if code == "INTL" else pycountry.subdivisions.get(code=f"US-{code}").name
@@ -226,7 +222,6 @@ def test_case_codes_and_ages_are_valid(con: duckdb.DuckDBPyConnection) -> None:
 # CVIP
 # ---------------------------------------------------------------------------------------------
 
-@needs_reference
 def test_cvip_requests_match_reference(exports: dict[str, Path]) -> None:
     rows = _read_csv(exports["cvip_requests.csv"])
     got: dict[str, list[int]] = {}
@@ -244,7 +239,6 @@ def test_cvip_requests_match_reference(exports: dict[str, Path]) -> None:
     assert images[-1] > 10 * images[len(images) // 2]  # skewed: a few very large requests
 
 
-@needs_reference
 def test_offender_relationships_match_reference(exports: dict[str, Path]) -> None:
     rows = _read_csv(exports["cvip_offender_relationships.csv"])
     counts: dict[str, int] = {}
@@ -266,7 +260,6 @@ def _catalog() -> dict[tuple[str, str], dict[str, str]]:
     return {(r["metric_id"], r["period"]): r for r in _read_csv(CATALOG)}
 
 
-@needs_reference
 def test_program_metrics_reproduce_headline_figures(exports: dict[str, Path]) -> None:
     catalog = _catalog()
     metrics = {(r["metric_id"], r["period"]): r for r in _read_csv(exports["program_metrics.csv"])}
@@ -333,7 +326,6 @@ def test_scaled_cybertipline_is_consistent(con: duckdb.DuckDBPyConnection) -> No
     assert {t for (t,) in con.sql("SELECT DISTINCT incident_type FROM ct").fetchall()} == INCIDENT_TYPES
 
 
-@needs_reference
 def test_scaled_cybertipline_keeps_every_category(con: duckdb.DuckDBPyConnection) -> None:
     esps = dict(con.sql("SELECT esp_name, count(*) FROM ct WHERE esp_name IS NOT NULL GROUP BY ALL").fetchall())
     named = [r["esp_name"] for r in _reference("cybertipline_reports_by_esp_partial")]

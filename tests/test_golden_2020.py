@@ -1,5 +1,5 @@
 """Golden end-to-end test: full-size 2020 demo exports through the real Dagster definitions must
-reproduce the published 2020 figures (shared/reference/2020) exactly, and the release must be
+reproduce the published 2020 figures (tests/reference/2020) exactly, and the release must be
 self-describing and byte-identical from run to run."""
 
 from __future__ import annotations

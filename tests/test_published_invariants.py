@@ -1,5 +1,5 @@
 """The published-table checks (pipelines/checks/published_tables.py): they pass on correct tables
-and every invariant of SPEC §3-§4 fails, naming its rule, when one cell is tampered with.
+and every invariant of docs/published-tables.md fails, naming its rule, when one cell is tampered with.
 
 A warehouse is built once by the real pipeline from a tiny export; each tampering test works on
 a copy of it. Hypothesis builds random small valid tables, computed here independently of the

@@ -1,4 +1,4 @@
-"""The raw export checks (SPEC §2, §4): a corpus of bad exports, one defect each.
+"""The raw export checks (raw/README.md): a corpus of bad exports, one defect each.
 
 Every export starts from ``YearExports.small()`` (valid) and gets one defect; the checks run
 through the real Dagster definitions in-process, and the test asserts the exact error line: the

@@ -1,5 +1,5 @@
 """Property test: for random small exports, every published table equals an independent polars
-computation of SPEC §2 and §3 (population, status, age groups, totals, orders, percents)."""
+computation of raw/README.md and docs/published-tables.md (population, status, age groups, totals, orders, percents)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Group ``raw``: one asset per raw export of SPEC §2, ingested into the year's warehouse."""
+"""Group ``raw``: one asset per raw export of raw/README.md, ingested into the year's warehouse."""
 
 import dagster as dg
 

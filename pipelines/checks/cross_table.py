@@ -1,4 +1,4 @@
-"""The cross-table invariants of one year (SPEC §4): a blocking check on ``headline_metrics``.
+"""The cross-table invariants of one year (docs/published-tables.md): a blocking check on ``headline_metrics``.
 
 Grand totals that must agree between the published tables and with the staging tables they are
 counted from, the computed headline figures against the tables they come from, cumulative

@@ -53,7 +53,7 @@ def seed_codes(name: str) -> tuple[str, ...]:
         return tuple(row["code"] for row in csv.DictReader(handle))
 
 
-# Codes of SPEC §2.
+# Codes of raw/README.md.
 CASE_TYPES = seed_codes("case_types")
 RACES = seed_codes("races")
 AGENCY_TYPES = seed_codes("agency_types")
@@ -151,7 +151,7 @@ def years_up_to_regex(year: int) -> str:
 
 
 def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
-    """Every rule of SPEC §2 for one CSV export, as GX expectations."""
+    """Every rule of raw/README.md for one CSV export, as GX expectations."""
     import great_expectations.expectations as gxe
     from great_expectations.expectations.row_conditions import Column
 

@@ -1,4 +1,4 @@
-"""Blocking checks on the published tables: nothing wrong is ever published (SPEC §3, §4).
+"""Blocking checks on the published tables: nothing wrong is ever published (docs/published-tables.md).
 
 Three layers:
 
@@ -16,7 +16,7 @@ Three layers:
 The invariants across the tables of one year are in pipelines/checks/cross_table.py, those
 across years in pipelines/checks/across_years.py.
 
-Pandera notes (0.35 with polars 2.x), see /work/shared/ECOSYSTEM-NOTES.md:
+Pandera notes (0.35 with polars 2.x), see the pandera issues named below:
 
 * every dataframe check returns a plain ``bool`` (aggregate checks returning a one-row frame
   misbehave, pandera issue 2482). The rule behind it is a plain function that returns the list
@@ -827,7 +827,7 @@ def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
         blocking=True,
         description=(
             f"Pandera model {MODELS[table].__name__}: columns, dtypes and order, no null or "
-            "negative count, category set and order, row and column totals (SPEC §3-§4)."
+            "negative count, category set and order, row and column totals (docs/published-tables.md)."
         ),
     )
 

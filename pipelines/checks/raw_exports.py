@@ -1,4 +1,4 @@
-"""Blocking asset checks of the raw exports: every rule of SPEC §2, on every row (SPEC §4).
+"""Blocking asset checks of the raw exports: every rule of raw/README.md, on every row (docs/published-tables.md).
 
 One check per raw asset, named ``export_contract``, run per yearly partition right after the
 asset is ingested. It is blocking: when a rule is broken, nothing downstream of the export is
@@ -111,7 +111,7 @@ def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:
         blocking=True,
         description=(
             f"Every row of {export.file_name} against every rule of the raw export contract "
-            "(SPEC §2), with Great Expectations (in a worker process, one GX context for every "
+            "(raw/README.md), with Great Expectations (in a worker process, one GX context for every "
             "check). Blocking: nothing downstream is built when a rule is broken."
         ),
         op_tags={"dagster/priority": CSV_CHECK_PRIORITY},
@@ -293,7 +293,7 @@ def validate_parquet_export(
             RuleOutcome(
                 file=export.file_name,
                 column="(all columns)",
-                rule="row rules of SPEC §2 (sql/audits/cybertipline_reports_rules_by_row.sql)",
+                rule="row rules of raw/README.md (sql/audits/cybertipline_reports_rules_by_row.sql)",
                 error=cause,
             )
         )
@@ -307,7 +307,7 @@ def validate_parquet_export(
     blocking=True,
     description=(
         f"Every row of {CYBERTIPLINE_REPORTS.file_name} against every rule of the raw export "
-        "contract (SPEC §2): column types from the Parquet schema; row rules as SQL on the ingest's "
+        "contract (raw/README.md): column types from the Parquet schema; row rules as SQL on the ingest's "
         "one scan of the export (sql/audits/cybertipline_reports_rules.sql), and row by row to "
         "count and name the bad rows when one is broken; report_id uniqueness with a bitmap. "
         "Blocking."

@@ -1,4 +1,4 @@
--- The row rules of SPEC §2 for cybertipline_reports.parquet, one row each: bit k is rule k in
+-- The row rules of raw/README.md for cybertipline_reports.parquet, one row each: bit k is rule k in
 -- the bit masks of cybertipline_reports_rules_by_row.sql. The check loads this list as the view
 -- audit_cybertipline_rules, read by cybertipline_reports_rules.sql and
 -- cybertipline_reports_rules_by_row.sql, so both name the rules alike. Needs report_year().

@@ -1,4 +1,4 @@
--- The row rules of SPEC §2 for cybertipline_reports.parquet, decided for every row from the
+-- The row rules of raw/README.md for cybertipline_reports.parquet, decided for every row from the
 -- ingest's one scan of the export: the table raw_cybertipline_reports_groups
 -- (cybertipline_reports_scan.sql), a few thousand rows, so no row is read again here.
 --

@@ -1,4 +1,4 @@
--- The row rules of SPEC §2 for cybertipline_reports.parquet, row by row in one scan of the view
+-- The row rules of raw/README.md for cybertipline_reports.parquet, row by row in one scan of the view
 -- raw_cybertipline_reports: the number of bad rows of each rule and five example report_ids.
 --
 -- Run by the blocking check in pipelines/checks/raw_exports.py only when

@@ -1,4 +1,4 @@
--- Year-over-year rules of the headline figures (SPEC §4, prior-year figures): one row per
+-- Year-over-year rules of the headline figures (docs/published-tables.md, prior-year figures): one row per
 -- violation, none when they hold. previous_year_headline_metrics holds last year's release,
 -- empty when there is none.
 SELECT

@@ -1,4 +1,4 @@
--- Known offender relationships of children in actively traded imagery (SPEC §2).
+-- Known offender relationships of children in actively traded imagery (raw/README.md).
 -- depends_on: raw_cvip_offender_relationships
 SELECT
     source_row,

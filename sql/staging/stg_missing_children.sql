@@ -1,4 +1,4 @@
--- The missing-children population of the report year (SPEC §2): cases opened in the year, and
+-- The missing-children population of the report year (raw/README.md): cases opened in the year, and
 -- cases opened in an earlier year and resolved in the year (recoveries). Cases opened earlier and
 -- still open at the end of the year, resolved before it, or opened after it do not count.
 -- Status is as of December 31: a child reported missing on Dec 31 and found on Jan 2 is Active.
