@@ -21,7 +21,11 @@ def main() -> None:
 @click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
               help="Resizes only the CyberTipline export: below 1 for fast tests, 1.0 = full size.")
 @click.option("--seed", default=2020, show_default=True, type=int)
-def demo_data(year: int, raw_dir: str, scale: float, seed: int) -> None:
+@click.option("--realistic/--tidy", default=None,
+              help="CyberTipline rows as a real export has them (ids in no order, random times) or "
+                   "tidy (consecutive ids, even times; compresses ten times better). "
+                   "[default: realistic above scale 1]")
+def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool | None) -> None:
     """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
     from tqdm import tqdm
 
@@ -33,7 +37,8 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int) -> None:
             bar.update(1)
 
         try:
-            paths = write_demo_exports(year, Path(raw_dir), scale=scale, seed=seed, progress=progress)
+            paths = write_demo_exports(year, Path(raw_dir), scale=scale, seed=seed, progress=progress,
+                                       realistic=realistic)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
     for path in paths:

@@ -23,6 +23,8 @@ ENV_RAW_DIR = "IMPACT_RAW_DIR"
 ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"
 ENV_WAREHOUSE_DIR = "IMPACT_WAREHOUSE_DIR"
 ENV_DUCKDB_THREADS = "IMPACT_DUCKDB_THREADS"
+ENV_DUCKDB_MEMORY_LIMIT = "IMPACT_DUCKDB_MEMORY_LIMIT"
+ENV_DUCKDB_SPILL_DIR = "IMPACT_DUCKDB_SPILL_DIR"
 ENV_LOG_LEVEL = "IMPACT_LOG_LEVEL"
 
 
@@ -39,6 +41,29 @@ def duckdb_threads() -> int | None:
     """
     value = os.environ.get(ENV_DUCKDB_THREADS)
     return int(value) if value else None
+
+
+DEFAULT_DUCKDB_MEMORY_LIMIT = "1GiB"
+"""DuckDB's memory for one year's warehouse unless ``IMPACT_DUCKDB_MEMORY_LIMIT`` says otherwise.
+
+DuckDB's own default is 80% of the machine's RAM, and a uniqueness check over hundreds of
+millions of report ids would take it. With 1 GiB, the rest of the process (Python, Dagster,
+pandas, polars: about 0.5 GiB) and the second computation in polars, a whole ``impact run`` of an
+export ten times the size of 2020's stays within 2 GiB of peak RSS: what does not fit spills to
+disk (``duckdb_spill_dir``). Outputs do not depend on it."""
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB memory limit of a year's warehouse (``IMPACT_DUCKDB_MEMORY_LIMIT``, a DuckDB size
+    such as ``1GiB`` or ``512MB``)."""
+    return os.environ.get(ENV_DUCKDB_MEMORY_LIMIT) or DEFAULT_DUCKDB_MEMORY_LIMIT
+
+
+def duckdb_spill_dir(warehouse_dir: str) -> str:
+    """Where DuckDB spills what does not fit in its memory limit (``IMPACT_DUCKDB_SPILL_DIR``,
+    default ``<warehouse>/spill``); each year spills into its own subfolder, emptied by DuckDB
+    when the year's database closes."""
+    return os.environ.get(ENV_DUCKDB_SPILL_DIR) or str(Path(warehouse_dir) / "spill")
 
 
 @dataclass(frozen=True)

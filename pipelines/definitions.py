@@ -10,7 +10,7 @@ from pipelines.assets.release import release
 from pipelines.checks.across_years import consistent_with_previous_year
 from pipelines.checks.cross_table import cross_table_invariants
 from pipelines.checks.raw_exports import raw_export_checks
-from pipelines.config import Folders, duckdb_threads
+from pipelines.config import Folders, duckdb_memory_limit, duckdb_threads
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.schedules import yearly_release_schedule
 
@@ -30,7 +30,9 @@ published tables' ``schema_and_totals``)."""
 def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:
     return {
         "folders": ProjectFolders(raw_dir=folders.raw_dir, published_dir=folders.published_dir),
-        "warehouse": Warehouse(directory=folders.warehouse_dir, threads=duckdb_threads()),
+        "warehouse": Warehouse(
+            directory=folders.warehouse_dir, threads=duckdb_threads(), memory_limit=duckdb_memory_limit()
+        ),
     }
 
 

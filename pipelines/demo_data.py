@@ -25,7 +25,7 @@ test.
 Determinism: the same (year, scale, seed) give byte-identical files. Everything random comes
 from ``numpy.random.default_rng`` seeded with ``[seed, year, stream]`` (one stream per file, so a
 file does not change when another file's generation changes) or from integer arithmetic inside
-DuckDB, whose Parquet output is in report_id order (see _write_cybertipline). The seed changes *which* rows carry
+DuckDB, whose Parquet output is in row-index order (see _write_cybertipline). The seed changes *which* rows carry
 which attribute, never the marginals, which are fixed by the profile.
 """
 
@@ -315,6 +315,7 @@ def write_demo_exports(
     scale: float = 1.0,
     seed: int = 2020,
     progress: Callable[[str], None] | None = None,
+    realistic: bool | None = None,
 ) -> list[Path]:
     """Write the five raw exports of ``year`` into ``raw_dir/<year>/`` and return their paths
     (sorted).
@@ -322,7 +323,15 @@ def write_demo_exports(
     ``scale`` (> 0) resizes only the CyberTipline export: below 1 it shrinks it for fast tests,
     above 1 it grows it for benchmarks (2.0 = twice the reports). Every category and file total
     is scaled with largest-remainder rounding so its tables stay consistent; the other files are
-    always full size (they are small and hold the exact published tables).
+    always full size (they are small and hold the exact published tables). CyberTipline figures
+    kept in other systems (last year's reports, the cumulative count) are scaled with it, so an
+    export of any size passes the product's checks (a cumulative count is never below the year's).
+
+    ``realistic`` writes the CyberTipline export as a real one looks (see _cybertipline_query):
+    report ids unique but neither consecutive nor sorted, received times random within the
+    year. That file is about ten times larger than the tidy one (ids and times that compress to
+    nothing) and slower to read, which is what a benchmark must see. ``None``: realistic above
+    full size (``scale > 1``), tidy otherwise. Both give the same tables.
     ``progress`` is called once after each file is in place, with a short message.
 
     Each file is written to a temporary name in the target folder, then moved into place with
@@ -335,13 +344,15 @@ def write_demo_exports(
     out_dir.mkdir(parents=True, exist_ok=True)
     year = int(year)
     report = progress or (lambda _message: None)
+    if realistic is None:
+        realistic = float(scale) > 1.0
 
     steps: list[tuple[str, Callable[[Path], None]]] = [
         (PROGRAM_METRICS_FILE, lambda p: _write_program_metrics(profile, year, float(scale), p)),
         (CVIP_REQUESTS_FILE, lambda p: _write_cvip_requests(profile, year, seed, p)),
         (RELATIONSHIPS_FILE, lambda p: _write_relationships(profile, year, seed, p)),
         (CASES_FILE, lambda p: _write_cases(profile, year, seed, p)),
-        (CYBERTIPLINE_FILE, lambda p: _write_cybertipline(profile, year, float(scale), seed, p)),
+        (CYBERTIPLINE_FILE, lambda p: _write_cybertipline(profile, year, float(scale), seed, p, realistic)),
     ]
     written = []
     for name, writer in steps:
@@ -745,20 +756,33 @@ def _write_relationships(profile: dict[str, Any], year: int, seed: int, path: Pa
 
 
 def _write_program_metrics(profile: dict[str, Any], year: int, scale: float, path: Path) -> None:
-    """The profile's program metrics. With a resized CyberTipline export, last year's report
-    count (``cybertipline_reports/prior_year``) is the resized count of last year's profile, so
-    that demo years generated at the same scale stay consistent with each other."""
-    prior_reports = None
-    if scale != 1.0 and (PROFILES_DIR / f"{year - 1}.toml").is_file():
-        prior_reports = cybertipline_plan(load_profile(year - 1), scale)["n"]
+    """The profile's program metrics. With a resized CyberTipline export, the CyberTipline report
+    counts kept in other systems are resized with it, or the product's own checks would refuse
+    the year: last year's count (``prior_year``) is the resized count of last year's profile when
+    there is one (demo years generated at the same scale then agree with each other), otherwise
+    the figure resized like the export; the ``cumulative`` count is resized like the export, so
+    it stays at least the year's count and never goes down from one year to the next."""
+    previous = PROFILES_DIR / f"{year - 1}.toml"
+
+    def value(metric: dict[str, Any]) -> int:
+        if scale == 1.0 or metric["metric_id"] != "cybertipline_reports":
+            return int(metric["value"])
+        if metric["period"] == "prior_year" and previous.is_file():
+            return cybertipline_plan(load_profile(year - 1), scale)["n"]
+        return _resized(int(metric["value"]), scale)
+
     rows = [
-        (m["metric_id"], m["period"],
-         prior_reports if (m["metric_id"], m["period"]) == ("cybertipline_reports", "prior_year")
-         and prior_reports is not None else int(m["value"]),
+        (m["metric_id"], m["period"], value(m),
          "" if m.get("since") in (None, "") else int(m["since"]), m["source"])
         for m in profile.get("program_metrics", [])
     ]
     _write_csv(path, ("metric_id", "period", "value", "since", "source"), rows)
+
+
+def _resized(count: int, scale: float) -> int:
+    """``count`` at ``scale``, at least 1: the rounding of the export's row count, non-decreasing
+    in ``count``, so resized counts keep their order."""
+    return max(1, int(math.floor(count * scale + 0.5)))
 
 
 # --------------------------------------------------------------------------------------------
@@ -800,7 +824,7 @@ def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, 
              "other_file_count": cyber["other_files"]}
 
     if scale != 1.0:
-        n = max(1, int(math.floor(n_full * scale + 0.5)))
+        n = _resized(n_full, scale)
 
         def shrink(items: list[tuple[Any, int]]) -> list[tuple[Any, int]]:
             return [(k, c) for (k, _), c in zip(items, apportion([c for _, c in items], n))]
@@ -904,14 +928,46 @@ def _files_sql(i: str, n: int, total: int, components: Sequence[tuple[float, flo
     return f"({' + '.join(terms) if terms else '0'})::INTEGER"
 
 
-def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int) -> str:
+_FEISTEL_ROUNDS = 4
+
+
+def _scrambled_sql(rows: str, n: int, columns: Sequence[str], seed: int, year: int) -> tuple[str, int]:
+    """Wrap the query ``rows`` (a column ``i`` in 0..n-1) so that it also yields, for each name in
+    ``columns``, a pseudo-random scramble of ``i``: distinct values in [0, 4**h) with 4**h >= n,
+    in no order. Returns the query and 4**h.
+
+    A balanced Feistel network over the 2h bits of ``i``: whatever the round function, each round
+    is a bijection, so distinct rows get distinct values (unique report ids) without a sort or a
+    lookup. The round function multiplies the half by a random odd 31-bit number and keeps the
+    middle bits (BIGINT never overflows below 2**63). One subquery per round keeps the SQL linear
+    in the number of rounds and the rows in their order.
+    """
+    h = max(2, ((n - 1).bit_length() + 1) // 2)
+    mask = (1 << h) - 1
+    rng = _rng(seed, year, 200)
+    query = f"SELECT *, {', '.join(f'i >> {h} AS {c}_l, i & {mask} AS {c}_r' for c in columns)} FROM ({rows})"
+    for _round in range(_FEISTEL_ROUNDS):
+        swaps = []
+        for c in columns:
+            key, factor = int(rng.integers(0, 1 << h)), int(rng.integers(1 << 29, 1 << 31)) | 1
+            swaps.append(f"{c}_r AS {c}_l, "
+                         f"xor({c}_l, ((xor({c}_r, {key}) * {factor}) >> {h // 2 + 1}) & {mask}) AS {c}_r")
+        query = f"SELECT * REPLACE ({', '.join(swaps)}) FROM ({query})"
+    values = ", ".join(f"({c}_l << {h}) | {c}_r AS {c}" for c in columns)
+    excluded = ", ".join(f"{c}_{half}" for c in columns for half in "lr")
+    return f"SELECT * EXCLUDE ({excluded}), {values} FROM ({query})", 1 << (2 * h)
+
+
+def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, realistic: bool) -> str:
     """The SELECT that yields every row of the CyberTipline export (lookup tables and session
     variables it needs are created on ``con``).
 
     Each attribute reads its own permutation of the row index (see _permutation) and maps it to
     a category with exact counts (see _category_sql); file counts telescope to exact totals (see
-    _files_sql); received_at spreads the reports evenly over the year in report_id order, so
-    report ids grow with time as a ticketing system's would.
+    _files_sql). The tidy export spreads the reports evenly over the year in report_id order with
+    consecutive ids: ids and times compress to almost nothing. The realistic one draws both from
+    a scramble of the row index (see _scrambled_sql): unique ids with gaps, in no order, and a
+    random second of the year.
     """
     n = plan["n"]
     perm = {name: _permutation(n, seed, year, stream)
@@ -932,15 +988,28 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int) ->
         for stream, column in enumerate(("image_count", "video_count", "other_file_count"))
     }
 
+    rows = f"""
+        SELECT range AS i,
+            {j['source']} AS j_source,
+            {j['incident']} AS j_incident,
+            {j['country']} AS j_country
+        FROM range({n})
+    """
     # Whole seconds since the epoch: to_timestamp(BIGINT) is exact and yields TIMESTAMPTZ
     # without a time-zone conversion (a TIMESTAMP -> TIMESTAMPTZ cast costs 8x more).
     y0_s = int((_day(f"{year}-01-01") - _day("1970-01-01")).astype(np.int64)) * 86_400
     year_s = int((_day(f"{year + 1}-01-01") - _day(f"{year}-01-01")).astype(np.int64)) * 86_400
-    received = f"to_timestamp({y0_s} + i * {year_s} // {max(n, 1)})"
     report_base = year * 100_000_000
+    if realistic:
+        rows, domain = _scrambled_sql(rows, n, ("id_scramble", "time_scramble"), seed, year)
+        report_id = f"{report_base} + id_scramble + 1"
+        received = f"to_timestamp({y0_s} + time_scramble * {year_s} // {domain})"
+    else:
+        report_id = f"{report_base} + i + 1"
+        received = f"to_timestamp({y0_s} + i * {year_s} // {max(n, 1)})"
     return f"""
         SELECT
-            CAST({report_base} + i + 1 AS BIGINT) AS report_id,
+            CAST({report_id} AS BIGINT) AS report_id,
             {received} AS received_at,
             CASE WHEN source = {public} THEN 'PUBLIC' ELSE 'ESP' END AS reporter_type,
             {source_names}[source + 1] AS esp_name,
@@ -948,35 +1017,29 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int) ->
             {country_codes}[country + 1] AS incident_country,
             image_count, video_count, other_file_count
         FROM (
-            SELECT i,
+            SELECT *,
                 {source_sql} AS source,
                 {incident_sql} AS incident,
                 {country_sql} AS country,
                 {files_sql['image_count']} AS image_count,
                 {files_sql['video_count']} AS video_count,
                 {files_sql['other_file_count']} AS other_file_count
-            FROM (
-                SELECT range AS i,
-                    {j['source']} AS j_source,
-                    {j['incident']} AS j_incident,
-                    {j['country']} AS j_country
-                FROM range({n})
-            )
+            FROM ({rows})
         )
     """
 
 
-def _write_cybertipline(profile: dict[str, Any], year: int, scale: float, seed: int, path: Path) -> None:
+def _write_cybertipline(profile: dict[str, Any], year: int, scale: float, seed: int, path: Path,
+                        realistic: bool = False) -> None:
     """One vectorised DuckDB ``COPY (SELECT ... FROM range(n))`` writes the whole file; nothing
     is materialised in Python (full size: about 10 s of CPU and 150 MB).
 
     Row order, hence byte-identical output: the query is a pure projection of ``range(n)`` and
-    ``preserve_insertion_order`` is on, so DuckDB emits the rows in report_id order whatever the
-    thread count (checked: the same bytes with 1, 2 and 8 threads, and the same bytes as with an
-    ``ORDER BY report_id``, which costs 3x the time and 900 MB for the sort). The order is then
-    verified from the row-group statistics of the file (each row group must hold the next block
-    of consecutive report ids); should a DuckDB version ever break it, the file is rewritten
-    with ``ORDER BY report_id``.
+    ``preserve_insertion_order`` is on, so DuckDB emits the rows in the order of ``range(n)``
+    whatever the thread count (checked: the same bytes with 1, 2 and 8 threads). For the tidy
+    export that is report_id order, and it is verified from the row-group statistics of the file
+    (each row group must hold the next block of consecutive report ids); should a DuckDB version
+    ever break it, the file is rewritten with ``ORDER BY report_id``.
     """
     import duckdb
 
@@ -987,11 +1050,11 @@ def _write_cybertipline(profile: dict[str, Any], year: int, scale: float, seed: 
         try:
             con.execute("SET enable_progress_bar = false")  # the caller reports progress
             con.execute("SET TimeZone = 'UTC'")
-            query = _cybertipline_query(con, plan, year, seed)
+            query = _cybertipline_query(con, plan, year, seed, realistic)
             target = str(path).replace("'", "''")
             options = "(FORMAT parquet, COMPRESSION zstd, PARQUET_VERSION V2)"
             con.execute(f"COPY ({query}) TO '{target}' {options}")
-            if not _report_ids_in_order(path, plan["n"]):
+            if not realistic and not _report_ids_in_order(path, plan["n"]):
                 con.execute(f"COPY ({query} ORDER BY report_id) TO '{target}' {options}")
         finally:
             con.close()

@@ -25,7 +25,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from pipelines.config import SQL_DIR
+from pipelines.config import DEFAULT_DUCKDB_MEMORY_LIMIT, SQL_DIR, duckdb_spill_dir
 
 
 class ProjectFolders(dg.ConfigurableResource):
@@ -42,16 +42,26 @@ class ProjectFolders(dg.ConfigurableResource):
 
 
 class Warehouse(dg.ConfigurableResource):
-    """The embedded DuckDB warehouse, one database file per year."""
+    """The embedded DuckDB warehouse, one database file per year.
+
+    Each year's database works within ``memory_limit`` and spills what does not fit to
+    ``spill_dir/<year>`` (pipelines/config.py): memory stays bounded whatever the size of the
+    exports, and years running at once in separate processes never share a spill folder.
+    """
 
     directory: str
     threads: int | None = None
+    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    spill_dir: str | None = None
 
     _databases: dict[int, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
     _lock: threading.Lock | None = PrivateAttr(default=None)
 
     def path(self, year: int) -> Path:
         return Path(self.directory).resolve() / f"{year}.duckdb"
+
+    def spill_path(self, year: int) -> Path:
+        return Path(self.spill_dir or duckdb_spill_dir(self.directory)).resolve() / str(year)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Dagster calls this on the run's own copy of the resource: the databases opened from
@@ -77,7 +87,15 @@ class Warehouse(dg.ConfigurableResource):
         cursor of the run sees them without defining them again."""
         path = self.path(year)
         path.parent.mkdir(parents=True, exist_ok=True)
-        config = {"threads": self.threads} if self.threads else {}
+        # DuckDB creates the year's spill folder when it first spills (and removes it on close),
+        # but not the folders above it.
+        self.spill_path(year).parent.mkdir(parents=True, exist_ok=True)
+        config: dict[str, str | int] = {
+            "memory_limit": self.memory_limit,
+            "temp_directory": str(self.spill_path(year)),
+        }
+        if self.threads:
+            config["threads"] = self.threads
         database = duckdb.connect(str(path), config=config)
         database.execute(f"CREATE OR REPLACE MACRO report_year() AS {int(year)};\n{MACROS_SQL}")
         return database

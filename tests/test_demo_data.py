@@ -273,6 +273,11 @@ def test_program_metrics_reproduce_headline_figures(exports: dict[str, Path]) ->
             # Resized exports carry last year's resized report count (see _write_program_metrics).
             assert int(metrics[key]["value"]) == cybertipline_plan(load_profile(2019), SCALE)["n"]
             continue
+        if key == ("cybertipline_reports", "cumulative"):
+            # ... and the cumulative count resized like the export.
+            profiled = {(m["metric_id"], m["period"]): m["value"] for m in load_profile(YEAR)["program_metrics"]}
+            assert int(metrics[key]["value"]) == math.floor(profiled[key] * SCALE + 0.5)
+            continue
         value, bound = int(metrics[key]["value"]), int(ref["value"])
         step = int(catalog[key]["display_step"])
         truncated = value // step * step
@@ -363,6 +368,52 @@ def test_full_size_plan_has_the_published_counts() -> None:
                              "other_file_count": 120_590}
 
 
+def test_realistic_export_has_the_same_tables_in_no_order(exports: dict[str, Path], tmp_path: Path) -> None:
+    """The realistic export (the default above full size) holds the same categories and file
+    totals as the tidy one, with unique report ids that are neither consecutive nor sorted and
+    random times within the year; it is as reproducible as the tidy one."""
+    path = tmp_path / str(YEAR) / "cybertipline_reports.parquet"
+    write_demo_exports(YEAR, tmp_path, scale=SCALE, realistic=True)
+    tables = ("SELECT reporter_type, esp_name, incident_type, incident_country, count(*), "
+              "sum(image_count), sum(video_count), sum(other_file_count) FROM '{}' GROUP BY ALL ORDER BY ALL")
+    assert (duckdb.sql(tables.format(path)).fetchall()
+            == duckdb.sql(tables.format(exports[path.name])).fetchall())
+    rows, ids, sorted_ids, steps_of_one, outside_year, days = duckdb.sql(f"""
+        SELECT count(*), count(DISTINCT report_id),
+               count(*) FILTER (id_step > 0), count(*) FILTER (id_step = 1),
+               count(*) FILTER (received_at < TIMESTAMPTZ '{YEAR}-01-01 00:00:00+00'
+                                OR received_at >= TIMESTAMPTZ '{YEAR + 1}-01-01 00:00:00+00'),
+               count(DISTINCT received_at::DATE)
+        FROM (SELECT *, report_id - lag(report_id) OVER () AS id_step FROM '{path}')
+    """).fetchall()[0]
+    assert ids == rows == math.floor(FULL_REPORTS * SCALE + 0.5)
+    assert 0.3 * rows < sorted_ids < 0.7 * rows  # ids in no order...
+    assert steps_of_one < 0.01 * rows  # ...and not consecutive
+    assert outside_year == 0 and days > 350
+    write_demo_exports(YEAR, tmp_path / "again", scale=SCALE, realistic=True)
+    assert (tmp_path / "again" / str(YEAR) / path.name).read_bytes() == path.read_bytes()
+
+
+@pytest.mark.parametrize("scale", [0.001, 4.5, 10.0, 100.0])
+def test_resized_cybertipline_figures_keep_the_products_rules(scale: float, tmp_path: Path) -> None:
+    """At any scale, each demo year's cumulative CyberTipline count is at least its yearly count
+    and last year's cumulative count, and its prior-year count is last year's yearly count: the
+    product's own checks (cross-table, previous year) accept every year."""
+    figures = {}
+    for year in demo_data.available_years():
+        path = tmp_path / f"{year}.csv"
+        demo_data._write_program_metrics(load_profile(year), year, scale, path)
+        metrics = {(r["metric_id"], r["period"]): int(r["value"]) for r in _read_csv(path)}
+        figures[year] = (cybertipline_plan(load_profile(year), scale)["n"],
+                         metrics[("cybertipline_reports", "cumulative")],
+                         metrics[("cybertipline_reports", "prior_year")])
+    for year, (reports, cumulative, prior_year) in figures.items():
+        assert cumulative >= reports, (year, scale)
+        if year - 1 in figures:
+            assert cumulative >= figures[year - 1][1], (year, scale)
+            assert prior_year == figures[year - 1][0], (year, scale)
+
+
 # ---------------------------------------------------------------------------------------------
 # Determinism, errors, atomic writes
 # ---------------------------------------------------------------------------------------------
@@ -399,7 +450,7 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
     target.parent.mkdir()
     target.write_bytes(b"previous")
 
-    def broken(profile, year, scale, seed, path):  # noqa: ANN001 - test double
+    def broken(profile, year, scale, seed, path, realistic):  # noqa: ANN001 - test double
         path.write_bytes(b"half")
         raise RuntimeError("killed")
 
