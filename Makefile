@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 YEAR ?= 2020
 
-.PHONY: demo test install bench
+.PHONY: demo test install bench bench-backfill
 
 install: $(VENV)/.installed
 
@@ -22,5 +22,9 @@ demo: install
 test: install
 	$(BIN)/pytest -q
 
+# Benchmarks: scripts that print and write numbers (benchmarks/README.md), not tests.
 bench: install
-	$(BIN)/impact bench
+	$(BIN)/python benchmarks/bench.py
+
+bench-backfill: install
+	$(BIN)/python benchmarks/backfill.py

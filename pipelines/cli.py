@@ -1,4 +1,6 @@
-"""The ``impact`` command: demo exports, running a year through Dagster, verifying a release."""
+"""The ``impact`` command: demo exports, running a year through Dagster, verifying a release.
+
+Benchmarks are scripts outside the package (benchmarks/, ``make bench``)."""
 
 from __future__ import annotations
 
@@ -59,7 +61,7 @@ def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, wareho
     # No automatic cyclic garbage collection in this short-lived process: loading Dagster, pandera
     # and pandas and running a year create millions of objects and little garbage, and the
     # collector scanning them again and again cost about 0.5 s of a 4 s run. The memory this keeps
-    # is measured by `impact bench` (peak RSS); several years are collected between years.
+    # is measured by `make bench` (peak RSS); several years are collected between years.
     gc.disable()
     from pipelines.checks.gx_validation import start_gx_worker
 
@@ -106,59 +108,6 @@ def verify(year: int, reference: str, out_dir: str | None) -> None:
         click.echo(f"{len(differences)} difference(s) between {release} and {reference}", err=True)
         sys.exit(1)
     click.echo(f"{release} agrees with {reference}")
-
-
-@main.command()
-@click.option("--work-dir", default="bench", show_default=True, type=click.Path(file_okay=False),
-              help="Where the benchmark writes its exports, runs and logs.")
-@click.option("--scale", "scales", type=click.FloatRange(min=0, min_open=True), multiple=True,
-              default=(1.0, 2.0), show_default=True,
-              help="Size of the CyberTipline export (1 = 21,751,085 reports); repeat for several.")
-@click.option("--year", default=2020, show_default=True, type=int)
-@click.option("--out", default=None, type=click.Path(dir_okay=False),
-              help="JSON results [default: WORK_DIR/results/bench.json].")
-@click.option("--repeats", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Runs of each timed command; the minimum wall time is reported.")
-@click.option("--skip-pandas-above", default=None, type=float,
-              help="Skip the pandas peer above this scale (about 4.4 GiB of RAM per 21.75M reports).")
-def bench(work_dir: str, scales: tuple[float, ...], year: int, out: str | None, repeats: int,
-          skip_pandas_above: float | None) -> None:
-    """Time `impact run` against a bare DuckDB floor and a pandas peer; print a markdown table."""
-    from pipelines.bench import BenchmarkError, render_markdown, run_benchmark
-
-    try:
-        results = run_benchmark(
-            Path(work_dir), scales=scales, year=year, out_json=Path(out) if out else None,
-            repeats=repeats, pandas_max_scale=skip_pandas_above,
-            log=lambda message: click.echo(message, err=True),
-        )
-    except (BenchmarkError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(render_markdown(results))
-
-
-@main.command("bench-backfill")
-@click.option("--work-dir", default="bench/backfill", show_default=True, type=click.Path(file_okay=False),
-              help="Where the benchmark writes its exports, runs and logs.")
-@click.option("--scale", "scales", type=click.FloatRange(min=0, min_open=True), multiple=True,
-              default=(0.25, 0.5, 1.0), show_default=True,
-              help="Size of every year's CyberTipline export (1 = full size); at least two.")
-@click.option("--parallel", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Years running at once.")
-@click.option("--repeats", default=2, show_default=True, type=click.IntRange(min=1),
-              help="Backfills at each scale; the minimum wall time is reported.")
-def bench_backfill(work_dir: str, scales: tuple[float, ...], parallel: int, repeats: int) -> None:
-    """Backfill the demo years 2019-2023 at several sizes; print wall time against total rows."""
-    from pipelines.bench_backfill import BackfillError, render_backfill_markdown, run_backfill_benchmark
-
-    try:
-        results = run_backfill_benchmark(
-            Path(work_dir), scales=scales, parallel=parallel, repeats=repeats,
-            log=lambda message: click.echo(message, err=True),
-        )
-    except (BackfillError, ValueError) as error:
-        raise click.ClickException(str(error)) from None
-    click.echo(render_backfill_markdown(results))
 
 
 if __name__ == "__main__":

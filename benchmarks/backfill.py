@@ -1,5 +1,5 @@
-"""``impact bench-backfill`` (issue 5, part 3): five demo years backfilled two at a time, at
-several sizes, and how the wall time grows with the total rows.
+"""`make bench-backfill`: five demo years backfilled two at a time, at several sizes, and how the
+wall time grows with the total rows.
 
 For each scale, the demo exports of every year are written once, every year at that scale (so
 that the prior-year figures of one year agree with the release of the year before). Then,
@@ -13,10 +13,17 @@ CyberTipline reports by least squares: seconds per million reports (the slope), 
 (the intercept: one process per year, each paying the interpreter, imports and run setup) and
 the residual of every point. Linear growth shows as small residuals. This is a script, not a
 test: nothing asserts a duration.
+
+``python benchmarks/backfill.py [--work-dir bench/backfill] [--scale 0.25 --scale 0.5 --scale 1]
+[--parallel 2] [--repeats 2]`` prints a markdown table and writes ``WORK_DIR/backfill.json``.
 """
 
 from __future__ import annotations
 
+import argparse
+import json
+import os
+import platform
 import subprocess
 import sys
 import time
@@ -105,7 +112,6 @@ def run_backfill_benchmark(
     ``work_dir/results/backfill.json``) and return them. Raises :class:`BackfillError`."""
     import shutil
 
-    from pipelines.bench import compile_package, machine_facts, write_results
     from pipelines.demo_data import write_demo_exports
 
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
@@ -115,8 +121,7 @@ def run_backfill_benchmark(
     if repeats < 1 or parallel < 1:
         raise ValueError("repeats and parallel must be at least 1")
     work_dir = Path(work_dir).resolve()
-    out_json = Path(out_json) if out_json is not None else work_dir / "results" / "backfill.json"
-    compile_package()
+    out_json = Path(out_json) if out_json is not None else work_dir / "backfill.json"
 
     results: dict[str, Any] = {
         "benchmark": "impact bench-backfill (issue 5, part 3)",
@@ -125,7 +130,8 @@ def run_backfill_benchmark(
         "parallel": parallel,
         "repeats": repeats,
         "statistics": f"wall time of the whole backfill: minimum over {repeats} run(s); warm page cache",
-        "machine": machine_facts(),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "load_1m": round(os.getloadavg()[0], 2)},
         "per_scale": [],
     }
     for scale in scales:
@@ -155,14 +161,17 @@ def run_backfill_benchmark(
         )
     points = [(entry["total_reports"] / 1e6, entry["wall_s"]) for entry in results["per_scale"]]
     results["fit"] = linear_fit(points)
-    write_results(results, out_json)
+    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    out_json.parent.mkdir(parents=True, exist_ok=True)
+    out_json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    results["out_json"] = str(out_json)
     return results
 
 
 def render_backfill_markdown(results: dict[str, Any]) -> str:
     fit = results["fit"]
     lines = [
-        f"## impact bench-backfill: years {results['years'][0]}-{results['years'][-1]}, "
+        f"## Backfill: years {results['years'][0]}-{results['years'][-1]}, "
         f"{results['parallel']} at a time",
         "",
         f"Wall time of the whole backfill: **minimum of {results['repeats']} run(s)**; one "
@@ -186,3 +195,23 @@ def render_backfill_markdown(results: dict[str, Any]) -> str:
         f"Raw numbers: `{results.get('out_json', 'backfill.json')}`.",
     ]
     return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work-dir", type=Path, default=Path("bench/backfill"))
+    parser.add_argument("--scale", type=float, action="append", help="every year's size [0.25, 0.5, 1]")
+    parser.add_argument("--parallel", type=int, default=2, help="years running at once [2]")
+    parser.add_argument("--repeats", type=int, default=2, help="backfills per scale; the fastest counts [2]")
+    args = parser.parse_args()
+    try:
+        results = run_backfill_benchmark(args.work_dir, scales=args.scale or (0.25, 0.5, 1.0),
+                                         parallel=args.parallel, repeats=args.repeats)
+    except (BackfillError, ValueError) as error:
+        sys.exit(str(error))
+    print(render_backfill_markdown(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,255 @@
+"""`make bench`: `impact run` against the bare DuckDB floor at several sizes of the 2020 exports.
+
+For each scale (1 = the 21,751,085 CyberTipline reports of 2020), on realistic exports (report ids
+in no order, random times: ``impact demo-data --realistic``, written once under the work folder
+and kept for the next run), in one run:
+
+* ``floor``: benchmarks/floor.sql, a bare DuckDB script over the Parquet export computing the
+  CyberTipline aggregates and row rules (benchmarks/peers.py);
+* ``impact run``: the whole pipeline end to end (every export, every check, the second
+  computation, the release), fresh warehouse and release folders each time;
+* ``polars``: the streaming peer a user would write instead, at the peer scales (default 10);
+* ``pandas``: at the pandas scales only (it holds the whole export in memory): its peak memory per
+  million reports, measured there, says what it would need at the largest scale.
+
+Each command is its own process, timed with ``time.perf_counter`` and measured with ``wait4``
+(peak RSS of the process, and of the processes it waited for). The exports sit in the page cache
+(warm). ``impact run`` logs at DEBUG so that its Dagster step durations give the profile of where
+its time goes; what is outside every step (interpreter, imports, run setup) is shown apart.
+
+Prints a markdown table and writes JSON. A script, not a test: nothing here asserts a duration.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+PEERS = HERE / "peers.py"
+YEAR = 2020
+GIB, MIB = 1 << 30, 1 << 20
+
+TARGETS = {
+    # scale: (impact run wall / floor wall at most, peak RSS at most)
+    10.0: (1.5, 2 * GIB),
+    1.0: (2.0, 1 * GIB),
+}
+TARGET_MARGINAL = 1.2
+"""impact run's seconds per extra million reports at most this times the floor's."""
+
+
+def measure(command: list[str], log: Path, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run ``command`` (output to ``log``); its wall time, CPU time and peak RSS."""
+    load_before = os.getloadavg()[0]
+    with log.open("wb") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, **(env or {})})
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        tail = "\n".join(log.read_text(errors="replace").splitlines()[-15:])
+        sys.exit(f"{' '.join(command)} exited with {process.returncode} (log: {log})\n{tail}")
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 3),
+        "peak_rss_bytes": usage.ru_maxrss * 1024,  # Linux: KiB
+        "load_1m_before": round(load_before, 2),
+        "log": str(log),
+    }
+
+
+STEP = re.compile(r'Finished execution of step "(?P<step>[^"]+)" in (?P<duration>[0-9hms.]+)\.')
+DURATION = re.compile(r"([0-9.]+)(ms|h|m|s)")
+SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def step_durations(log: Path) -> dict[str, float]:
+    """Seconds of every Dagster step of an ``impact run`` log, slowest first."""
+    steps = {
+        m["step"]: sum(float(v) * SECONDS[u] for v, u in DURATION.findall(m["duration"]))
+        for m in STEP.finditer(log.read_text(errors="replace"))
+    }
+    return dict(sorted(steps.items(), key=lambda kv: -kv[1]))
+
+
+def exports(work: Path, scale: float, impact: str) -> tuple[Path, int, float | None]:
+    """The realistic exports at ``scale`` (written once, then reused): folder, reports, seconds
+    taken to write them (None when reused)."""
+    raw = work / f"scale-{scale:g}" / "raw"
+    parquet = raw / str(YEAR) / "cybertipline_reports.parquet"
+    seconds = None
+    if not parquet.is_file():
+        start = time.perf_counter()
+        subprocess.run([impact, "demo-data", "--year", str(YEAR), "--scale", f"{scale:g}", "--realistic",
+                        "--raw-dir", str(raw)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        seconds = round(time.perf_counter() - start, 1)
+    import pyarrow.parquet as pq
+
+    return raw, pq.read_metadata(parquet).num_rows, seconds
+
+
+def peer(name: str, parquet: Path, out: Path) -> dict[str, Any]:
+    result = measure([sys.executable, str(PEERS), name, str(parquet), str(YEAR), str(out / f"{name}.json")],
+                     out / f"{name}.log")
+    result["summary"] = json.loads((out / f"{name}.json").read_text())
+    return result
+
+
+def impact_run(impact: str, raw: Path, out: Path) -> dict[str, Any]:
+    shutil.rmtree(out / "published", ignore_errors=True)
+    shutil.rmtree(out / "warehouse", ignore_errors=True)
+    log = out / "impact-run.log"
+    result = measure([impact, "run", "--year", str(YEAR), "--raw-dir", str(raw), "--out-dir",
+                      str(out / "published"), "--warehouse-dir", str(out / "warehouse")],
+                     log, env={"IMPACT_LOG_LEVEL": "DEBUG"})
+    steps = step_durations(log)
+    result["outside_steps_s"] = round(result["wall_s"] - sum(steps.values()), 3)
+    result["steps_s"] = {step: round(s, 3) for step, s in steps.items()}
+    result["published_reports"] = _published_reports(out / "published" / str(YEAR))
+    return result
+
+
+def _published_reports(release: Path) -> int:
+    import csv
+
+    with (release / "cybertipline_reports_by_source.csv").open(encoding="utf-8", newline="") as f:
+        return next(int(r["reports"]) for r in csv.DictReader(f) if r["reporter_type"] == "Total")
+
+
+def per_million(low: dict[str, Any], high: dict[str, Any], name: str) -> float:
+    return (high[name]["wall_s"] - low[name]["wall_s"]) / (high["reports"] - low["reports"]) * 1e6
+
+
+def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scales: list[float]) -> dict[str, Any]:
+    impact = str(Path(sys.executable).with_name("impact"))
+    results: dict[str, Any] = {
+        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
+                    "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+                    "environment": {k: v for k, v in os.environ.items() if k.startswith("IMPACT_DUCKDB")}},
+        "scales": [],
+    }
+    for scale in sorted(set(scales) | set(polars_scales) | set(pandas_scales)):
+        raw, reports, generated_s = exports(work, scale, impact)
+        parquet = raw / str(YEAR) / "cybertipline_reports.parquet"
+        out = work / f"scale-{scale:g}" / "runs"
+        out.mkdir(parents=True, exist_ok=True)
+        print(f"scale {scale:g}: {reports:,} reports, {parquet.stat().st_size / MIB:,.0f} MiB", file=sys.stderr)
+        entry: dict[str, Any] = {"scale": scale, "reports": reports, "parquet_bytes": parquet.stat().st_size,
+                                 "generated_s": generated_s}
+        if scale in scales:
+            entry["floor"] = peer("floor", parquet, out)
+            entry["impact_run"] = impact_run(impact, raw, out)
+        if scale in polars_scales:
+            entry["polars"] = peer("polars", parquet, out)
+        if scale in pandas_scales:
+            entry["pandas"] = peer("pandas", parquet, out)
+        summaries = {n: entry[n]["summary"] for n in ("floor", "polars", "pandas") if n in entry}
+        entry["peers_agree"] = len({json.dumps(s, sort_keys=True) for s in summaries.values()}) <= 1 and all(
+            s["reports"] == reports and s["bad_rows"] == 0 for s in summaries.values())
+        if "impact_run" in entry:
+            entry["peers_agree"] &= entry["impact_run"]["published_reports"] == reports
+        results["scales"].append(entry)
+
+    timed = [e for e in results["scales"] if "impact_run" in e]
+    if len(timed) >= 2:
+        low, high = timed[0], timed[-1]
+        results["marginal_s_per_million"] = {
+            "from_scale": low["scale"], "to_scale": high["scale"],
+            "impact_run": round(per_million(low, high, "impact_run"), 4),
+            "floor": round(per_million(low, high, "floor"), 4),
+        }
+    measured = [e for e in results["scales"] if "pandas" in e]
+    if measured:
+        per_m = max(e["pandas"]["peak_rss_bytes"] / e["reports"] * 1e6 for e in measured)
+        biggest = max(results["scales"], key=lambda e: e["reports"])
+        results["pandas_need"] = {"peak_rss_bytes_per_million_reports": round(per_m),
+                                  "at_scale": biggest["scale"],
+                                  "estimated_peak_rss_bytes": round(per_m * biggest["reports"] / 1e6)}
+    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return results
+
+
+def render(results: dict[str, Any]) -> str:
+    lines = [
+        "| scale | reports | Parquet | command | wall (s) | × floor | peak RSS | CPU (s) | load | target |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
+    ]
+    for e in results["scales"]:
+        floor = e.get("floor", {}).get("wall_s")
+        for name in ("floor", "impact_run", "polars", "pandas"):
+            if name not in e:
+                continue
+            m = e[name]
+            target = ""
+            if name == "impact_run" and e["scale"] in TARGETS:
+                ratio, rss = TARGETS[e["scale"]]
+                ok = m["wall_s"] <= ratio * floor and m["peak_rss_bytes"] <= rss
+                target = f"≤ {ratio:g}× floor, ≤ {rss / GIB:g} GiB: {'met' if ok else '**missed**'}"
+            times = f"{m['wall_s'] / floor:.2f}×" if floor else ""
+            lines.append(
+                f"| {e['scale']:g} | {e['reports']:,} | {e['parquet_bytes'] / MIB:,.0f} MiB | {name.replace('_', ' ')} "
+                f"| {m['wall_s']:.2f} | {times} "
+                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {m['cpu_s']:.1f} | {m['load_1m_before']:.1f} | {target} |")
+    marginal = results.get("marginal_s_per_million")
+    if marginal:
+        # A ratio means something only when the floor's cost grows with the rows (at tiny scales
+        # both differences are noise and may be negative).
+        ratio = marginal["impact_run"] / marginal["floor"] if marginal["floor"] > 0 else None
+        verdict = ("not measurable (the floor's time did not grow)" if ratio is None else
+                   f"{ratio:.2f}× (target ≤ {TARGET_MARGINAL:g}×: {'met' if ratio <= TARGET_MARGINAL else '**missed**'})")
+        lines += ["", f"Marginal cost per million reports (scale {marginal['from_scale']:g} → "
+                      f"{marginal['to_scale']:g}): impact run {marginal['impact_run']:.3f} s, floor "
+                      f"{marginal['floor']:.3f} s: {verdict}."]
+    need = results.get("pandas_need")
+    if need:
+        lines += ["", f"pandas needs {need['peak_rss_bytes_per_million_reports'] / MIB:,.0f} MiB per million "
+                      f"reports: about {need['estimated_peak_rss_bytes'] / GIB:.1f} GiB at scale {need['at_scale']:g}."]
+    biggest = max((e for e in results["scales"] if "impact_run" in e), key=lambda e: e["reports"], default=None)
+    if biggest:
+        run = biggest["impact_run"]
+        top = list(run["steps_s"].items())[:8]
+        lines += ["", f"Where impact run's {run['wall_s']:.1f} s go at scale {biggest['scale']:g} "
+                      f"(Dagster steps; steps overlap only with work outside them):", "",
+                  f"- outside every step (interpreter, imports, run setup): {run['outside_steps_s']:.1f} s"]
+        lines += [f"- `{step}`: {seconds:.1f} s" for step, seconds in top]
+    agree = all(e["peers_agree"] for e in results["scales"])
+    lines += ["", "Every peer and the published release agree on the totals and find no bad row."
+              if agree else "**The peers or the release disagree**: see the JSON."]
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work-dir", type=Path, default=Path("bench"),
+                        help="exports (kept), runs and logs [bench/]")
+    parser.add_argument("--scale", type=float, action="append", help="floor and impact run [1, 2, 10]")
+    parser.add_argument("--polars-scale", type=float, action="append", help="polars streaming peer [10]")
+    parser.add_argument("--pandas-scale", type=float, action="append", help="pandas peer [0.25, 0.5]")
+    parser.add_argument("--out", type=Path, help="JSON results [WORK_DIR/bench.json]")
+    args = parser.parse_args()
+    work = args.work_dir.resolve()
+    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale or [10.0],
+                  args.pandas_scale or [0.25, 0.5])
+    out = args.out or work / "bench.json"
+    out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(render(results))
+    print(f"\nRaw numbers: {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
