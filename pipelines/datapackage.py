@@ -9,7 +9,8 @@ The file is part of the release and so must be byte-identical from run to run: n
 time stamp, keys sorted, fixed indentation. The frictionless tool is the validator
 (``frictionless validate published/<year>/datapackage.json``); see tests/test_release_docs.py.
 
-The titles and column descriptions below are also the table headers of ``report.html``.
+Titles, column titles and descriptions, constraints and primary keys come from the tables' specs
+(pipelines/tables/).
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.config import SEEDS_DIR
 from pipelines.manifest import sha256_file
 from pipelines.sql_models import models
+from pipelines.tables import spec
 
 FILE_NAME = "datapackage.json"
 VERSION = "1.0.0"
@@ -43,113 +44,6 @@ DIALECT = {
     "quoteChar": '"',
 }
 
-TABLE_TITLES = {
-    "missing_children_by_case_type": "Missing children by case type",
-    "missing_children_by_age_and_race": "Missing children by age group and race",
-    "missing_children_by_state": "Missing children by state",
-    "cvip_requests_by_agency": "Child Victim Identification Program requests by agency",
-    "offender_relationship_actively_traded": (
-        "Offender relationships of children in actively traded imagery"
-    ),
-    "cybertipline_reports_by_source": "CyberTipline reports by source",
-    "cybertipline_files_by_type": "CyberTipline files by type",
-    "cybertipline_reports_by_incident_type": "CyberTipline reports by incident type",
-    "cybertipline_reports_by_esp": "CyberTipline reports by electronic service provider",
-    "cybertipline_reports_by_country": "CyberTipline reports by country",
-    "headline_metrics": "Headline figures",
-}
-
-PRIMARY_KEYS = {
-    "missing_children_by_case_type": ["year", "case_type"],
-    "missing_children_by_age_and_race": ["year", "age_group"],
-    "missing_children_by_state": ["year", "missing_state"],
-    "cvip_requests_by_agency": ["year", "agency_type"],
-    "offender_relationship_actively_traded": ["year", "relationship"],
-    "cybertipline_reports_by_source": ["year", "reporter_type"],
-    "cybertipline_files_by_type": ["year", "file_type"],
-    "cybertipline_reports_by_incident_type": ["year", "incident_type"],
-    "cybertipline_reports_by_esp": ["year", "esp_name"],
-    "cybertipline_reports_by_country": ["year", "country"],
-    "headline_metrics": ["year", "metric_id", "period"],
-}
-
-# (title, description) of every published column; race columns come from sql/seeds/races.csv.
-COLUMNS = {
-    "year": ("Year", "The calendar year the figures are about."),
-    "case_type": ("Case type", "Type of missing-child case, then Total."),
-    "active": ("Active", "Cases of the year still open on December 31 of the year."),
-    "resolved": ("Resolved", "Cases of the year resolved by December 31 of the year."),
-    "total": ("Total", "All cases of the row."),
-    "age_group": ("Age group", "Age of the child when missing, in years, then Total."),
-    "missing_state": ("State", "Where the child went missing: a US state, DC, Puerto Rico or International, then Total."),
-    "agency_type": ("Agency type", "Type of law-enforcement agency that made the requests, then Grand Total."),
-    "requests": ("Requests", "Requests received in the year."),
-    "images": ("Images", "Images submitted with the requests."),
-    "videos": ("Videos", "Videos submitted with the requests."),
-    "relationship": ("Relationship", "Known relationship of the offender to the child, then Total."),
-    "known_relationships": ("Known relationships", "Known offender relationships (a child can have several)."),
-    "percent_of_total": ("Percent of total", "Share of all known relationships, in percent, two decimals rounded half away from zero."),
-    "reporter_type": ("Source", "Who made the reports, then Total."),
-    "reports": ("Reports", "CyberTipline reports received in the year."),
-    "file_type": ("File type", "Kind of file attached to the reports, then Total."),
-    "files": ("Files", "Files attached to the reports received in the year."),
-    "incident_type": ("Incident type", "Type of incident reported, in published order, then Total."),
-    "esp_name": ("Electronic service provider", "Name of the reporting company, most reports first, then Total."),
-    "country_code": ("Country code", "ISO 3166-1 alpha-2 code (XK for Kosovo); empty for No Country Listed and Total."),
-    "country": ("Country", "Country of the incident (English short name), then No Country Listed, then Total."),
-    "metric_id": ("Metric", "Identifier of the figure in the metric catalog (sql/seeds/metric_catalog.csv)."),
-    "period": ("Period", "year, cumulative (since the year in since, when known), current (level at year end) or prior_year."),
-    "since": ("Since", "First year of a cumulative count; empty when not stated."),
-    "value": ("Value", "The exact figure."),
-    "display_text": ("As published", "The figure as it is written in prose, from the catalog's display rule."),
-    "source": ("Source", "Where the figure comes from."),
-    "change_from_prior_year": (
-        "Change from prior year",
-        "This figure less the same figure in last year's release; empty when there is none.",
-    ),
-}
-TOTAL_DESCRIPTIONS = {
-    "missing_children_by_case_type": "Active and resolved cases of the row.",
-    "missing_children_by_age_and_race": "Cases of the age group, all races.",
-    "missing_children_by_state": "Active and resolved cases of the row.",
-}
-OPTIONAL_COLUMNS = {"country_code", "since", "change_from_prior_year"}
-SIGNED_COLUMNS = {"since", "change_from_prior_year"}
-"""Integer columns that are not counts: no minimum of 0."""
-"""Columns that may be empty; every other column is required."""
-
-
-def race_titles() -> dict[str, str]:
-    with (SEEDS_DIR / "races.csv").open(encoding="utf-8", newline="") as handle:
-        return {row["column_name"]: row["label"] for row in csv.DictReader(handle)}
-
-
-def column_title(name: str) -> str:
-    races = race_titles()
-    if name in races:
-        return races[name]
-    try:
-        return COLUMNS[name][0]
-    except KeyError:
-        raise KeyError(f"published column {name!r} has no title: add it to COLUMNS in {__name__}") from None
-
-
-def column_description(table: str, name: str) -> str:
-    if name == "total" and table in TOTAL_DESCRIPTIONS:
-        return TOTAL_DESCRIPTIONS[table]
-    races = race_titles()
-    if name in races:
-        return f"Cases of the age group whose race is {races[name]}."
-    return COLUMNS[name][1]
-
-
-def table_title(table: str) -> str:
-    try:
-        return TABLE_TITLES[table]
-    except KeyError:
-        raise KeyError(f"published table {table!r} has no title: add it to TABLE_TITLES in {__name__}") from None
-
-
 def _field_type(table: str, field: pa.Field) -> str:
     if pa.types.is_integer(field.type):
         return "integer"
@@ -162,19 +56,21 @@ def _field_type(table: str, field: pa.Field) -> str:
 
 def _field(table: str, field: pa.Field, year: int) -> dict:
     kind = _field_type(table, field)
+    column = spec(table).column(field.name)
     constraints: dict = {}
-    if field.name not in OPTIONAL_COLUMNS:
+    if not column.nullable:
         constraints["required"] = True
     if field.name == "year":
         constraints.update(minimum=year, maximum=year)
-    elif field.name == "percent_of_total":
-        constraints.update(minimum=0, maximum=100)
-    elif kind == "integer" and field.name not in SIGNED_COLUMNS:
-        constraints["minimum"] = 0  # every other integer column is a count
+    else:
+        if column.minimum is not None:
+            constraints["minimum"] = column.minimum
+        if column.maximum is not None:
+            constraints["maximum"] = column.maximum
     described = {
         "name": field.name,
-        "title": column_title(field.name),
-        "description": column_description(table, field.name),
+        "title": column.title,
+        "description": column.description,
         "type": kind,
     }
     if constraints:
@@ -197,7 +93,7 @@ def _resource(folder: Path, table: str, description: str, year: int) -> dict:
     return {
         "name": table,
         "path": csv_path.name,
-        "title": table_title(table),
+        "title": spec(table).title,
         "description": description,
         "profile": "tabular-data-resource",
         "format": "csv",
@@ -208,7 +104,7 @@ def _resource(folder: Path, table: str, description: str, year: int) -> dict:
         "hash": f"sha256:{sha256_file(csv_path)}",
         "schema": {
             "fields": [_field(table, f, year) for f in schema],
-            "primaryKey": PRIMARY_KEYS[table],
+            "primaryKey": list(spec(table).primary_key),
             "missingValues": [""],
         },
     }

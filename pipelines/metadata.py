@@ -15,12 +15,18 @@ ORDER_COLUMN = "sort_order"
 
 
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
+    """The warehouse table's columns and types; a published table's column descriptions come from
+    its spec (pipelines/tables/)."""
+    from pipelines.tables import specs
+
+    published = specs().get(table)
     described = con.sql(f"DESCRIBE {table}").fetchall()
     return dg.TableSchema(
         columns=[
             dg.TableColumn(
                 name=name,
                 type=column_type,
+                description=published.column(name).description if published else None,
                 constraints=dg.TableColumnConstraints(nullable=nullable == "YES"),
             )
             for name, column_type, nullable, *_ in described

@@ -13,7 +13,6 @@ rows in published order, ties broken by name.
 
 from __future__ import annotations
 
-import csv
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cache
@@ -23,8 +22,8 @@ import jinja2
 import pyarrow.parquet as pq
 import pycountry
 
-from pipelines.config import SEEDS_DIR
-from pipelines.datapackage import column_title, table_title
+from pipelines.seeds import read_seed
+from pipelines.tables import spec, specs
 
 FILE_NAME = "report.html"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
@@ -132,14 +131,14 @@ def table_view(
     views = []
     for name in columns:
         sample = next((r[name] for r in rows if r[name] is not None), None)
-        views.append(Column(column_title(name), isinstance(sample, (int, Decimal))))
+        views.append(Column(spec(table).column(name).title, isinstance(sample, (int, Decimal))))
     body = []
     for index, row in enumerate(rows):
         cells = [percent(row[c]) if c in percent_columns else _cell(row[c]) for c in columns]
         body.append(Row(cells, total=ends_with_total and index == len(rows) - 1))
     return TableView(
         id=table.replace("_", "-"),
-        title=title or table_title(table),
+        title=title or spec(table).title,
         file=f"{table}.csv",
         columns=views,
         rows=body,
@@ -245,12 +244,12 @@ def bar_chart(
 
 
 def simple_bars(
-    chart_id: str, title: str, rows: list[dict], label: str, value: str, **geometry
+    chart_id: str, title: str, table: str, rows: list[dict], label: str, value: str, **geometry
 ) -> BarChart:
     return bar_chart(
         chart_id,
         title,
-        [(r[label], [(r[value], "bar", column_title(value))], count(r[value])) for r in rows],
+        [(r[label], [(r[value], "bar", spec(table).column(value).title)], count(r[value])) for r in rows],
         **geometry,
     )
 
@@ -362,8 +361,7 @@ class Figure:
 
 
 def _catalog() -> dict[tuple[str, str], dict]:
-    with (SEEDS_DIR / "metric_catalog.csv").open(encoding="utf-8", newline="") as handle:
-        return {(r["metric_id"], r["period"]): r for r in csv.DictReader(handle)}
+    return {(r["metric_id"], r["period"]): r for r in read_seed("metric_catalog")}
 
 
 def _period_note(period: str, since: int | None, year: int) -> str:
@@ -399,21 +397,27 @@ def _without_total(rows: list[dict]) -> list[dict]:
     return rows[:-1]
 
 
+OWN_SECTIONS = {
+    "missing_children_by_case_type",
+    "missing_children_by_age_and_race",
+    "missing_children_by_state",
+    "cvip_requests_by_agency",
+    "offender_relationship_actively_traded",
+    "cybertipline_reports_by_source",
+    "cybertipline_files_by_type",
+    "cybertipline_reports_by_incident_type",
+    "cybertipline_reports_by_esp",
+    "cybertipline_reports_by_country",
+    "headline_metrics",
+}
+"""Tables the page lays out with charts of their own; every other published table gets a plain
+section from its spec (its title, its columns' titles), so a new table shows without a change
+here."""
+
+
 def report_context(folder: Path, year: int) -> dict:
     """Everything the template shows, read from the release folder's Parquet files."""
-    t = {name: read_table(folder, name) for name in (
-        "missing_children_by_case_type",
-        "missing_children_by_age_and_race",
-        "missing_children_by_state",
-        "cvip_requests_by_agency",
-        "offender_relationship_actively_traded",
-        "cybertipline_reports_by_source",
-        "cybertipline_files_by_type",
-        "cybertipline_reports_by_incident_type",
-        "cybertipline_reports_by_esp",
-        "cybertipline_reports_by_country",
-        "headline_metrics",
-    )}
+    t = {name: read_table(folder, name) for name in specs()}
     for name, rows in t.items():
         if not rows:
             raise ValueError(f"{name}.parquet in {folder} has no rows")
@@ -455,14 +459,14 @@ def report_context(folder: Path, year: int) -> dict:
                 (
                     r["case_type"],
                     [
-                        (r["active"], "seg-active", column_title("active")),
-                        (r["resolved"], "seg-resolved", column_title("resolved")),
+                        (r["active"], "seg-active", spec("missing_children_by_case_type").column("active").title),
+                        (r["resolved"], "seg-resolved", spec("missing_children_by_case_type").column("resolved").title),
                     ],
                     count(r["total"]),
                 )
                 for r in _without_total(case_type)
             ],
-            legend=[("seg-active", column_title("active")), ("seg-resolved", column_title("resolved"))],
+            legend=[("seg-active", spec("missing_children_by_case_type").column("active").title), ("seg-resolved", spec("missing_children_by_case_type").column("resolved").title)],
             width=HALF_WIDTH,
             max_label_width=230,
             value_width=64,
@@ -471,7 +475,12 @@ def report_context(folder: Path, year: int) -> dict:
             "missing_children_by_age_and_race", age_race, ["age_group", *race_columns]
         ),
         "age_chart": simple_bars(
-            "chart-age-group", "Missing children by age group", _without_total(age_race), "age_group", "total"
+            "chart-age-group",
+            "Missing children by age group",
+            "missing_children_by_age_and_race",
+            _without_total(age_race),
+            "age_group",
+            "total",
         ),
         "state_map": state_map(_without_total(state)),
         "state_tables": state_tables,
@@ -490,6 +499,7 @@ def report_context(folder: Path, year: int) -> dict:
         "incident_chart": simple_bars(
             "chart-incident-type",
             "CyberTipline reports by incident type",
+            "cybertipline_reports_by_incident_type",
             _without_total(t["cybertipline_reports_by_incident_type"]),
             "incident_type",
             "reports",
@@ -507,6 +517,7 @@ def report_context(folder: Path, year: int) -> dict:
         "esp_chart": simple_bars(
             "chart-esp",
             "CyberTipline reports of the largest reporting ESPs",
+            "cybertipline_reports_by_esp",
             esps[:TOP_ESPS],
             "esp_name",
             "reports",
@@ -527,6 +538,7 @@ def report_context(folder: Path, year: int) -> dict:
         "country_chart": simple_bars(
             "chart-country",
             "CyberTipline reports of the countries with the most reports",
+            "cybertipline_reports_by_country",
             top_countries,
             "country",
             "reports",
@@ -545,13 +557,18 @@ def report_context(folder: Path, year: int) -> dict:
             ["relationship", "known_relationships", "percent_of_total"],
             percent_columns=("percent_of_total",),
         ),
+        "more_tables": [
+            table_view(name, t[name], spec(name).column_names[1:], ends_with_total=spec(name).total is not None)
+            for name in specs()
+            if name not in OWN_SECTIONS
+        ],
         "relationships_chart": bar_chart(
             "chart-relationships",
             "Known offender relationships of children in actively traded imagery",
             [
                 (
                     r["relationship"],
-                    [(r["known_relationships"], "bar-alt", column_title("known_relationships"))],
+                    [(r["known_relationships"], "bar-alt", spec("offender_relationship_actively_traded").column("known_relationships").title)],
                     f"{count(r['known_relationships'])} ({percent(r['percent_of_total'])})",
                 )
                 for r in _without_total(relationships)

@@ -6,6 +6,7 @@ asset graph, checks and resources that ``dagster dev`` shows.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,23 +54,31 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
     return messages
 
 
+def default_instance() -> dg.DagsterInstance:
+    """The Dagster instance of ``DAGSTER_HOME`` when it is set, so that runs started from the
+    command line or cron show in the UI with their checks; otherwise a temporary one."""
+    if os.environ.get("DAGSTER_HOME"):
+        return dg.DagsterInstance.get()
+    return dg.DagsterInstance.ephemeral()
+
+
 def run_year(
     year: int,
     folders: Folders,
     instance: dg.DagsterInstance | None = None,
     log_level: str | None = None,
 ) -> YearOutcome:
-    """Materialize every asset and check of one year; nothing is published unless all pass."""
-    from pipelines.definitions import all_assets, all_checks, build_resources
+    """Run the ``yearly_release`` job for one year: every asset and check of the code location;
+    nothing is published unless all pass."""
+    from pipelines.definitions import build_definitions, yearly_release_job
 
-    result = dg.materialize(
-        [*all_assets, *all_checks],
+    job = build_definitions(folders).resolve_job_def(yearly_release_job.name)
+    result = job.execute_in_process(
         # INFO shows each step's own messages (rows ingested, check results, the release);
         # Dagster's per-event DEBUG lines stay in the event log unless asked for.
         run_config={"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}},
         partition_key=str(year),
-        resources=build_resources(folders),
-        instance=instance,
+        instance=instance or default_instance(),
         raise_on_error=False,
     )
     release = Path(folders.published_dir) / str(year)

@@ -7,7 +7,9 @@ hand-typed list (docs/published-tables.md). Every seed lands in the year's wareh
 
 from __future__ import annotations
 
+import csv
 import unicodedata
+from functools import cache
 from typing import TYPE_CHECKING
 
 import pycountry
@@ -17,6 +19,28 @@ from pipelines.config import SEEDS_DIR
 if TYPE_CHECKING:  # imported where used: the GX worker reads the state codes, not the frames
     import duckdb
     import polars as pl
+
+@cache
+def read_seed(name: str) -> tuple[dict[str, str], ...]:
+    """The rows of ``sql/seeds/<name>.csv`` as text, in published order (``sort_order`` when the
+    seed has one, else file order). Every reader of a seed comes through here: the warehouse's
+    ``seed_*`` tables, the expectations' code lists, the table specs, the data package, the
+    report. It needs only the csv module (the GX worker reads code lists without polars)."""
+    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+        rows = tuple(csv.DictReader(handle))
+    if rows and "sort_order" in rows[0]:
+        rows = tuple(sorted(rows, key=lambda row: int(row["sort_order"])))
+    return rows
+
+
+def seed_label(name: str, code: str) -> str:
+    """The label of one code of a seed (e.g. reporter type ESP)."""
+    return next(row["label"] for row in read_seed(name) if row["code"] == code)
+
+
+def seed_names() -> list[str]:
+    return sorted(path.stem for path in SEEDS_DIR.glob("*.csv"))
+
 
 INTERNATIONAL = ("INTL", "International")
 """The pseudo-state of a child who went missing outside the US (raw/README.md)."""
@@ -76,27 +100,32 @@ def countries() -> pl.DataFrame:
     )
 
 
+def _seed_frame(name: str) -> pl.DataFrame:
+    """A seed as a typed frame: a column whose every value is an integer becomes Int64, an empty
+    field is null; ``sort_order`` is the file order where the seed has none."""
+    import polars as pl
+
+    rows = read_seed(name)
+    data: dict[str, list] = {}
+    schema: dict[str, type[pl.DataType]] = {}
+    for column in rows[0] if rows else []:
+        values = [row[column] or None for row in rows]
+        integers = any(values) and all(v is None or v.lstrip("-").isdigit() for v in values)
+        data[column] = [int(v) if integers and v is not None else v for v in values]
+        schema[column] = pl.Int64 if integers else pl.String
+    frame = pl.DataFrame(data, schema=schema)
+    if "sort_order" not in frame.columns:
+        frame = frame.with_columns(sort_order=pl.int_range(1, frame.height + 1, dtype=pl.Int64))
+    return frame
+
+
 def load_seeds(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create every ``seed_*`` table in the warehouse; returns the row count of each."""
+    frames = {name: _seed_frame(name) for name in seed_names()}
+    frames.update(us_states=us_states(), countries=countries())
     counts: dict[str, int] = {}
-    for path in sorted(SEEDS_DIR.glob("*.csv")):
-        table = f"seed_{path.stem}"
-        # File order is the published order where a seed has no explicit sort_order column.
-        con.sql(
-            f"""
-            CREATE OR REPLACE TABLE {table} AS
-            SELECT * FROM (
-                SELECT *, row_number() OVER () AS file_row
-                FROM read_csv(?, header = true, auto_detect = true, sample_size = -1)
-            )
-            """,
-            params=[str(path)],
-        )
-        columns = [row[0] for row in con.sql(f"DESCRIBE {table}").fetchall()]
-        if "sort_order" not in columns:
-            con.sql(f"ALTER TABLE {table} RENAME COLUMN file_row TO sort_order")
-        counts[table] = con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    for table, frame in (("seed_us_states", us_states()), ("seed_countries", countries())):
+    for name, frame in frames.items():
+        table = f"seed_{name}"
         con.register("seed_frame", frame)
         con.sql(f"CREATE OR REPLACE TABLE {table} AS SELECT * FROM seed_frame")
         con.unregister("seed_frame")

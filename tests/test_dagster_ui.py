@@ -83,3 +83,64 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
+
+
+def test_workspace_names_the_code_location_impact_pipeline() -> None:
+    import yaml
+
+    workspace = yaml.safe_load((REPO / "workspace.yaml").read_text())
+    assert workspace["load_from"][0]["python_module"]["location_name"] == "impact_pipeline"
+
+
+def test_descriptions_render_and_stand_alone() -> None:
+    """`<year>` would be read as an HTML tag by the UI's markdown; no description cites a
+    document outside the repository."""
+    graph = defs.resolve_asset_graph()
+    texts = [graph.get(key).description for key in graph.get_all_asset_keys()]
+    texts += [graph.get_check_spec(key).description for key in graph.asset_check_keys]
+    for text in texts:
+        assert "<" not in text and "SPEC" not in text and "../" not in text, text
+
+
+def test_checks_are_partitioned_and_tables_carry_code_version_and_references() -> None:
+    from pipelines.partitions import yearly_partitions
+    from pipelines.tables import specs
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.asset_check_keys:
+        assert graph.get_check_spec(key).partitions_def == yearly_partitions, key
+    for table in specs():
+        node = graph.get(dg.AssetKey(table))
+        assert node.code_version
+        references = node.metadata["dagster/code_references"].code_references
+        files = {Path(r.file_path).relative_to(REPO).as_posix() for r in references}
+        assert files == {f"sql/published/{table}.sql", f"pipelines/tables/{table}.py"}
+
+
+def test_impact_run_records_the_yearly_release_job_in_dagster_home(tmp_path: Path, monkeypatch) -> None:
+    """Runs started from the CLI show in the UI: the run, its checks per year, the table's column
+    descriptions and published file paths."""
+    from pipelines.runner import run_year
+    from tests.conftest import folders_in
+    from tests.exports import YearExports
+
+    home = tmp_path / "dagster_home"
+    home.mkdir()
+    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    YearExports.small(2020).write(tmp_path / "raw")
+    outcome = run_year(2020, folders_in(tmp_path), log_level="WARNING")
+    assert outcome.success, outcome.failures
+
+    with dg.DagsterInstance.get() as instance:
+        runs = instance.get_runs()
+        assert [run.job_name for run in runs] == ["yearly_release"]
+        assert runs[0].tags["dagster/partition"] == "2020"
+        record = instance.get_latest_asset_check_evaluation_record(
+            dg.AssetCheckKey(dg.AssetKey("missing_children_by_state"), "second_computation")
+        )
+        assert record.event.dagster_event.event_specific_data.partition == "2020"
+        materialization = instance.get_latest_materialization_event(dg.AssetKey("missing_children_by_state"))
+        metadata = materialization.asset_materialization.metadata
+        columns = {c.name: c.description for c in metadata["dagster/column_schema"].schema.columns}
+        assert columns["active"] == "Cases of the year still open on December 31 of the year."
+        assert metadata["published_csv"].path == str(tmp_path / "published" / "2020" / "missing_children_by_state.csv")

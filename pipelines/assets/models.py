@@ -1,20 +1,28 @@
 """Groups ``staging`` and ``published``: the catalog seeds and one asset per SQL model file.
 
-A published table's Pandera check (``schema_and_totals``, pipelines/checks/published_tables.py)
-runs in the table's own step, right after the model built it: blocking, so a failure keeps
-``release`` from running.
+A published table's two blocking checks run in the table's own step, right after the model
+built it: its Pandera schema (``schema_and_totals``, pipelines/checks/published_tables.py) and
+its second computation from the raw exports (``second_computation``,
+pipelines/checks/second_computation.py). A failure of either keeps ``release`` from running.
+Checks are partitioned like their asset, so Dagster records their result per year.
 """
 
+import hashlib
+import inspect
 import warnings
+from pathlib import Path
 
 import dagster as dg
 
 from pipelines.checks.published_tables import schema_and_totals, schema_and_totals_spec
+from pipelines.checks.second_computation import raw_year, second_computation, second_computation_spec
+from pipelines.config import REPO_ROOT
 from pipelines.metadata import table_metadata
 from pipelines.partitions import yearly_partitions
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.seeds import load_seeds
 from pipelines.sql_models import SqlModel, models
+from pipelines.tables import specs
 
 
 @dg.asset(
@@ -50,6 +58,38 @@ def _deps(model: SqlModel) -> list[dg.AssetDep]:
     return deps
 
 
+def _sources(model: SqlModel) -> list[Path]:
+    """The files that define a model: its SQL file and, for a published table, its spec."""
+    files = [model.path]
+    if model.layer == "published":
+        files.append(Path(inspect.getfile(inspect.getmodule(specs()[model.name].second_computation))))
+    return files
+
+
+def code_version(model: SqlModel) -> str:
+    """Changes when the model's SQL file or its table's spec changes, so Dagster marks the table
+    (and what reads it) as changed since its last materialization."""
+    digest = hashlib.sha256()
+    for path in _sources(model):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def code_references(model: SqlModel) -> dg.CodeReferencesMetadataValue:
+    return dg.CodeReferencesMetadataValue(
+        code_references=[
+            dg.LocalFileCodeReference(file_path=str(path), line_number=1, label=str(path.relative_to(REPO_ROOT)))
+            for path in _sources(model)
+        ]
+    )
+
+
+def _check_specs(model: SqlModel) -> list[dg.AssetCheckSpec] | None:
+    if model.layer != "published":
+        return None
+    return [schema_and_totals_spec(model.name), second_computation_spec(model.name)]
+
+
 def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
     published = model.layer == "published"
 
@@ -61,8 +101,12 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         description=model.description,
         kinds={"duckdb", "sql"},
         owners=["team:data-engineering"],
-        metadata={"sql_file": dg.MetadataValue.path(f"sql/{model.layer}/{model.path.name}")},
-        check_specs=[schema_and_totals_spec(model.name)] if published else None,
+        code_version=code_version(model),
+        metadata={
+            "sql_file": dg.MetadataValue.path(f"sql/{model.layer}/{model.path.name}"),
+            "dagster/code_references": code_references(model),
+        },
+        check_specs=_check_specs(model),
     )
     def sql_model(
         context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders
@@ -80,7 +124,13 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
                 )
             model.materialize(con)
             metadata.update(table_metadata(con, model.name, preview=published))
-            checks = [schema_and_totals(con, model.name, year)] if published else None
+            if not published:
+                return dg.MaterializeResult(metadata=metadata)
+            release = folders.published_root() / str(year)
+            for suffix in ("csv", "parquet"):
+                metadata[f"published_{suffix}"] = dg.MetadataValue.path(str(release / f"{model.name}.{suffix}"))
+            raw = raw_year(folders.raw_year_dir(year), year, folders.published_root() / str(year - 1))
+            checks = [schema_and_totals(con, model.name, year), second_computation(con, model.name, raw)]
             return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
     return sql_model

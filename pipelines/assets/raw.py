@@ -20,7 +20,7 @@ def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
         name=export.table,
         group_name="raw",
         partitions_def=yearly_partitions,
-        description=f"{export.description} Source file: raw/<year>/{export.file_name}.",
+        description=f"{export.description} Source file: raw/{{year}}/{export.file_name}.",
         kinds={"duckdb", "csv" if export.is_csv else "parquet"},
         owners=["team:data-engineering"],
     )

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.graph import all_check_keys
 from pipelines.ingest import changed_since_ingest
 from pipelines.partitions import yearly_partitions
 from pipelines.release import write_release
@@ -17,7 +18,6 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
     The release refuses to publish unless every check of the code location ran in the same run
     and passed: materializing ``release`` alone would otherwise publish tables nobody checked.
     """
-    from pipelines.definitions import all_check_keys  # the code location's, not the run's
 
     records = context.instance.get_records_for_run(
         run_id=context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
@@ -48,7 +48,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
     partitions_def=yearly_partitions,
     deps=PUBLISHED_TABLES,
     description=(
-        "The year's release, published/<year>/: every published table as Parquet and CSV, "
+        "The year's release, published/{year}/: every published table as Parquet and CSV, "
         "manifest.json, datapackage.json and report.html. Built in a staging folder and swapped "
         "in atomically once every check of the run has passed: it appears whole or not at all."
     ),

@@ -9,6 +9,7 @@ partition mapping on the previous year.
 import dagster as dg
 
 from pipelines.config import SQL_DIR
+from pipelines.partitions import yearly_partitions
 from pipelines.resources import Warehouse
 
 AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
@@ -18,6 +19,7 @@ AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
     asset=dg.AssetKey("headline_metrics"),
     name="consistent_with_previous_year",
     blocking=True,
+    partitions_def=yearly_partitions,
     description=(
         "Prior-year figures of program_metrics.csv equal last year's published yearly figures, "
         "and cumulative figures never go down from one year to the next "

@@ -18,7 +18,6 @@ validation runs in the calling process instead, with the same code.
 
 from __future__ import annotations
 
-import csv
 import os
 import shutil
 import threading
@@ -28,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.config import SEEDS_DIR
 from pipelines.contract import (
     CASES,
     CVIP_OFFENDER_RELATIONSHIPS,
@@ -37,6 +35,7 @@ from pipelines.contract import (
     RAW_EXPORTS,
     RawExport,
 )
+from pipelines.seeds import read_seed
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -49,8 +48,7 @@ ROW_COLUMN = "source_row"
 def seed_codes(name: str) -> tuple[str, ...]:
     """The codes of a category seed (sql/seeds/<name>.csv): one list of codes for the SQL models
     and the expectations alike."""
-    with (SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
-        return tuple(row["code"] for row in csv.DictReader(handle))
+    return tuple(row["code"] for row in read_seed(name))
 
 
 # Codes of raw/README.md.
@@ -136,8 +134,7 @@ class CsvRule:
 
 
 def metric_catalog() -> list[dict[str, str]]:
-    with (SEEDS_DIR / "metric_catalog.csv").open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
+    return list(read_seed("metric_catalog"))
 
 
 def years_up_to_regex(year: int) -> str:

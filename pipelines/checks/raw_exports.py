@@ -45,6 +45,7 @@ from pipelines.checks.gx_validation import (
 from pipelines.config import SQL_DIR
 from pipelines.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
 from pipelines.ingest import summary_table
+from pipelines.partitions import yearly_partitions
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.seeds import countries
 
@@ -109,6 +110,7 @@ def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:
         asset=export.table,
         name=CHECK_NAME,
         blocking=True,
+        partitions_def=yearly_partitions,
         description=(
             f"Every row of {export.file_name} against every rule of the raw export contract "
             "(raw/README.md), with Great Expectations (in a worker process, one GX context for every "
@@ -305,6 +307,7 @@ def validate_parquet_export(
     asset=CYBERTIPLINE_REPORTS.table,
     name=CHECK_NAME,
     blocking=True,
+    partitions_def=yearly_partitions,
     description=(
         f"Every row of {CYBERTIPLINE_REPORTS.file_name} against every rule of the raw export "
         "contract (raw/README.md): column types from the Parquet schema; row rules as SQL on the ingest's "

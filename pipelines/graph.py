@@ -1,0 +1,20 @@
+"""Every asset up to the published tables and every check on them: what a release must have
+seen pass in its own run. The release asset reads this (pipelines/assets/release.py); the code
+location (pipelines/definitions.py) adds the release to it."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.assets.models import published_assets, staging_assets
+from pipelines.assets.raw import raw_assets
+from pipelines.checks.across_years import consistent_with_previous_year
+from pipelines.checks.raw_exports import raw_export_checks
+
+checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets]
+all_checks: list[dg.AssetChecksDefinition] = [*raw_export_checks, consistent_with_previous_year]
+all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(
+    key for definition in [*checked_assets, *all_checks] for key in definition.check_keys
+)
+"""Every check of the code location: the checks above and those run in their asset's step (the
+published tables' ``schema_and_totals`` and ``second_computation``)."""

@@ -1,0 +1,162 @@
+"""One description per published table: ``pipelines/tables/<table>.py`` beside ``sql/published/<table>.sql``.
+
+A table's spec states, once, what everything else derives from it:
+
+* its columns after ``year``: name, title, description, dtype, nullability, range, and which
+  columns are counts (a count column adds up to the total row);
+* the label column, the expected categories and where they come from (a seed in ``sql/seeds/``
+  or pycountry), and the label of the total row (last);
+* which columns add up to which (``row_total``), extra rules (``rules``);
+* its primary key, and whether it counts children (``counts_children``: the public-use release
+  suppresses small counts in those tables);
+* its second computation: the same figures computed a second time, straight from the raw
+  exports in polars (``second_computation``, pipelines/checks/second_computation.py compares).
+
+Derived from the specs: the Pandera models (pipelines/checks/published_tables.py), the data
+package schema (pipelines/datapackage.py), the report's table headers (pipelines/report.py) and
+Dagster's ``dagster/column_schema`` (pipelines/metadata.py). The table's description is the header
+comment of its SQL file (pipelines/sql_models.py), written once there.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+import polars as pl
+
+from pipelines.sql_models import models
+
+if TYPE_CHECKING:
+    from pipelines.checks.second_computation import RawYear
+
+TOTAL = "Total"
+GRAND_TOTAL = "Grand Total"
+
+Rule = Callable[[pl.DataFrame], list[str]]
+"""A table invariant: the frame in published order -> problems (empty when the rule holds)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    """One published column."""
+
+    name: str
+    title: str
+    description: str
+    dtype: Any  # a polars dtype (instance or class)
+    nullable: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    is_count: bool = False
+    """A count: never negative, and the category rows add up to the total row."""
+    not_empty: bool = False
+    """Text that must hold a non-blank character."""
+
+
+def year_column() -> Column:
+    return Column("year", "Year", "The calendar year the figures are about.", pl.Int32)
+
+
+def label(name: str, title: str, description: str) -> Column:
+    """The column naming each row (a category, then the total row)."""
+    return Column(name, title, description, pl.String)
+
+
+def count(name: str, title: str, description: str) -> Column:
+    return Column(name, title, description, pl.Int64, minimum=0, is_count=True)
+
+
+@dataclass(frozen=True)
+class Categories:
+    """The expected category rows of a table, in published order, and where they come from."""
+
+    source: str  # e.g. "sql/seeds/case_types.csv"
+    labels: Callable[[], list[str]]
+
+
+def seed_categories(name: str, column: str = "label") -> Categories:
+    def labels() -> list[str]:
+        from pipelines.seeds import read_seed
+
+        return [row[column] for row in read_seed(name)]
+
+    return Categories(f"sql/seeds/{name}.csv", labels)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    title: str
+    columns: tuple[Column, ...]
+    """The columns after ``year``, in published order."""
+    primary_key: tuple[str, ...]
+    counts_children: bool
+    """True when a count is a number of children (or their cases): the public-use release
+    suppresses small counts in these tables."""
+    label: str | None = None
+    """The column naming each row; None when rows are keyed by several columns."""
+    categories: Categories | None = None
+    """The fixed category rows, in published order; None when the rows follow the data."""
+    total: str | None = TOTAL
+    """The label of the last row, which holds the column totals; None when there is none."""
+    row_total: tuple[tuple[str, ...], str] | None = None
+    """(parts, total column): the parts of each row add up to its total column."""
+    rules: tuple[tuple[str, Rule], ...] = ()
+    """Further invariants of the table: (name, rule)."""
+    second_computation: Callable[[RawYear], pl.DataFrame] | None = field(default=None, compare=False)
+    """The table computed from the raw exports in polars, independently of the SQL model."""
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        return (year_column(), *self.columns)
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.all_columns]
+
+    def column(self, name: str) -> Column:
+        for column in self.all_columns:
+            if column.name == name:
+                return column
+        raise KeyError(f"{self.name} has no column {name!r}")
+
+    @property
+    def count_columns(self) -> list[str]:
+        return [c.name for c in self.columns if c.is_count]
+
+    def expected_labels(self) -> list[str] | None:
+        """The label column top to bottom: the categories, then the total row."""
+        if self.categories is None:
+            return None
+        return self.categories.labels() + ([self.total] if self.total else [])
+
+    def row_labels(self, frame: pl.DataFrame) -> list[str]:
+        """A readable label per row: its label, or its primary key after ``year``."""
+        keys = [self.label] if self.label else [k for k in self.primary_key if k != "year"]
+        if not set(keys) <= set(frame.columns):
+            return [f"row {i + 1}" for i in range(frame.height)]
+        return [
+            "/".join(f"row {i + 1}" if v is None else str(v) for v in values)
+            for i, values in enumerate(frame.select(keys).iter_rows())
+        ]
+
+
+@cache
+def specs() -> dict[str, TableSpec]:
+    """Every published table's spec, in the order of the SQL files (one spec per SQL model)."""
+    found = {}
+    for model in models("published"):
+        module = importlib.import_module(f"{__name__}.{model.name}")
+        spec = module.SPEC
+        if spec.name != model.name:
+            raise ValueError(f"{module.__name__}: SPEC.name is {spec.name!r}, not {model.name!r}")
+        found[spec.name] = spec
+    return found
+
+
+def spec(table: str) -> TableSpec:
+    return specs()[table]

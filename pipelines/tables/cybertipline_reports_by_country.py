@@ -1,0 +1,56 @@
+"""CyberTipline reports by country (sql/published/cybertipline_reports_by_country.sql)."""
+
+import polars as pl
+
+from pipelines.checks.second_computation import RawYear, published
+from pipelines.checks.table_rules import NO_COUNTRY, country_rows_in_catalog_order
+from pipelines.tables import TOTAL, Column, TableSpec, count, label
+
+def compute(raw: RawYear) -> pl.DataFrame:
+    """Reports per listed country by English short name, then No Country Listed, then Total."""
+    from pipelines.seeds import countries
+
+    groups = raw.report_groups
+    listed = (
+        groups.filter(pl.col("incident_country").is_not_null())
+        .group_by("incident_country")
+        .agg(pl.col("reports").sum())
+        .join(countries(), left_on="incident_country", right_on="code")
+        .sort("sort_order")
+        .select(pl.col("incident_country").alias("country_code"), pl.col("name").alias("country"), "reports")
+    )
+    unlisted = pl.DataFrame(
+        {
+            "country_code": [None, None],
+            "country": [NO_COUNTRY, TOTAL],
+            "reports": [groups.filter(pl.col("incident_country").is_null())["reports"].sum(), groups["reports"].sum()],
+        },
+        schema={"country_code": pl.String, "country": pl.String, "reports": pl.Int64},
+    )
+    return published(raw.year, pl.concat([listed, unlisted], how="vertical_relaxed"), ["reports"])
+
+
+SPEC = TableSpec(
+    name="cybertipline_reports_by_country",
+    title="CyberTipline reports by country",
+    label="country",
+    columns=(
+        Column(
+            "country_code",
+            "Country code",
+            "ISO 3166-1 alpha-2 code (XK for Kosovo); empty for No Country Listed and Total.",
+            pl.String,
+            nullable=True,
+        ),
+        label(
+            "country",
+            "Country",
+            "Country of the incident (English short name), then No Country Listed, then Total.",
+        ),
+        count("reports", "Reports", "CyberTipline reports received in the year."),
+    ),
+    rules=(("country rows in catalog order", country_rows_in_catalog_order),),
+    primary_key=("year", "country"),
+    second_computation=compute,
+    counts_children=False,
+)

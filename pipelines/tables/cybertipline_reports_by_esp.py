@@ -1,0 +1,37 @@
+"""CyberTipline reports by electronic service provider (sql/published/cybertipline_reports_by_esp.sql)."""
+
+import polars as pl
+
+from pipelines.checks.second_computation import RawYear, published
+from pipelines.checks.table_rules import esp_rows_by_reports
+from pipelines.tables import TOTAL, TableSpec, count, label
+
+def compute(raw: RawYear) -> pl.DataFrame:
+    """Reports per ESP, most first, ties by name, then the Total of all ESP reports."""
+    esp = raw.report_groups.filter(pl.col("reporter_type") == "ESP")
+    per_esp = (
+        esp.group_by("esp_name")
+        .agg(pl.col("reports").sum())
+        .sort(["reports", "esp_name"], descending=[True, False])
+    )
+    total = esp.select(pl.lit(TOTAL).alias("esp_name"), pl.col("reports").sum())
+    return published(raw.year, pl.concat([per_esp, total], how="vertical_relaxed"), ["reports"])
+
+
+SPEC = TableSpec(
+    name="cybertipline_reports_by_esp",
+    title="CyberTipline reports by electronic service provider",
+    label="esp_name",
+    columns=(
+        label(
+            "esp_name",
+            "Electronic service provider",
+            "Name of the reporting company, most reports first, then Total.",
+        ),
+        count("reports", "Reports", "CyberTipline reports received in the year."),
+    ),
+    rules=(("ESP rows by reports then name", esp_rows_by_reports),),
+    primary_key=("year", "esp_name"),
+    second_computation=compute,
+    counts_children=False,
+)

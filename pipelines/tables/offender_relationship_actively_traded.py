@@ -1,0 +1,59 @@
+"""Offender relationships of children in actively traded imagery
+(sql/published/offender_relationship_actively_traded.sql)."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+import polars as pl
+
+from pipelines.checks.second_computation import RawYear, catalog, per_category, published
+from pipelines.checks.table_rules import percents_are_rounded_shares
+from pipelines.tables import TOTAL, Column, TableSpec, count, label, seed_categories
+
+def share(part: int, whole: int) -> Decimal | None:
+    """part / whole in percent, two decimals, half away from zero; none of nothing."""
+    if whole == 0:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def compute(raw: RawYear) -> pl.DataFrame:
+    """Known relationships per relationship, then Total, with each one's share of the Total."""
+    relationships = raw.relationships
+    counts = relationships.group_by("relationship").agg(pl.len().alias("known_relationships"))
+    total = relationships.select(pl.lit(TOTAL).alias("relationship"), pl.len().alias("known_relationships"))
+    frame = published(
+        raw.year, per_category(catalog("relationships"), "relationship", counts, total), ["known_relationships"]
+    )
+    whole = relationships.height
+    percents = [share(part, whole) for part in frame["known_relationships"].to_list()]
+    return frame.with_columns(percent_of_total=pl.Series(percents, dtype=pl.Decimal(5, 2)))
+
+
+SPEC = TableSpec(
+    name="offender_relationship_actively_traded",
+    title="Offender relationships of children in actively traded imagery",
+    label="relationship",
+    categories=seed_categories("relationships"),
+    columns=(
+        label("relationship", "Relationship", "Known relationship of the offender to the child, then Total."),
+        count(
+            "known_relationships",
+            "Known relationships",
+            "Known offender relationships (a child can have several).",
+        ),
+        Column(
+            "percent_of_total",
+            "Percent of total",
+            "Share of all known relationships, in percent, two decimals rounded half away from zero.",
+            pl.Decimal(5, 2),
+            # Null only when there is no known relationship at all (a share of 0 is undefined).
+            nullable=True,
+            minimum=0,
+            maximum=100,
+        ),
+    ),
+    rules=(("percent is the rounded share", percents_are_rounded_shares),),
+    primary_key=("year", "relationship"),
+    second_computation=compute,
+    counts_children=True,
+)
