@@ -398,7 +398,7 @@ def test_realistic_export_has_the_same_tables_in_no_order(exports: dict[str, Pat
 def test_resized_cybertipline_figures_keep_the_products_rules(scale: float, tmp_path: Path) -> None:
     """At any scale, each demo year's cumulative CyberTipline count is at least its yearly count
     and last year's cumulative count, and its prior-year count is last year's yearly count: the
-    product's own checks (cross-table, previous year) accept every year."""
+    product's own checks (second computation, previous year) accept every year."""
     figures = {}
     for year in demo_data.available_years():
         path = tmp_path / f"{year}.csv"
