@@ -54,9 +54,46 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
 @click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
 @click.option("--warehouse-dir", default=None, help="DuckDB folder [env IMPACT_WAREHOUSE_DIR, default warehouse].")
 def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, warehouse_dir: str | None) -> None:
-    """Materialize every asset and check of each YEAR through Dagster and publish it."""
+    """Materialize every asset and check of each YEAR through Dagster and publish it.
+
+    Exit codes: 0 every year published; 1 a year not published (its failures are printed);
+    3 the release or warehouse folder cannot be written; 75 another process is publishing one of
+    the years. With 3 and 75 nothing was done.
+    """
     import atexit
     import gc
+    from contextlib import ExitStack
+
+    from pipelines.preflight import (
+        BUSY_EXIT_CODE,
+        UNWRITABLE_EXIT_CODE,
+        FolderNotWritable,
+        YearBusy,
+        require_writable,
+        run_lock_files,
+        year_lock,
+    )
+
+    folders = Folders.from_environment(raw_dir, out_dir, warehouse_dir)
+    # Before any work: both folders writable, and every year to this process alone.
+    held = ExitStack()
+    try:
+        require_writable([
+            (Path(folders.published_dir), "release folder"),
+            (Path(folders.warehouse_dir), "warehouse folder"),
+        ])
+        for year in sorted(set(years)):
+            held.enter_context(
+                year_lock(year, run_lock_files(year, Path(folders.published_dir), Path(folders.warehouse_dir)))
+            )
+    except FolderNotWritable as error:
+        held.close()
+        click.echo(f"impact run: {error}", err=True)
+        sys.exit(UNWRITABLE_EXIT_CODE)
+    except YearBusy as error:
+        held.close()
+        click.echo(f"impact run: {error}", err=True)
+        sys.exit(BUSY_EXIT_CODE)
 
     # No automatic cyclic garbage collection in this short-lived process: loading Dagster, pandera
     # and pandas and running a year create millions of objects and little garbage, and the
@@ -73,19 +110,19 @@ def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, wareho
     atexit.register(gc.freeze)
     from pipelines.runner import run_year
 
-    folders = Folders.from_environment(raw_dir, out_dir, warehouse_dir)
     failed = False
-    for index, year in enumerate(years):
-        if index:
-            gc.collect()
-        outcome = run_year(year, folders)
-        if outcome.success:
-            click.echo(f"published {outcome.release}")
-        else:
-            failed = True
-            click.echo(f"year {year}: not published; failures:", err=True)
-            for message in outcome.failures or ["the run failed (see the log above)"]:
-                click.echo(f"  - {message}", err=True)
+    with held:
+        for index, year in enumerate(years):
+            if index:
+                gc.collect()
+            outcome = run_year(year, folders)
+            if outcome.success:
+                click.echo(f"published {outcome.release}")
+            else:
+                failed = True
+                click.echo(f"year {year}: not published; failures:", err=True)
+                for message in outcome.failures or ["the run failed (see the log above)"]:
+                    click.echo(f"  - {message}", err=True)
     sys.exit(1 if failed else 0)
 
 
@@ -108,6 +145,55 @@ def verify(year: int, reference: str, out_dir: str | None) -> None:
         click.echo(f"{len(differences)} difference(s) between {release} and {reference}", err=True)
         sys.exit(1)
     click.echo(f"{release} agrees with {reference}")
+
+
+def _published_root(out_dir: str | None) -> Path:
+    return Path(Folders.from_environment(published_dir=out_dir).published_dir).resolve()
+
+
+@main.command()
+@click.option("--year", type=int, required=True)
+@click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
+def releases(year: int, out_dir: str | None) -> None:
+    """List the releases of YEAR, newest first; the current one is marked."""
+    from pipelines.release import history
+
+    root = _published_root(out_dir)
+    found = history(root, year)
+    if not found:
+        click.echo(f"no release of {year} in {root}", err=True)
+        sys.exit(2)
+    for index, release in enumerate(found):
+        mark = "current" if index == 0 else ""
+        replaced = found[index + 1].name if index + 1 < len(found) else None
+        click.echo(f"{release.name}  {mark:7}  {'replaces ' + replaced if replaced else 'first release'}")
+
+
+@main.command()
+@click.option("--year", type=int, required=True)
+@click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
+@click.option("--from", "from_release", default=None, help="Older release [default: the one TO replaced].")
+@click.option("--to", "to_release", default=None, help="Newer release [default: the current one].")
+def diff(year: int, out_dir: str | None, from_release: str | None, to_release: str | None) -> None:
+    """Print every cell that changed between two releases of YEAR, then the number of them."""
+    from pipelines.diff import diff_releases
+    from pipelines.release import current_release, find_release, replaced_release
+
+    root = _published_root(out_dir)
+    try:
+        new = find_release(root, year, to_release) if to_release else current_release(root, year)
+        if new is None:
+            raise FileNotFoundError(f"no release of {year} in {root}")
+        old = find_release(root, year, from_release) if from_release else replaced_release(root, new)
+        if old is None:
+            raise FileNotFoundError(f"{new.name} is the first release of {year}: give --from")
+    except (FileNotFoundError, RuntimeError) as error:
+        click.echo(f"impact diff: {error}", err=True)
+        sys.exit(2)
+    changes = diff_releases(old, new)
+    for change in changes:
+        click.echo(str(change))
+    click.echo(f"{len(changes)} cells changed")
 
 
 if __name__ == "__main__":

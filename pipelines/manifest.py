@@ -2,7 +2,8 @@
 
 It lists the SHA-256, size and row count of every raw input and every output file, the versions
 of the product and of the engines, a fingerprint of the code (SQL models, seeds, Python) and the
-checks that passed before publication. It holds no wall-clock time and no absolute path, so the
+checks that passed before publication, and ``replaces``: the name of the release of the year it
+replaced (null for the year's first release). It holds no wall-clock time and no absolute path, so the
 same inputs and code give the same bytes on any machine (README.md, "The release").
 """
 
@@ -72,6 +73,7 @@ def build_manifest(
     year: int,
     inputs: list[dict],
     checks: list[dict],
+    replaces: str | None = None,
 ) -> dict:
     """The manifest of a release folder whose output files are all written already."""
     outputs = []
@@ -89,11 +91,14 @@ def build_manifest(
         "code": {"sha256": code_fingerprint()},
         "versions": versions(),
         "checks": sorted(checks, key=lambda c: (c["asset"], c["check"])),
+        "replaces": replaces,
     }
 
 
-def write_manifest(folder: Path, year: int, inputs: list[dict], checks: list[dict]) -> Path:
+def write_manifest(
+    folder: Path, year: int, inputs: list[dict], checks: list[dict], replaces: str | None = None
+) -> Path:
     path = folder / "manifest.json"
-    manifest = build_manifest(folder, year, inputs, checks)
+    manifest = build_manifest(folder, year, inputs, checks, replaces)
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path

@@ -1,17 +1,28 @@
 """Writing a year's release: the published tables as Parquet and CSV, the manifest, the data
-package and the report, swapped in atomically.
+package and the report, swapped in atomically; and reading a year's history of releases.
 
 A release is built in a fresh folder under ``<published>/.releases/`` and only then made visible
 by replacing the symbolic link ``<published>/<year>`` in one ``rename`` — atomic on POSIX file
 systems. A run that fails or is killed at any moment leaves the previous link, and so the
 previous release, untouched; a half-written folder is never reachable from ``<published>/<year>``.
+
+Releases are immutable and content-addressed (``<year>-<first 16 hex digits of the SHA-256 of
+its files>``) and none is ever deleted: a reader that resolved ``<published>/<year>`` a moment
+before a new publication keeps reading whole files. Each manifest names the release it replaced,
+so the releases of a year form a history, newest first from the current one (``impact releases``,
+``impact diff``). Publishing what is already current (same tables, manifest and report) changes
+nothing. Only partial folders of runs that are no longer alive are removed: a partial folder's
+name carries the host, pid and start time of the process writing it.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import shutil
+import socket
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +30,7 @@ from pathlib import Path
 import duckdb
 
 from pipelines.datapackage import write_datapackage
+from pipelines.diff import diff_releases
 from pipelines.manifest import write_manifest
 from pipelines.metadata import ORDER_COLUMN
 from pipelines.report import write_report
@@ -49,34 +61,108 @@ def content_digest(folder: Path) -> str:
     return digest.hexdigest()
 
 
+def _process_start(pid: int) -> str | None:
+    """The start time of a live process (clock ticks after boot), None when there is none: with
+    the pid it tells a live writer from a dead one whose pid was reused."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return stat[stat.rindex(")") + 2 :].split()[19]
+
+
+def _owner_marker() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{_process_start(os.getpid())}"
+
+
+_OWNED = re.compile(r"^\.?(?P<year>\d+)\.(?:partial|link)-(?P<host>.+)-(?P<pid>\d+)-(?P<start>\d+)-")
+
+
+def _owner_alive(name: str) -> bool:
+    """Whether the process that created a partial folder or temporary link still runs; a name
+    from another host, or not in this form, is taken as alive (never removed)."""
+    match = _OWNED.match(name)
+    if match is None or match["host"] != socket.gethostname():
+        return True
+    return _process_start(int(match["pid"])) == match["start"]
+
+
 def staging_folder(published_root: Path, year: int) -> Path:
+    """A new private folder for a release being written, named after this process."""
     releases = published_root / RELEASES
     releases.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f"{year}.partial-", dir=releases))
+    return Path(tempfile.mkdtemp(prefix=f"{year}.partial-{_owner_marker()}-", dir=releases))
 
 
-def publish(staged: Path, published_root: Path, year: int) -> Path:
-    """Make a fully written staging folder the year's release; returns ``<published>/<year>``."""
-    for path in staged.iterdir():
-        with path.open("rb") as handle:
-            os.fsync(handle.fileno())
-    staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
-    final = published_root / RELEASES / f"{year}-{content_digest(staged)[:16]}"
-    if final.exists():  # same content as an earlier release: keep that one
-        shutil.rmtree(staged)
-    else:
-        staged.rename(final)
+def current_release(published_root: Path, year: int) -> Path | None:
+    """The folder ``<published>/<year>`` points to, None before the first release."""
     link = published_root / str(year)
     if link.exists() and not link.is_symlink():
         raise RuntimeError(
             f"{link} is a plain folder, not a release link; move it away to publish year {year}"
         )
-    temporary_link = published_root / RELEASES / f".{year}.link-{os.getpid()}"
-    temporary_link.unlink(missing_ok=True)
-    temporary_link.symlink_to(Path(RELEASES) / final.name)
-    os.replace(temporary_link, link)
-    _fsync_dir(published_root)
-    _prune(published_root, year, keep=final.name)
+    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
+
+
+def replaced_release(published_root: Path, release: Path) -> Path | None:
+    """The release that ``release`` replaced, from its manifest (None for a first release)."""
+    name = json.loads((release / "manifest.json").read_text(encoding="utf-8")).get("replaces")
+    return published_root / RELEASES / name if name else None
+
+
+def history(published_root: Path, year: int) -> list[Path]:
+    """The year's releases, newest first: the current one, the one it replaced, and so on."""
+    releases, release = [], current_release(published_root, year)
+    while release is not None and release.is_dir() and release not in releases:
+        releases.append(release)
+        release = replaced_release(published_root, release)
+    return releases
+
+
+def find_release(published_root: Path, year: int, name: str) -> Path:
+    """A release of the year by its name (``2020-0123456789abcdef``) or its hash alone."""
+    folder = published_root / RELEASES / (name if name.startswith(f"{year}-") else f"{year}-{name}")
+    if not _RELEASE_NAME.match(folder.name) or not folder.is_dir():
+        raise FileNotFoundError(f"no release {name} of {year} in {published_root / RELEASES}")
+    return folder
+
+
+_RELEASE_NAME = re.compile(r"^\d+-[0-9a-f]{16}$")
+
+
+def publish(staged: Path, published_root: Path, year: int) -> Path:
+    """Make a fully written staging folder the year's release; returns ``<published>/<year>``.
+
+    On any failure the staging folder, a release folder this call created and its temporary
+    link are removed, and the link stays on the previous release: a failed run leaves nothing.
+    """
+    link = published_root / str(year)
+    final = None
+    temporary_link = published_root / RELEASES / f".{year}.link-{_owner_marker()}-"
+    try:
+        for path in staged.rglob("*"):
+            if path.is_file():
+                with path.open("rb") as handle:
+                    os.fsync(handle.fileno())
+        staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
+        candidate = published_root / RELEASES / f"{year}-{content_digest(staged)[:16]}"
+        if candidate.exists():  # the same content as a release kept already: that one
+            shutil.rmtree(staged)
+        else:
+            staged.rename(candidate)
+            final = candidate
+        current_release(published_root, year)  # refuses a plain folder in the link's place
+        temporary_link.unlink(missing_ok=True)
+        temporary_link.symlink_to(Path(RELEASES) / candidate.name)
+        os.replace(temporary_link, link)
+        _fsync_dir(published_root)
+    except BaseException:
+        temporary_link.unlink(missing_ok=True)
+        shutil.rmtree(staged, ignore_errors=True)
+        if final is not None and link.resolve() != final:
+            shutil.rmtree(final, ignore_errors=True)
+        raise
+    remove_dead_partials(published_root, year)
     return link
 
 
@@ -88,11 +174,24 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _prune(published_root: Path, year: int, keep: str) -> None:
-    """Remove the year's superseded releases and partial folders left by killed runs."""
-    for path in (published_root / RELEASES).glob(f"{year}[-.]*"):
-        if path.name != keep and path.is_dir():
-            shutil.rmtree(path, ignore_errors=True)
+def remove_dead_partials(published_root: Path, year: int) -> None:
+    """Remove the year's partial folders and temporary links left by runs no longer alive."""
+    for path in (published_root / RELEASES).glob(f"*{year}.*"):
+        if _OWNED.match(path.name) and int(_OWNED.match(path.name)["year"]) == year:
+            if not _owner_alive(path.name):
+                if path.is_symlink() or not path.is_dir():
+                    path.unlink(missing_ok=True)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+
+
+def revision_note(replaced: Path | None, staged: Path) -> str:
+    """The report's line on a revised year: how many cells changed since the replaced release."""
+    if replaced is None:
+        return ""
+    changed = len(diff_releases(replaced, staged))
+    cells = "1 cell" if changed == 1 else f"{changed:,} cells"
+    return f"This release revises release {replaced.name}: {cells} changed since (impact diff lists them)."
 
 
 def write_release(
@@ -102,20 +201,35 @@ def write_release(
     year: int,
     checks: list[dict],
 ) -> Path:
-    """Write every file of the year's release in a staging folder, then publish it whole."""
+    """Write every file of the year's release in a staging folder, then publish it whole.
+
+    The new release replaces the current one, unless it is the current one: when the files,
+    written as if they were the current release (same replaced release), are byte-identical to
+    it, nothing is published and the link stays.
+    """
+    current = current_release(published_root, year)
     staged = staging_folder(published_root, year)
     try:
         for table in tables:
             export_table(con, table, staged)
         write_datapackage(staged, year)
-        write_report(staged, year)
         inputs = [
             {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}
             for name, sha256, rows, size in con.sql(
                 "SELECT file_name, sha256, rows, bytes FROM ingest_log ORDER BY file_name"
             ).fetchall()
         ]
-        write_manifest(staged, year, inputs, checks)
+
+        def finish(replaced: Path | None) -> None:
+            write_report(staged, year, revision=revision_note(replaced, staged))
+            write_manifest(staged, year, inputs, checks, replaces=replaced.name if replaced else None)
+
+        if current is not None:
+            finish(replaced_release(published_root, current))
+            if content_digest(staged) == content_digest(current):
+                shutil.rmtree(staged)
+                return published_root / str(year)
+        finish(current)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise

@@ -415,7 +415,7 @@ section from its spec (its title, its columns' titles), so a new table shows wit
 here."""
 
 
-def report_context(folder: Path, year: int) -> dict:
+def report_context(folder: Path, year: int, revision: str = "") -> dict:
     """Everything the template shows, read from the release folder's Parquet files."""
     t = {name: read_table(folder, name) for name in specs()}
     for name, rows in t.items():
@@ -448,6 +448,7 @@ def report_context(folder: Path, year: int) -> dict:
     return {
         "year": year,
         "title": f"Our Impact {year}",
+        "revision": revision,
         "headline": headline_figures(t["headline_metrics"], year),
         "case_type": table_view(
             "missing_children_by_case_type", case_type, ["case_type", "active", "resolved", "total"]
@@ -592,13 +593,14 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def render_report(folder: Path, year: int) -> str:
-    """The report page of the release in ``folder``, as HTML text."""
-    return _environment().get_template(TEMPLATE).render(**report_context(Path(folder), year))
+def render_report(folder: Path, year: int, revision: str = "") -> str:
+    """The report page of the release in ``folder``, as HTML text; ``revision`` is the line
+    saying what changed since the release it replaces (none for a year's first release)."""
+    return _environment().get_template(TEMPLATE).render(**report_context(Path(folder), year, revision))
 
 
-def write_report(folder: Path, year: int) -> Path:
+def write_report(folder: Path, year: int, revision: str = "") -> Path:
     """Write ``folder/report.html``; returns its path."""
     path = Path(folder) / FILE_NAME
-    path.write_text(render_report(folder, year), encoding="utf-8", newline="\n")
+    path.write_text(render_report(folder, year, revision), encoding="utf-8", newline="\n")
     return path

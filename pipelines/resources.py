@@ -12,13 +12,18 @@ with its own temporary objects, cheap); the database is closed when the run ends
 (``teardown_after_execution``), so nothing stays open across runs and another process can open
 the file as soon as the run is over. Outside a run (tests, scripts) ``connect`` opens and closes
 the file itself.
+
+Both resources hold the year's lock (``pipelines/preflight.py``) for the whole run, each on the
+folder it writes: whoever starts the run (CLI, UI, schedule), a second run of the same year stops
+before opening the database or writing a file, and a folder that cannot be written is reported
+before any step works.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -26,6 +31,32 @@ import duckdb
 from pydantic import PrivateAttr
 
 from pipelines.config import DEFAULT_DUCKDB_MEMORY_LIMIT, SQL_DIR, duckdb_spill_dir
+from pipelines.preflight import (
+    published_lock_file,
+    require_writable,
+    warehouse_lock_file,
+    year_lock,
+)
+
+PARTITION_TAG = "dagster/partition"
+"""The system tag Dagster puts on a run of one partition (resources have no partition_key)."""
+
+
+def partition_year(context: dg.InitResourceContext) -> int | None:
+    """The year (partition) of the run a resource is set up for; None outside a partitioned run."""
+    run = context.run
+    key = run.tags.get(PARTITION_TAG) if run is not None else None
+    return int(key) if key else None
+
+
+def hold_year_lock(context: dg.InitResourceContext, folder: Path, what: str, lock_file) -> ExitStack:
+    """Check that ``folder`` can be written and take the run's year lock in it."""
+    stack = ExitStack()
+    require_writable([(folder, what)])
+    year = partition_year(context)
+    if year is not None:
+        stack.enter_context(year_lock(year, [lock_file(folder, year)]))
+    return stack
 
 
 class ProjectFolders(dg.ConfigurableResource):
@@ -33,6 +64,15 @@ class ProjectFolders(dg.ConfigurableResource):
 
     raw_dir: str
     published_dir: str
+
+    _lock: ExitStack | None = PrivateAttr(default=None)
+
+    def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        self._lock = hold_year_lock(context, self.published_root(), "release folder", published_lock_file)
+
+    def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
+        if self._lock is not None:
+            self._lock.close()
 
     def raw_year_dir(self, year: int) -> Path:
         return Path(self.raw_dir).resolve() / str(year)
@@ -56,6 +96,7 @@ class Warehouse(dg.ConfigurableResource):
 
     _databases: dict[int, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
     _lock: threading.Lock | None = PrivateAttr(default=None)
+    _year_lock: ExitStack | None = PrivateAttr(default=None)
 
     def path(self, year: int) -> Path:
         return Path(self.directory).resolve() / f"{year}.duckdb"
@@ -66,11 +107,16 @@ class Warehouse(dg.ConfigurableResource):
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Dagster calls this on the run's own copy of the resource: the databases opened from
         # now on belong to this run.
+        self._year_lock = hold_year_lock(
+            context, Path(self.directory).resolve(), "warehouse folder", warehouse_lock_file
+        )
         self._databases = {}
         self._lock = threading.Lock()
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         self.close()
+        if self._year_lock is not None:
+            self._year_lock.close()
 
     def close(self) -> None:
         """Close every database this run opened (idempotent); later connections open their own."""

@@ -48,6 +48,14 @@ def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
         else:
             reason = "failed"
         messages.append(f"step {event.step_key} failed: {reason}")
+    if not messages:
+        # A failure before any step, e.g. a resource that could not start: the year's lock is
+        # held by another process, or a folder cannot be written (pipelines/preflight.py).
+        for event in result.all_events:
+            error = getattr(event.event_specific_data, "error", None)
+            if event.event_type_value in ("PIPELINE_FAILURE", "RUN_FAILURE") and error is not None:
+                cause = error.cause or error
+                messages.append("run failed: " + cause.message.strip().split(": ", 1)[-1])
     skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
     if skipped and messages:
         messages.append(f"not run because of the failures above: {', '.join(sorted(skipped))}")

@@ -1,5 +1,6 @@
 """The release is atomic: a run killed with SIGKILL at any moment leaves the previous release of
-the year byte-for-byte intact and never a half-written file; the next run succeeds."""
+the year byte-for-byte intact and never a half-written file; the next run succeeds. A publication
+interrupted at any file-system step leaves no litter: no orphan release, no temporary link."""
 
 from __future__ import annotations
 
@@ -40,7 +41,9 @@ def test_kill_at_any_moment_leaves_previous_release_and_next_run_succeeds(tmp_pa
     assert impact_run(old_raw, tmp_path).wait(timeout=120) == 0
     release = tmp_path / "published" / "2020"
     before = snapshot(release)
-    # What a complete run on the new exports publishes (bytes do not depend on the folder).
+    # What a complete run on the new exports publishes after the old ones (bytes do not depend on
+    # the folder; the new release names the old one it replaces).
+    assert impact_run(old_raw, tmp_path / "elsewhere").wait(timeout=120) == 0
     started = time.monotonic()
     assert impact_run(new_raw, tmp_path / "elsewhere").wait(timeout=120) == 0
     duration = time.monotonic() - started
@@ -64,8 +67,10 @@ def test_kill_at_any_moment_leaves_previous_release_and_next_run_succeeds(tmp_pa
     assert kills > 0
     assert impact_run(new_raw, tmp_path).wait(timeout=120) == 0
     assert snapshot(release) == after
-    kept = [p.name for p in (tmp_path / "published" / ".releases").iterdir() if p.name.startswith("2020")]
-    assert len(kept) == 1, kept  # partial folders of killed runs are cleaned up
+    kept = sorted(p.name for p in (tmp_path / "published" / ".releases").iterdir())
+    # Both releases kept; partial folders and temporary links of killed runs cleaned up.
+    assert kept == sorted(p.name for p in (tmp_path / "elsewhere" / "published" / ".releases").iterdir())
+    assert len(kept) == 2, kept
 
 
 @pytest.mark.parametrize("failing", ["rename", "symlink_to", "replace"])
@@ -93,6 +98,7 @@ def test_publish_interrupted_at_each_file_system_step_keeps_previous_release(
         release_module.publish(second, root, 2020)
     monkeypatch.undo()
     assert snapshot(root / "2020") == before
+    assert [p.name for p in (root / ".releases").iterdir()] == [link.resolve().name]
 
     third = release_module.staging_folder(root, 2020)
     (third / "table.csv").write_text("year,n\n2020,2\n")

@@ -1,0 +1,147 @@
+"""What a run must have before it starts working: folders it can write, and the year to itself.
+
+**Writable folders.** A release folder or warehouse that cannot be written would otherwise fail
+only at the end of the run, after all the work; ``require_writable`` tries to create a file in
+each folder first and reports the first one that fails in one line.
+
+**One publisher per year.** Two runs of the same year would fight over the year's DuckDB file
+(DuckDB allows one writing process per file) and over ``<published>/<year>``. Every run of a year,
+whoever starts it (``impact run``, a run launched from the Dagster UI, the yearly schedule), holds
+the year's lock for its whole duration: an exclusive ``flock`` on ``<published>/.locks/<year>.lock``
+and on ``<warehouse>/<year>.lock``, so runs that share either folder exclude each other. A run that
+finds the lock held stops at once with ``YearBusy``, whose message names the holder (pid, host,
+start time, written into the lock file by the holder). The kernel releases a ``flock`` when its
+process ends, however it ends, so a killed run never leaves a stale lock.
+
+Within one process the lock is re-entrant: ``impact run`` takes it before loading Dagster (so a
+second run exits at once) and the run's resources take it again.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+
+LOCKS = ".locks"
+BUSY_EXIT_CODE = 75
+"""Exit code of ``impact run`` when a year is being published by another process (EX_TEMPFAIL:
+nothing was done, try again later)."""
+UNWRITABLE_EXIT_CODE = 3
+"""Exit code of ``impact run`` when a folder it must write cannot be written (nothing was done)."""
+
+
+class YearBusy(RuntimeError):
+    """Another process is publishing the year."""
+
+
+class FolderNotWritable(RuntimeError):
+    """A folder the run writes to cannot be created or written."""
+
+
+def require_writable(folders: list[tuple[Path, str]]) -> None:
+    """Create each folder if needed and prove that a file can be written in it; on the first
+    that fails, remove the folders this call created and raise ``FolderNotWritable``."""
+    created: list[Path] = []
+    try:
+        for folder, what in folders:
+            folder = Path(folder).absolute()
+            missing = [p for p in (folder, *folder.parents) if not p.exists()]
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+                created.extend(reversed(missing))
+                with tempfile.TemporaryFile(dir=folder, prefix=".write-test-"):
+                    pass
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise FolderNotWritable(f"cannot write to the {what} {folder}: {reason}") from None
+    except FolderNotWritable:
+        for path in reversed(created):
+            try:
+                path.rmdir()
+            except OSError:
+                pass
+        raise
+
+
+def published_lock_file(published_root: Path, year: int) -> Path:
+    return Path(published_root).resolve() / LOCKS / f"{year}.lock"
+
+
+def warehouse_lock_file(warehouse_dir: Path, year: int) -> Path:
+    return Path(warehouse_dir).resolve() / f"{year}.lock"
+
+
+_held: dict[Path, list[int]] = {}  # lock file -> [file descriptor, holds in this process]
+_mutex = threading.Lock()
+
+
+def _holder() -> str:
+    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return f"pid {os.getpid()} on {socket.gethostname()}, started {started}"
+
+
+def _read_holder(fd: int) -> str:
+    for _ in range(20):  # the holder writes its line right after taking the lock
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
+        if text:
+            return text
+        time.sleep(0.05)
+    return "another process"
+
+
+def _acquire(path: Path, year: int) -> None:
+    with _mutex:
+        if path in _held:
+            _held[path][1] += 1
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = _read_holder(fd)
+            os.close(fd)
+            raise YearBusy(
+                f"year {year} is already being published by {holder} (lock {path}); "
+                "not started, try again when that run has ended"
+            ) from None
+        except BaseException:
+            os.close(fd)
+            raise
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, (_holder() + "\n").encode(), 0)
+        _held[path] = [fd, 1]
+
+
+def _release(path: Path) -> None:
+    with _mutex:
+        entry = _held[path]
+        entry[1] -= 1
+        if entry[1] == 0:
+            del _held[path]
+            os.ftruncate(entry[0], 0)
+            os.close(entry[0])  # closing the descriptor releases the flock
+
+
+@contextmanager
+def year_lock(year: int, lock_files: list[Path]) -> Iterator[None]:
+    """Hold the year's lock files for the duration of the block; ``YearBusy`` if one is held
+    by another process (then none is held by this call)."""
+    with ExitStack() as stack:
+        for path in lock_files:
+            _acquire(path, year)
+            stack.callback(_release, path)
+        yield
+
+
+def run_lock_files(year: int, published_root: Path, warehouse_dir: Path) -> list[Path]:
+    """The lock files a full run of the year holds: its release folder's and its warehouse's."""
+    return [published_lock_file(published_root, year), warehouse_lock_file(warehouse_dir, year)]

@@ -1,0 +1,132 @@
+"""One publisher per year, and a run that cannot write stops before working.
+
+A second run of a year, sharing the release folder or the warehouse with a run in progress,
+exits at once with one line naming the holder and exit code 75, and touches no file of the other;
+a Dagster run (UI, schedule) of a busy year fails before its first step. A release or warehouse
+folder that cannot be written is reported before the run starts (exit code 3) and nothing is
+left behind. Tests run as root, which ignores permission bits: an unwritable folder here is one
+whose parent is a regular file, which no user can write into.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from pipelines.config import Folders
+from pipelines.preflight import BUSY_EXIT_CODE, UNWRITABLE_EXIT_CODE, published_lock_file
+from pipelines.runner import run_year
+from tests.exports import YearExports
+
+IMPACT = [sys.executable, "-m", "pipelines.cli"]
+
+
+def impact_run(raw: Path, published: Path, warehouse: Path, **popen) -> subprocess.Popen:
+    return subprocess.Popen(
+        [*IMPACT, "run", "--year", "2020", "--raw-dir", str(raw), "--out-dir", str(published),
+         "--warehouse-dir", str(warehouse)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+    )
+
+
+def files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes()
+            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+
+
+def wait_for_holder(lock: Path, pid: int) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if lock.exists() and lock.read_text().startswith(f"pid {pid} "):
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"process {pid} never took {lock}")
+
+
+def test_second_run_of_a_year_exits_at_once_naming_the_holder(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    YearExports.small(2020).write(raw)
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse"
+    first = impact_run(raw, published, warehouse)
+    wait_for_holder(published_lock_file(published, 2020), first.pid)
+
+    # Same release folder, its own warehouse (the UI and the CLI, say); then the same warehouse
+    # with another release folder.
+    others = [
+        impact_run(raw, published, tmp_path / "other-warehouse"),
+        impact_run(raw, tmp_path / "other-published", warehouse),
+    ]
+    for other in others:
+        started = time.monotonic()
+        out, err = other.communicate(timeout=60)
+        assert time.monotonic() - started < 10  # at once: before loading Dagster or reading data
+        assert other.returncode == BUSY_EXIT_CODE, err
+        lines = err.strip().splitlines()
+        assert len(lines) == 1, err
+        assert f"year 2020 is already being published by pid {first.pid} on {socket.gethostname()}, started 20" in lines[0]
+        assert "lock" in lines[0].lower() and "IO Error" not in err and out == ""
+    assert not (tmp_path / "other-warehouse" / "2020.duckdb").exists()
+    assert not (tmp_path / "other-published" / "2020").exists()
+
+    out, err = first.communicate(timeout=180)
+    assert first.returncode == 0, err
+    release = (published / "2020").resolve()
+    assert (release / "manifest.json").is_file() and (release / "report.html").is_file()
+    kept = [p.name for p in (published / ".releases").iterdir()]
+    assert kept == [release.name]  # no partial folder left, nothing of the winner lost
+
+    # Once the first run has ended, the year is free again.
+    again = impact_run(raw, published, tmp_path / "other-warehouse")
+    assert again.wait(timeout=180) == 0
+    assert (published / "2020").resolve() == release
+
+
+def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    YearExports.small(2020).write(raw)
+    published = tmp_path / "published"
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys; from pathlib import Path; from pipelines.preflight import year_lock, published_lock_file\n"
+         f"with year_lock(2020, [published_lock_file(Path({str(published)!r}), 2020)]):\n"
+         "    print('held', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        outcome = run_year(2020, Folders(str(raw), str(published), str(tmp_path / "warehouse")))
+    finally:
+        holder.communicate("", timeout=30)
+    assert not outcome.success
+    assert len(outcome.failures) == 1, outcome.failures
+    assert f"year 2020 is already being published by pid {holder.pid}" in outcome.failures[0]
+    assert not (published / ".releases").exists()
+    assert not (tmp_path / "warehouse" / "2020.duckdb").exists()
+
+
+def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -> None:
+    raw = tmp_path / "raw"
+    YearExports.small(2020).write(raw)
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder\n")
+    before = files(tmp_path)
+    cases = [
+        (blocker / "published", tmp_path / "warehouse", "release folder", blocker / "published"),
+        (tmp_path / "published", blocker / "warehouse", "warehouse folder", blocker / "warehouse"),
+    ]
+    for published, warehouse, what, where in cases:
+        started = time.monotonic()
+        process = impact_run(raw, published, warehouse)
+        out, err = process.communicate(timeout=60)
+        assert time.monotonic() - started < 10
+        assert process.returncode == UNWRITABLE_EXIT_CODE, err
+        assert err == f"impact run: cannot write to the {what} {where}: Not a directory\n"
+        # Nothing left behind: no folder created for the other, no warehouse, no release.
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "raw"]
+        assert files(tmp_path) == before
+
+    outcome = run_year(2020, Folders(str(raw), str(blocker / "published"), str(tmp_path / "warehouse")))
+    assert outcome.failures == [f"run failed: cannot write to the release folder {blocker / 'published'}: Not a directory"]

@@ -1,0 +1,137 @@
+"""Releases as a revision history: every release kept byte for byte, the current one linked, each
+manifest naming the release it replaced, `impact releases` and `impact diff` reading the history,
+and the report of a revised year saying how many cells changed."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from pipelines import release as release_module
+from pipelines.cli import main
+from pipelines.diff import diff_releases
+from pipelines.runner import run_year
+from tests.conftest import folders_in
+from tests.exports import YearExports, case
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def impact(*arguments: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, list(arguments))
+    return result.exit_code, result.output
+
+
+def publish(tmp_path: Path, exports: YearExports) -> Path:
+    exports.write(tmp_path / "raw")
+    outcome = run_year(2020, folders_in(tmp_path))
+    assert outcome.success, outcome.failures
+    return (tmp_path / "published" / "2020").resolve()
+
+
+def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path: Path) -> None:
+    root = tmp_path / "published"
+    exports = YearExports.small(2020)
+    exports.cases.append(case("C3", "2020-05-01", "", state="NY"))
+    first = publish(tmp_path, exports)
+    first_files = snapshot(first)
+    manifest = json.loads((first / "manifest.json").read_text())
+    assert manifest["replaces"] is None
+    assert 'class="revision"' not in (first / "report.html").read_text()
+
+    # Publishing the same inputs again changes nothing: the same release stays current.
+    assert publish(tmp_path, exports) == first
+    assert release_module.history(root, 2020) == [first]
+
+    # A revision: case C1 (resolved) moves from Texas to California.
+    exports.cases[0] = case("C1", "2020-02-01", "2020-02-03", state="CA")
+    second = publish(tmp_path, exports)
+    assert second != first
+    assert snapshot(first) == first_files  # the replaced release, byte for byte
+    assert json.loads((second / "manifest.json").read_text())["replaces"] == first.name
+    assert release_module.history(root, 2020) == [second, first]
+    assert f"revises release {first.name}: 4 cells changed since" in (second / "report.html").read_text()
+
+    code, output = impact("diff", "--year", "2020", "--out-dir", str(root))
+    assert code == 0, output
+    assert output.splitlines() == [
+        "missing_children_by_state, California, resolved: 0 -> 1",
+        "missing_children_by_state, California, total: 1 -> 2",
+        "missing_children_by_state, Texas, resolved: 1 -> 0",
+        "missing_children_by_state, Texas, total: 1 -> 0",
+        "4 cells changed",
+    ]
+    code, output = impact("diff", "--year", "2020", "--out-dir", str(root),
+                          "--from", second.name, "--to", second.name)
+    assert (code, output) == (0, "0 cells changed\n")
+    code, output = impact("diff", "--year", "2020", "--out-dir", str(root),
+                          "--from", second.name.split("-")[1], "--to", first.name)
+    assert code == 0 and output.splitlines()[0] == "missing_children_by_state, California, resolved: 1 -> 0"
+
+    code, output = impact("releases", "--year", "2020", "--out-dir", str(root))
+    assert code == 0, output
+    assert output.splitlines() == [
+        f"{second.name}  current  replaces {first.name}",
+        f"{first.name}           first release",
+    ]
+
+
+def test_diff_of_a_first_release_and_of_an_unknown_one(tmp_path: Path) -> None:
+    root = tmp_path / "published"
+    first = publish(tmp_path, YearExports.small(2020))
+    code, output = impact("diff", "--year", "2020", "--out-dir", str(root))
+    assert code == 2 and f"{first.name} is the first release of 2020" in output
+    code, output = impact("diff", "--year", "2020", "--out-dir", str(root), "--from", "0123456789abcdef")
+    assert code == 2 and "no release 0123456789abcdef of 2020" in output
+    code, output = impact("releases", "--year", "2019", "--out-dir", str(root))
+    assert code == 2 and "no release of 2019" in output
+
+
+def _table(folder: Path, name: str, rows: list[dict]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), folder / f"{name}.parquet")
+
+
+def test_diff_counts_each_cell_of_a_row_or_table_in_one_release_only(tmp_path: Path) -> None:
+    old, new = tmp_path / "old", tmp_path / "new"
+    _table(old, "t", [{"year": 2020, "kind": "A", "n": 1, "m": 2}, {"year": 2020, "kind": "B", "n": 3, "m": 4}])
+    _table(new, "t", [{"year": 2020, "kind": "A", "n": 1, "m": 2}, {"year": 2020, "kind": "C", "n": 5, "m": None}])
+    _table(new, "u", [{"year": 2020, "metric_id": "x", "period": "year", "value": 7}])
+    assert [str(c) for c in diff_releases(old, new)] == [
+        "t, C, n: absent -> 5",
+        "t, C, m: absent -> null",
+        "t, B, n: 3 -> absent",
+        "t, B, m: 4 -> absent",
+        "u, x / year, value: absent -> 7",
+    ]
+    assert diff_releases(new, new) == []
+
+
+def test_partial_folders_of_dead_runs_are_removed_those_of_live_runs_kept(tmp_path: Path) -> None:
+    root = tmp_path / "published"
+    releases = root / ".releases"
+    mine = release_module.staging_folder(root, 2020)  # this process: alive
+    host, pid, start = socket.gethostname(), os.getpid(), release_module._process_start(os.getpid())
+    dead = releases / f"2020.partial-{host}-999999999-{start}-abc"  # a pid that runs no more
+    dead.mkdir()
+    reused = releases / f"2020.partial-{host}-{pid}-1-abc"  # its pid now runs another process
+    reused.mkdir()
+    other_host = releases / "2020.partial-elsewhere-1-1-abc"  # cannot tell: kept
+    other_host.mkdir()
+    dangling = releases / f".2020.link-{host}-999999999-{start}-"
+    dangling.symlink_to("nowhere")
+    staged = release_module.staging_folder(root, 2020)
+    (staged / "t.csv").write_text("year,n\n2020,1\n")
+    release_module.publish(staged, root, 2020)
+    left = sorted(p.name for p in releases.iterdir())
+    assert mine.name in left and other_host.name in left
+    assert dead.name not in left and reused.name not in left and dangling.name not in left
