@@ -145,3 +145,16 @@ def year_lock(year: int, lock_files: list[Path]) -> Iterator[None]:
 def run_lock_files(year: int, published_root: Path, warehouse_dir: Path) -> list[Path]:
     """The lock files a full run of the year holds: its release folder's and its warehouse's."""
     return [published_lock_file(published_root, year), warehouse_lock_file(warehouse_dir, year)]
+
+
+@contextmanager
+def waiting_lock(path: Path) -> Iterator[None]:
+    """An exclusive ``flock`` on ``path`` for a short critical section, waiting for it if needed
+    (the index page shared by every year's publisher)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -31,6 +31,7 @@ import duckdb
 
 from pipelines.datapackage import write_datapackage
 from pipelines.diff import diff_releases
+from pipelines.index_page import write_index
 from pipelines.manifest import write_manifest
 from pipelines.metadata import ORDER_COLUMN
 from pipelines.report import write_report
@@ -201,7 +202,8 @@ def write_release(
     year: int,
     checks: list[dict],
 ) -> Path:
-    """Write every file of the year's release in a staging folder, then publish it whole.
+    """Write every file of the year's release in a staging folder, then publish it whole and
+    rewrite the index page of all years.
 
     The new release replaces the current one, unless it is the current one: when the files,
     written as if they were the current release (same replaced release), are byte-identical to
@@ -228,9 +230,12 @@ def write_release(
             finish(replaced_release(published_root, current))
             if content_digest(staged) == content_digest(current):
                 shutil.rmtree(staged)
+                write_index(published_root)
                 return published_root / str(year)
         finish(current)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
-    return publish(staged, published_root, year)
+    link = publish(staged, published_root, year)
+    write_index(published_root)
+    return link

@@ -582,7 +582,7 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
 
 
 @cache
-def _environment() -> jinja2.Environment:
+def template_environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES_DIR),
         autoescape=True,
@@ -596,7 +596,7 @@ def _environment() -> jinja2.Environment:
 def render_report(folder: Path, year: int, revision: str = "") -> str:
     """The report page of the release in ``folder``, as HTML text; ``revision`` is the line
     saying what changed since the release it replaces (none for a year's first release)."""
-    return _environment().get_template(TEMPLATE).render(**report_context(Path(folder), year, revision))
+    return template_environment().get_template(TEMPLATE).render(**report_context(Path(folder), year, revision))
 
 
 def write_report(folder: Path, year: int, revision: str = "") -> Path:

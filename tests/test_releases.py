@@ -44,6 +44,8 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["replaces"] is None
     assert 'class="revision"' not in (first / "report.html").read_text()
+    index = (root / "index.html").read_text()
+    assert 'href="2020/report.html"' in index and first.name in index
 
     # Publishing the same inputs again changes nothing: the same release stays current.
     assert publish(tmp_path, exports) == first
@@ -56,6 +58,7 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     assert snapshot(first) == first_files  # the replaced release, byte for byte
     assert json.loads((second / "manifest.json").read_text())["replaces"] == first.name
     assert release_module.history(root, 2020) == [second, first]
+    assert second.name in (root / "index.html").read_text()  # rewritten at each publication
     assert f"revises release {first.name}: 4 cells changed since" in (second / "report.html").read_text()
 
     code, output = impact("diff", "--year", "2020", "--out-dir", str(root))

@@ -1,11 +1,16 @@
-"""report.html in a real browser: headless Chromium renders it offline, shows the key figures and
-produces a screenshot (test-artifacts/report-<year>.png) for a person to look at.
+"""report.html and index.html in a real browser: headless Chromium renders the report offline,
+shows the key figures and produces a screenshot (test-artifacts/report-<year>.png) for a person to
+look at; axe-core, the accessibility engine, finds no WCAG 2.1 A or AA violation in either page.
 
-Skipped when Debian's Chromium is not installed (``apt-get install -y chromium``).
+Debian's Chromium and the npm package axe-core are installed by ``make test`` (``make browser``);
+these tests fail, never skip, without them.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -24,7 +29,14 @@ CASES = 1234
 NCIC_ENTRIES = 365348
 ARTIFACTS = REPO_ROOT / "test-artifacts"
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not installed")
+AXE = REPO_ROOT / "tests" / "browser" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def browser_installed() -> None:
+    missing = [str(path) for path in (CHROMIUM, AXE) if not path.exists()]
+    assert not missing, f"missing {', '.join(missing)}: run `make browser` (Chromium and axe-core)"
 
 CASE_TYPES = ("ERU", "FA", "LIOM", "MYA", "NFA")
 RACES = ("AI", "AS", "MR", "BL", "HI", "PI", "WH", "U", "")
@@ -64,7 +76,12 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = root / "copy"
     shutil.copytree((root / "pub" / str(YEAR)).resolve(), folder)
     write_datapackage(folder, YEAR)
-    return write_report(folder, YEAR)
+    return write_report(folder, YEAR, revision="This release revises release 2020-0123456789abcdef: 4 cells changed since.")
+
+
+@pytest.fixture(scope="module")
+def index_html(report_html: Path) -> Path:
+    return report_html.parent.parent / "pub" / "index.html"
 
 
 def _chromium(tmp_path: Path, *arguments: str) -> subprocess.CompletedProcess:
@@ -114,3 +131,66 @@ def test_report_prints_to_pdf(report_html: Path, tmp_path: Path) -> None:
     data = pdf.read_bytes()
     assert data.startswith(b"%PDF")
     assert len(data) > 20_000
+
+
+def axe_violations(page: Path, tmp_path: Path, window: str) -> list[dict]:
+    """Run axe-core in Chromium on a copy of ``page`` with the engine inlined after its content;
+    the violations come back base64-encoded in an attribute of the dumped DOM. Nothing is fetched:
+    the page and the engine are local files."""
+    runner = (
+        "<script>" + AXE.read_text(encoding="utf-8") + "</script><script>"
+        f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(WCAG_21_AA)}}}, resultTypes: ['violations']}})"
+        ".then(function (r) { document.documentElement.setAttribute('data-axe', btoa(unescape(encodeURIComponent("
+        "JSON.stringify(r.violations.map(function (v) { return {id: v.id, help: v.help, nodes: v.nodes.map("
+        "function (n) { return n.target.join(' '); })}; })))))); })"
+        ".catch(function (e) { document.documentElement.setAttribute('data-axe', btoa('error: ' + e)); });"
+        "</script></body>"
+    )
+    html = page.read_text(encoding="utf-8")
+    assert html.count("</body>") == 1
+    copy = page.with_name(f".axe-{page.name}")
+    copy.write_text(html.replace("</body>", runner), encoding="utf-8")
+    try:
+        dom = _chromium(tmp_path, f"--window-size={window}", "--virtual-time-budget=60000", "--dump-dom",
+                        copy.as_uri()).stdout
+    finally:
+        copy.unlink()
+    found = re.search(r'data-axe="([^"]*)"', dom)
+    assert found, "axe-core did not finish"
+    text = base64.b64decode(found.group(1)).decode("utf-8")
+    assert not text.startswith("error: "), text
+    return json.loads(text)
+
+
+@pytest.mark.parametrize("window", ["1280,2000", "390,844"])
+@pytest.mark.parametrize("page", ["report", "index"])
+def test_no_wcag_21_aa_violation(page: str, window: str, report_html: Path, index_html: Path,
+                                 tmp_path: Path) -> None:
+    violations = axe_violations(report_html if page == "report" else index_html, tmp_path, window)
+    assert violations == [], json.dumps(violations, indent=1)
+
+
+def test_axe_finds_a_violation_when_there_is_one(report_html: Path, tmp_path: Path) -> None:
+    """The check can fail: a chart without its text alternative and a link without text."""
+    broken = tmp_path / "broken" / "report.html"
+    broken.parent.mkdir()
+    html = report_html.read_text(encoding="utf-8")
+    html = re.sub(r"<title id=\"chart-case-type-title\">[^<]*</title>", "", html, count=1)
+    html = html.replace("<main>", '<main><a href="report.html"></a>', 1)
+    broken.write_text(html, encoding="utf-8")
+    ids = {v["id"] for v in axe_violations(broken, tmp_path, "1280,2000")}
+    assert {"svg-img-alt", "link-name"} <= ids, ids
+
+
+@pytest.mark.parametrize("page", ["report", "index"])
+def test_every_chart_has_a_text_alternative(page: str, report_html: Path, index_html: Path) -> None:
+    html = (report_html if page == "report" else index_html).read_text(encoding="utf-8")
+    charts = re.findall(r"<svg\b[^>]*>", html)
+    assert charts
+    for svg in charts:
+        if 'aria-hidden="true"' in svg:
+            continue  # decoration: a legend key or a colour ramp beside its text
+        assert 'role="img"' in svg, svg
+        for label_id in re.search(r'aria-labelledby="([^"]+)"', svg).group(1).split():
+            text = re.search(rf'<(?:title|desc) id="{label_id}">([^<]+)</', html)
+            assert text and text.group(1).strip(), f"{label_id} names no text"
