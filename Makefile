@@ -6,7 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 YEAR ?= 2020
 
-.PHONY: demo test install bench bench-backfill
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+.PHONY: demo test install bench bench-backfill browser
 
 install: $(VENV)/.installed
 
@@ -19,8 +21,17 @@ demo: install
 	$(BIN)/impact demo-data --year $(YEAR)
 	$(BIN)/impact run --year $(YEAR)
 
-test: install
+test: install browser
 	$(BIN)/pytest -q
+
+# The browser tests: Debian's Chromium (installed with apt-get when missing; needs root) and the
+# npm package axe-core at the version of tests/browser/package.json (node_modules is not committed).
+browser: $(AXE)
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
+$(AXE): tests/browser/package.json
+	npm install --prefix tests/browser --no-package-lock --no-audit --no-fund --ignore-scripts --silent
+	touch $@
 
 # Benchmarks: scripts that print and write numbers (benchmarks/README.md), not tests.
 bench: install

@@ -1,5 +1,7 @@
 """Group ``release``: the year's published folder, written only after every check has passed."""
 
+import json
+
 import dagster as dg
 
 from pipelines.graph import all_check_keys
@@ -50,7 +52,9 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
     description=(
         "The year's release, published/{year}/: every published table as Parquet and CSV, "
         "manifest.json, datapackage.json and report.html. Built in a staging folder and swapped "
-        "in atomically once every check of the run has passed: it appears whole or not at all."
+        "in atomically once every check of the run has passed: it appears whole or not at all. "
+        "Every release is kept (published/.releases/); the manifest names the release it "
+        "replaced, and published/index.html is rewritten with every published year."
     ),
     kinds={"parquet", "csv", "html"},
     owners=["team:data-engineering"],
@@ -72,6 +76,7 @@ def release(
         metadata={
             "folder": dg.MetadataValue.path(str(folder)),
             "release": dg.MetadataValue.path(str(folder.resolve())),
+            "replaces": json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["replaces"] or "",
             "report": dg.MetadataValue.path(str(folder / "report.html")),
             "tables": len(PUBLISHED_TABLES),
             "checks_passed": len(checks),
