@@ -156,7 +156,7 @@ EXPECTED = frame([("Images", 5), ("Videos", 3), ("Total", 8)])
         (frame([("Images", 5), ("Total", 8)]), "t: row(s) 'Videos' missing from the SQL model's table"),
         (frame([("Images", 5), ("Videos", 3), ("Other", 0), ("Total", 8)]),
          "t: row(s) 'Other' in the SQL model's table only"),
-        (frame([("Videos", 3), ("Images", 5), ("Total", 8)]), "t: row order: SQL model 'Videos', 'Images', 'Total'"),
+        (frame([("Videos", 3), ("Images", 5), ("Total", 8)]), "t: row order: row 1 is 'Videos' in the SQL model's table, 'Images' in the second computation"),
         (frame([("Images", 5), ("Videos", 3), ("Total", 8)]).rename({"files": "n"}),
          "t: columns: SQL model has file_type, n, second computation file_type, files"),
     ],

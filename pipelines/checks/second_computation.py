@@ -193,9 +193,17 @@ def _shown(value: Any) -> str:
     return "empty" if value is None else repr(value) if isinstance(value, str) else str(value)
 
 
-def differences(table: str, built: pl.DataFrame, expected: pl.DataFrame, labels: Sequence[str], expected_labels: Sequence[str]) -> list[str]:
-    """Every cell where the SQL model's table (``built``) and the second computation differ, as
-    ``table, row, column: SQL model says A, second computation B``."""
+def _named(labels: Sequence[str]) -> str:
+    shown = ", ".join(map(repr, labels[:MAX_LISTED]))
+    return shown + (f" and {len(labels) - MAX_LISTED} more" if len(labels) > MAX_LISTED else "")
+
+
+def differences(
+    table: str, built: pl.DataFrame, expected: pl.DataFrame, labels: Sequence[str], expected_labels: Sequence[str]
+) -> list[str]:
+    """Every cell where the SQL model's table (``built``, rows named by ``labels``) and the second
+    computation (``expected``) differ, as ``table: row, column: SQL model A, second computation B``;
+    rows only one of them has, and rows in another order, are named too."""
     if built.columns != expected.columns:
         return [
             f"{table}: columns: SQL model has {', '.join(built.columns)}, second computation "
@@ -205,14 +213,15 @@ def differences(table: str, built: pl.DataFrame, expected: pl.DataFrame, labels:
     missing = [label for label in expected_labels if label not in labels]
     extra = [label for label in labels if label not in expected_labels]
     if missing:
-        problems.append(f"{table}: row(s) {', '.join(map(repr, missing))} missing from the SQL model's table")
+        problems.append(f"{table}: row(s) {_named(missing)} missing from the SQL model's table")
     if extra:
-        problems.append(f"{table}: row(s) {', '.join(map(repr, extra))} in the SQL model's table only")
+        problems.append(f"{table}: row(s) {_named(extra)} in the SQL model's table only")
     common = [label for label in labels if label in set(expected_labels)]
     if not missing and not extra and list(labels) != list(expected_labels):
+        position = next(i for i, (a, b) in enumerate(zip(labels, expected_labels)) if a != b)
         problems.append(
-            f"{table}: row order: SQL model {', '.join(map(repr, labels))}; second computation "
-            f"{', '.join(map(repr, expected_labels))}"
+            f"{table}: row order: row {position + 1} is {labels[position]!r} in the SQL model's "
+            f"table, {expected_labels[position]!r} in the second computation"
         )
     built_rows = dict(zip(labels, built.iter_rows(named=True)))
     expected_rows = dict(zip(expected_labels, expected.iter_rows(named=True)))
