@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from pipelines.config import Folders
+from pipelines.config import FIRST_YEAR, Folders
 
 
 @click.group()
@@ -53,17 +53,25 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
 @click.option("--raw-dir", default=None, help="Raw exports folder [env IMPACT_RAW_DIR, default raw].")
 @click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
 @click.option("--warehouse-dir", default=None, help="DuckDB folder [env IMPACT_WAREHOUSE_DIR, default warehouse].")
-def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, warehouse_dir: str | None) -> None:
+@click.option("--acknowledge-change", "acknowledged", multiple=True, metavar="FIGURE",
+              help="Accept FIGURE (an export file name, or a headline metric_id/period) outside the "
+                   "band around last year's release; recorded in the manifest. Repeatable "
+                   "[env IMPACT_ACKNOWLEDGED_CHANGES].")
+def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, warehouse_dir: str | None,
+        acknowledged: tuple[str, ...]) -> None:
     """Materialize every asset and check of each YEAR through Dagster and publish it.
 
-    Exit codes: 0 every year published; 1 a year not published (its failures are printed);
-    3 the release or warehouse folder cannot be written; 75 another process is publishing one of
-    the years. With 3 and 75 nothing was done.
+    Exit codes: 0 every year published; 1 bad input (a year not published: every problem is
+    printed, one line each, or a --year outside the partitions); 2 a product error (its trace is
+    in a log file under the warehouse folder, whose path is printed); 3 the release or warehouse
+    folder cannot be written; 75 another process is publishing one of the years. With 3 and 75
+    nothing was done.
     """
-    import atexit
-    import gc
+    import os
     from contextlib import ExitStack
 
+    from pipelines.config import ENV_ACKNOWLEDGED_CHANGES, acknowledged_changes
+    from pipelines.partitions import partition_years
     from pipelines.preflight import (
         BUSY_EXIT_CODE,
         UNWRITABLE_EXIT_CODE,
@@ -73,6 +81,20 @@ def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, wareho
         run_lock_files,
         year_lock,
     )
+    from pipelines.runner import EXIT_BAD_INPUT, run_year
+
+    valid = partition_years()
+    for year in years:
+        if year not in valid:
+            span = f"{valid[0]}..{valid[-1]}" if valid else "none yet"
+            click.echo(
+                f"year {year} is not a yearly partition: valid years are {span} (the first is "
+                f"IMPACT_FIRST_YEAR={FIRST_YEAR}; a year is a partition once it has ended)",
+                err=True,
+            )
+            sys.exit(EXIT_BAD_INPUT)
+    if acknowledged:
+        os.environ[ENV_ACKNOWLEDGED_CHANGES] = ",".join((*acknowledged_changes(), *acknowledged))
 
     folders = Folders.from_environment(raw_dir, out_dir, warehouse_dir)
     # Before any work: both folders writable, and every year to this process alone.
@@ -95,35 +117,18 @@ def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, wareho
         click.echo(f"impact run: {error}", err=True)
         sys.exit(BUSY_EXIT_CODE)
 
-    # No automatic cyclic garbage collection in this short-lived process: loading Dagster, pandera
-    # and pandas and running a year create millions of objects and little garbage, and the
-    # collector scanning them again and again cost about 0.5 s of a 4 s run. The memory this keeps
-    # is measured by `make bench` (peak RSS); several years are collected between years.
-    gc.disable()
-    from pipelines.checks.gx_validation import start_gx_worker
-
-    # Great Expectations takes ~1.7 s of CPU to import: start its worker process before anything
-    # else, so that it imports GX on the other core while this process loads Dagster.
-    start_gx_worker()
-    # At exit, spare the interpreter a collection of the objects of Dagster, pandas and pandera
-    # (~0.8 s): nothing is left to free.
-    atexit.register(gc.freeze)
-    from pipelines.runner import run_year
-
-    failed = False
+    exit_code = 0
     with held:
-        for index, year in enumerate(years):
-            if index:
-                gc.collect()
+        for year in years:
             outcome = run_year(year, folders)
             if outcome.success:
                 click.echo(f"published {outcome.release}")
             else:
-                failed = True
+                exit_code = max(exit_code, outcome.exit_code)
                 click.echo(f"year {year}: not published; failures:", err=True)
                 for message in outcome.failures or ["the run failed (see the log above)"]:
                     click.echo(f"  - {message}", err=True)
-    sys.exit(1 if failed else 0)
+    sys.exit(exit_code)
 
 
 @main.command()

@@ -26,6 +26,22 @@ ENV_DUCKDB_THREADS = "IMPACT_DUCKDB_THREADS"
 ENV_DUCKDB_MEMORY_LIMIT = "IMPACT_DUCKDB_MEMORY_LIMIT"
 ENV_DUCKDB_SPILL_DIR = "IMPACT_DUCKDB_SPILL_DIR"
 ENV_LOG_LEVEL = "IMPACT_LOG_LEVEL"
+ENV_PREVIOUS_YEAR_BAND = "IMPACT_PREVIOUS_YEAR_BAND"
+ENV_ACKNOWLEDGED_CHANGES = "IMPACT_ACKNOWLEDGED_CHANGES"
+
+
+def previous_year_band() -> float:
+    """How far a figure may move from last year's release before the run fails
+    (``IMPACT_PREVIOUS_YEAR_BAND``, a fraction of last year's value; default 0.5, i.e. ±50%)."""
+    return float(os.environ.get(ENV_PREVIOUS_YEAR_BAND, "0.5"))
+
+
+def acknowledged_changes() -> tuple[str, ...]:
+    """Figures the operator has confirmed may move outside the band this run
+    (``IMPACT_ACKNOWLEDGED_CHANGES``, comma-separated, e.g. ``cases.csv,cybertipline_reports/year``;
+    ``impact run --acknowledge-change`` sets it). Each use is recorded in the release manifest."""
+    value = os.environ.get(ENV_ACKNOWLEDGED_CHANGES, "")
+    return tuple(sorted({name.strip() for name in value.split(",") if name.strip()}))
 
 
 def log_level() -> str:

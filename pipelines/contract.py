@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class RawExport:
     """One file of a year's raw exports."""
 
@@ -17,6 +17,8 @@ class RawExport:
     file_name: str
     columns: tuple[str, ...]
     description: str
+    parquet_types: dict[str, str] | None = None
+    """For a Parquet export, the contract type of each column (pipelines/ingest.py: PARQUET_TYPES)."""
 
     @property
     def is_csv(self) -> bool:
@@ -56,6 +58,17 @@ CYBERTIPLINE_REPORTS = RawExport(
         "other_file_count",
     ),
     description="One row per CyberTipline report received in the year.",
+    parquet_types={
+        "report_id": "integer",
+        "received_at": "timestamp with a time zone (a UTC instant)",
+        "reporter_type": "string",
+        "esp_name": "string",
+        "incident_type": "string",
+        "incident_country": "string",
+        "image_count": "integer",
+        "video_count": "integer",
+        "other_file_count": "integer",
+    },
 )
 CVIP_REQUESTS = RawExport(
     name="cvip_requests",

@@ -8,6 +8,7 @@ from pipelines.assets.release import release
 from pipelines.config import Folders, duckdb_memory_limit, duckdb_threads
 from pipelines.graph import all_checks, checked_assets
 from pipelines.resources import ProjectFolders, Warehouse
+from pipelines.runner import console_without_traces
 from pipelines.schedules import yearly_release_schedule
 
 all_assets = [*checked_assets, release]
@@ -37,6 +38,7 @@ def build_definitions(folders: Folders) -> dg.Definitions:
         jobs=[yearly_release_job],
         schedules=[yearly_release_schedule(yearly_release_job)],
         resources=build_resources(folders),
+        loggers={"console": console_without_traces},  # the run's problems are listed at its end
         # One process per run: every step of a year opens that year's DuckDB file read-write, and
         # DuckDB allows one writing process per file. Years still run in parallel as separate runs.
         executor=dg.in_process_executor,

@@ -8,11 +8,15 @@ import dagster as dg
 
 from pipelines.assets.models import published_assets, staging_assets
 from pipelines.assets.raw import raw_assets
-from pipelines.checks.across_years import consistent_with_previous_year
+from pipelines.checks.across_years import consistent_with_previous_year, within_previous_year_band
 from pipelines.checks.raw_exports import raw_export_checks
 
 checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets]
-all_checks: list[dg.AssetChecksDefinition] = [*raw_export_checks, consistent_with_previous_year]
+all_checks: list[dg.AssetChecksDefinition] = [
+    *raw_export_checks,
+    consistent_with_previous_year,
+    within_previous_year_band,
+]
 all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(
     key for definition in [*checked_assets, *all_checks] for key in definition.check_keys
 )

@@ -1,20 +1,36 @@
-"""Loading a year's raw exports into its DuckDB warehouse, refusing files that break the contract.
+"""Loading a year's raw exports into its DuckDB warehouse, proving that what was loaded is the whole export.
 
-CSV exports are loaded as text (every column VARCHAR) with the row number of each data row, so
-that validation can name the exact rows that break a rule before anything is typed; the staging
-models cast them. The CyberTipline Parquet export is large: it becomes a view over the file, not
-a copy, and is read whole once, here: ``sql/audits/cybertipline_reports_scan.sql`` reduces it to
-a few thousand rows (``raw_cybertipline_reports_groups``), from which its check decides every row
-rule and the staging model takes its counts.
+Every export is read twice, by two independent readers, and refused unless they agree:
+
+* A CSV export is first streamed with Python's ``csv`` module (strict RFC 4180 quoting, UTF-8
+  with an optional byte-order mark, LF, CRLF or CR line endings): it counts the records and
+  finds the first structural fault (a byte that is not UTF-8, an unterminated quote, a row with
+  a different number of fields than the header) with its data-row number. DuckDB then loads the
+  file as text (every column VARCHAR) with ``source_row``, the 1-based data-row number that the
+  checks use to name bad rows; its row count must equal the streaming count, record for record.
+* A Parquet export's footer states its row count; the ingest's one full scan of the file
+  (``sql/audits/cybertipline_reports_scan.sql``, which reduces it to
+  ``raw_cybertipline_reports_groups``, a few thousand rows) must count the same rows. The column
+  types are checked against the contract from the Parquet schema first, by what they denote (any
+  integer width, any string encoding, timestamps of any unit with a time zone).
+
+Errors name the file, the rule, the data rows and the cause in words, one line per problem, and
+never a cell value: no header cell the contract does not know (it may be a record when the header
+row is missing), no text of a reader's error message (DuckDB and pyarrow quote the line).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.config import SQL_DIR
@@ -22,10 +38,16 @@ from pipelines.contract import RawExport
 from pipelines.manifest import sha256_file
 
 SCAN_SQL_DIR = SQL_DIR / "audits"
+MAX_EXAMPLES = 5
 
 
 class RawExportError(Exception):
-    """A raw export that cannot be read as the contract says. The message names file and cause."""
+    """A raw export that breaks the contract before any row rule runs: one line per problem, each
+    naming the file, the cause and the rule, never a value."""
+
+    def __init__(self, lines: str | list[str]) -> None:
+        self.lines = [lines] if isinstance(lines, str) else list(lines)
+        super().__init__("\n".join(self.lines))
 
 
 @dataclass(frozen=True)
@@ -34,74 +56,186 @@ class IngestedExport:
     sha256: str
     rows: int
     bytes: int
-    mtime_ns: int
 
     def record(self, con: duckdb.DuckDBPyConnection) -> None:
         """Keep what was ingested in the warehouse's ``ingest_log`` for the release manifest."""
         con.sql(
             "CREATE TABLE IF NOT EXISTS ingest_log (file_name VARCHAR PRIMARY KEY, "
-            "sha256 VARCHAR, rows BIGINT, bytes BIGINT, mtime_ns BIGINT)"
+            "sha256 VARCHAR, rows BIGINT, bytes BIGINT)"
         )
         con.sql(
-            "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?, ?)",
-            params=[self.file.name, self.sha256, self.rows, self.bytes, self.mtime_ns],
+            "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?)",
+            params=[self.file.name, self.sha256, self.rows, self.bytes],
         )
 
 
 def changed_since_ingest(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
-    """Raw files replaced or modified after they were ingested (size or modification time)."""
+    """Raw files whose content is not what was ingested (by SHA-256), or that are gone."""
     changed = []
-    for file_name, size, mtime_ns in con.sql(
-        "SELECT file_name, bytes, mtime_ns FROM ingest_log ORDER BY file_name"
+    for file_name, digest in con.sql(
+        "SELECT file_name, sha256 FROM ingest_log ORDER BY file_name"
     ).fetchall():
         path = year_dir / file_name
-        if not path.is_file() or path.stat().st_size != size or path.stat().st_mtime_ns != mtime_ns:
+        if not path.is_file() or sha256_file(path) != digest:
             changed.append(file_name)
     return changed
 
 
-def _check_columns(export: RawExport, path: Path, found: list[str]) -> None:
-    expected = list(export.columns)
-    missing = [c for c in expected if c not in found]
-    unknown = [c for c in found if c not in expected]
-    duplicated = sorted({c for c in found if found.count(c) > 1})
+def _rows_text(rows: list[int]) -> str:
+    shown = ", ".join(f"{r:,}" for r in rows[:MAX_EXAMPLES])
+    return f"data row{'' if len(rows) == 1 else 's'} {shown}"
+
+
+def _check_columns(export: RawExport, file_name: str, found: list[str]) -> None:
+    """Exactly the contract's columns, in any order. Unknown cells of the first line are named by
+    position only: when the header row is missing, the first line is a record."""
+    expected = set(export.columns)
+    missing = [c for c in export.columns if c not in found]
+    unknown = [i + 1 for i, c in enumerate(found) if c not in expected]
+    duplicated = sorted({c for c in found if c in expected and found.count(c) > 1})
+    rule = f"(rule: exactly the columns {', '.join(export.columns)})"
+    if not expected.intersection(found):
+        hint = "; is the header row missing?" if export.is_csv else ""
+        raise RawExportError(f"{file_name}: none of the contract's columns found{hint} {rule}")
     problems = []
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(unknown)}")
+        positions = ", ".join(str(p) for p in unknown)
+        problems.append(f"{len(unknown)} unknown column(s), at position(s) {positions}")
     if duplicated:
         problems.append(f"duplicated column(s) {', '.join(duplicated)}")
     if problems:
-        raise RawExportError(
-            f"{path.name}: {'; '.join(problems)} (rule: exactly the columns "
-            f"{', '.join(expected)})"
-        )
+        raise RawExportError(f"{file_name}: {'; '.join(problems)} {rule}")
 
 
-def _csv_header(export: RawExport, path: Path) -> list[str]:
+# ---------------------------------------------------------------------------------------------
+# CSV: a streaming count with Python's csv module, then DuckDB's load, record for record
+
+
+@dataclass
+class CsvReading:
+    """What Python's csv module read: the header and a fingerprint of every record."""
+
+    header: list[str]
+    fingerprints: list[int]
+
+    @property
+    def rows(self) -> int:
+        return len(self.fingerprints)
+
+
+class _Lines:
+    """The file's lines decoded as UTF-8 one at a time (a leading BOM dropped), so that a byte that
+    is not UTF-8 stops the reader at the record that holds it."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+
+    def __iter__(self) -> Iterator[str]:
+        with self._path.open("rb") as handle:
+            for number, raw in enumerate(handle, start=1):  # split at \n, then after a lone \r
+                if number == 1 and raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[len(codecs.BOM_UTF8):]
+                for line in _AFTER_LONE_CR.split(raw):
+                    if not line:
+                        continue
+                    yield line.decode("utf-8")
+
+
+_AFTER_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
+"""Where a CR-only line ends: the csv module reads LF, CRLF and CR line endings alike."""
+
+
+def _fingerprint(fields: list[str] | tuple) -> int:
+    """A record's fields, hashed (empty and missing alike): the two readers are compared on these."""
+    return hash(tuple("" if f is None else f for f in fields))
+
+
+def read_csv_stream(export: RawExport, path: Path) -> CsvReading:
+    """Stream the CSV with Python's csv module; raise RawExportError at its first structural fault."""
+    name = path.name
+    reader = csv.reader(_Lines(path), strict=True)
+    fingerprints: list[int] = []
+    header: list[str] | None = None
+    wrong_width: list[int] = []
+    wrong_width_count = 0
     try:
-        with path.open(encoding="utf-8", newline="") as handle:
-            header = next(csv.reader(handle), None)
-    except UnicodeDecodeError as error:
+        for record in reader:
+            if header is None:
+                header = record
+                if len(header) == 1 and header[0] not in export.columns:
+                    for separator, label in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
+                        if separator in header[0]:
+                            raise RawExportError(
+                                f"{name}: the header row is separated by {label}, not commas "
+                                "(rule: comma separator)"
+                            )
+                _check_columns(export, name, header)
+                continue
+            if len(record) != len(header):
+                wrong_width_count += 1
+                if len(wrong_width) < MAX_EXAMPLES:
+                    wrong_width.append(len(fingerprints) + 1)
+            fingerprints.append(_fingerprint(record))
+    except UnicodeDecodeError:
+        where = f"data row {len(fingerprints) + 1:,}" if header is not None else "the header row"
+        raise RawExportError(f"{name}: not UTF-8 at {where} (rule: UTF-8 CSV)") from None
+    except csv.Error:
+        row = len(fingerprints) + 1
+        where = f"data row {row:,}" if header is not None else "the header row"
+        # Both faults of csv's strict mode mean a quote that opens a field and never properly
+        # closes it: at the end of the file, or at a quote followed by something else.
         raise RawExportError(
-            f"{path.name}: not UTF-8 (byte {error.start} cannot be decoded; rule: UTF-8 CSV)"
+            f"{name}: unterminated quote starting at {where} (rule: RFC 4180 quoting: a quoted "
+            "field ends with a quote followed by a comma or the line end)"
         ) from None
-    if not header:
-        raise RawExportError(f"{path.name}: the file is empty (rule: a header row is required)")
-    if len(header) == 1 and export.columns[0] != header[0] and any(s in header[0] for s in ";\t|"):
+    if header is None:
+        raise RawExportError(f"{name}: the file is empty (rule: a header row and at least one data row)")
+    if wrong_width_count:
         raise RawExportError(
-            f"{path.name}: the header is not comma-separated ({header[0][:80]!r}; rule: comma "
-            "separator)"
+            f"{name}: {wrong_width_count:,} row(s) with a number of fields other than the header's "
+            f"{len(header)}, e.g. {_rows_text(wrong_width)} (rule: RFC 4180, one field per column)"
         )
-    return header
+    return CsvReading(header=header, fingerprints=fingerprints)
+
+
+_DUCKDB_LINE = re.compile(r"CSV Error on Line: (\d+)")
+_DUCKDB_CAUSES = (
+    ("unterminated quote", "unterminated quote"),
+    ("Expected Number of Columns", "a number of fields other than the header's"),
+    ("unicode", "not UTF-8"),
+    ("quote", "misplaced quote"),
+)
+
+
+def _duckdb_csv_error(path: Path, error: duckdb.Error, reading: CsvReading) -> RawExportError:
+    """DuckDB's parser error in the contract's words: its cause by kind and its line as a data
+    row (DuckDB counts the header line), never its text, which quotes the line."""
+    text = str(error)
+    cause = next((words for key, words in _DUCKDB_CAUSES if key.lower() in text.lower()), None)
+    cause = cause or f"a parser error ({type(error).__name__})"
+    match = _DUCKDB_LINE.search(text)
+    where = f" at data row {max(int(match.group(1)) - 1, 1):,}" if match else ""
+    return RawExportError(
+        f"{path.name}: DuckDB cannot load it: {cause}{where}, although Python's csv module reads "
+        f"{reading.rows:,} data rows (rule: RFC 4180 CSV)"
+    )
+
+
+def where_readings_part(reading: CsvReading, loaded: list[int]) -> int:
+    """The first data row (1-based) at which the loader's records differ from the stream's."""
+    for index, (ours, theirs) in enumerate(zip(reading.fingerprints, loaded)):
+        if ours != theirs:
+            return index + 1
+    return min(len(reading.fingerprints), len(loaded)) + 1
 
 
 def load_csv(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) -> int:
-    """Load a CSV export as text into ``raw_<name>`` with a 1-based ``source_row``."""
-    header = _csv_header(export, path)
-    _check_columns(export, path, header)
-    columns = {name: "VARCHAR" for name in header}
+    """Load a CSV export as text into ``raw_<name>`` with a 1-based ``source_row``, after the
+    streaming read, and prove that DuckDB loaded the same records."""
+    reading = read_csv_stream(export, path)
+    columns = {name: "VARCHAR" for name in reading.header}
     try:
         con.sql(
             f"""
@@ -115,27 +249,65 @@ def load_csv(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) -> i
             """,
             params=[str(path)],
         )
+        loaded = [
+            _fingerprint(row)
+            for row in con.sql(
+                f"SELECT {', '.join(reading.header)} FROM {export.table} ORDER BY source_row"
+            ).fetchall()
+        ]
     except duckdb.Error as error:
-        first_line = str(error).strip().splitlines()[0]
-        raise RawExportError(f"{path.name}: not a valid RFC 4180 CSV ({first_line})") from None
-    return con.sql(f"SELECT count(*) FROM {export.table}").fetchall()[0][0]
-
-
-def load_parquet(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) -> int:
-    """Expose a Parquet export as the view ``raw_<name>`` after checking its footer and columns."""
-    try:
-        metadata = pq.read_metadata(path)
-    except Exception as error:  # pyarrow raises several types for a damaged footer
+        raise _duckdb_csv_error(path, error, reading) from None
+    if loaded != reading.fingerprints:
+        row = where_readings_part(reading, loaded)
         raise RawExportError(
-            f"{path.name}: not a readable Parquet file ({error}; rule: Parquet export)"
-        ) from None
-    _check_columns(export, path, list(metadata.schema.names))
-    con.sql(
-        f"CREATE OR REPLACE VIEW {export.table} AS "
-        f"SELECT {', '.join(export.columns)} FROM read_parquet('{_sql_string(path)}')"
-    )
-    scan_summary(con, export)
-    return metadata.num_rows
+            f"{path.name}: DuckDB loaded {len(loaded):,} data rows, Python's csv module reads "
+            f"{reading.rows:,}; the two readings part at data row {row:,} (rule: every record "
+            "ingested)"
+        )
+    return reading.rows
+
+
+# ---------------------------------------------------------------------------------------------
+# Parquet: the types the contract names, the footer's row count against the rows scanned
+
+
+def _is_string(t: pa.DataType) -> bool:
+    if pa.types.is_dictionary(t):
+        t = t.value_type
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+
+
+def _type_words(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "timestamp without time zone" if t.tz is None else f"timestamp ({t.tz})"
+    if _is_string(t):
+        return "string"
+    if pa.types.is_integer(t):
+        return "integer"
+    if pa.types.is_floating(t):
+        return "floating point"
+    return str(t)
+
+
+PARQUET_TYPES = {
+    "integer": pa.types.is_integer,
+    "timestamp with a time zone (a UTC instant)": lambda t: pa.types.is_timestamp(t) and t.tz is not None,
+    "string": _is_string,
+}
+"""What each contract type accepts: what the values denote, not their physical encoding."""
+
+
+def parquet_type_problems(export: RawExport, path: Path, schema: pa.Schema) -> list[str]:
+    """One line per column whose Parquet type does not denote the contract's."""
+    problems = []
+    for column, expected in export.parquet_types.items():
+        found = schema.field(column).type
+        if not PARQUET_TYPES[expected](found):
+            problems.append(
+                f"{path.name}: column {column}: rule \"type {expected}\": the file has type "
+                f"{_type_words(found)}, the contract says {expected}"
+            )
+    return problems
 
 
 def summary_table(export: RawExport) -> str:
@@ -143,23 +315,58 @@ def summary_table(export: RawExport) -> str:
     return f"{export.table}_groups"
 
 
-def scan_summary(con: duckdb.DuckDBPyConnection, export: RawExport) -> str | None:
-    """Reduce a Parquet export to its summary table in one scan (``sql/audits/<name>_scan.sql``),
-    when it has one. A file whose columns have the wrong types cannot be summarized: then no
-    summary table is left (not even an older one) and the export's check reports the types and
-    reads the rows itself. Returns the table, or None."""
-    sql_file = SCAN_SQL_DIR / f"{export.name}_scan.sql"
-    if not sql_file.is_file():
-        return None
+def _corrupt_row_group(path: Path) -> int | None:
+    """The first row group (1-based) that pyarrow cannot decode, if any."""
+    parquet = pq.ParquetFile(path)
+    for index in range(parquet.num_row_groups):
+        try:
+            parquet.read_row_group(index)
+        except Exception:  # pyarrow raises several types for damaged pages
+            return index + 1
+    return None
+
+
+def load_parquet(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) -> int:
+    """Expose a Parquet export as the view ``raw_<name>`` and reduce it to its summary table in
+    one scan, after checking its footer, columns and types; the rows scanned must equal the
+    footer's row count."""
+    try:
+        metadata = pq.read_metadata(path)
+        schema = pq.read_schema(path)
+    except Exception as error:  # pyarrow raises several types for a damaged footer
+        raise RawExportError(
+            f"{path.name}: not a readable Parquet file ({type(error).__name__} reading the footer; "
+            "rule: Parquet export)"
+        ) from None
+    _check_columns(export, path.name, list(schema.names))
+    problems = parquet_type_problems(export, path, schema)
+    if problems:
+        raise RawExportError(problems)
+    con.sql(
+        f"CREATE OR REPLACE VIEW {export.table} AS "
+        f"SELECT {', '.join(export.columns)} FROM read_parquet('{_sql_string(path)}')"
+    )
     table = summary_table(export)
-    select = sql_file.read_text(encoding="utf-8").strip().rstrip(";")
+    select = (SCAN_SQL_DIR / f"{export.name}_scan.sql").read_text(encoding="utf-8").strip().rstrip(";")
     con.sql("SET enable_progress_bar = false")  # a run log, not a terminal
     try:
         con.sql(f"CREATE OR REPLACE TABLE {table} AS\n{select}")
-    except duckdb.Error:
+    except duckdb.Error as error:
         con.sql(f"DROP TABLE IF EXISTS {table}")
-        return None
-    return table
+        group = _corrupt_row_group(path)
+        cause = (
+            f"corrupt data in row group {group} of {metadata.num_row_groups}"
+            if group is not None
+            else f"DuckDB cannot read its data ({type(error).__name__})"
+        )
+        raise RawExportError(f"{path.name}: {cause} (rule: Parquet export)") from None
+    scanned = con.sql(f"SELECT coalesce(sum(reports), 0)::BIGINT FROM {table}").fetchall()[0][0]
+    if scanned != metadata.num_rows:
+        raise RawExportError(
+            f"{path.name}: the footer states {metadata.num_rows:,} rows, a full scan reads "
+            f"{scanned:,} (rule: every record ingested)"
+        )
+    return metadata.num_rows
 
 
 def _sql_string(path: Path) -> str:
@@ -170,13 +377,16 @@ def ingest(con: duckdb.DuckDBPyConnection, export: RawExport, year_dir: Path) ->
     """Bring one export of a year into the warehouse; raise RawExportError when it cannot."""
     path = year_dir / export.file_name
     if not path.is_file():
-        raise RawExportError(f"{export.file_name}: missing from {year_dir} (rule: every export is required)")
-    if path.stat().st_size == 0:
-        raise RawExportError(f"{export.file_name}: the file is empty")
-    stat = path.stat()
+        raise RawExportError(
+            f"{export.file_name}: missing from the year's folder (rule: every export is required)"
+        )
+    size = path.stat().st_size
+    if size == 0:
+        raise RawExportError(f"{export.file_name}: the file is empty (rule: a header row and at least one data row)")
+    digest = sha256_file(path)
     rows = load_csv(con, export, path) if export.is_csv else load_parquet(con, export, path)
-    ingested = IngestedExport(
-        file=path, sha256=sha256_file(path), rows=rows, bytes=stat.st_size, mtime_ns=stat.st_mtime_ns
-    )
+    if rows == 0:
+        raise RawExportError(f"{export.file_name}: no data rows (rule: at least one data row)")
+    ingested = IngestedExport(file=path, sha256=digest, rows=rows, bytes=size)
     ingested.record(con)
     return ingested

@@ -74,8 +74,11 @@ def build_manifest(
     inputs: list[dict],
     checks: list[dict],
     replaces: str | None = None,
+    acknowledged_changes: list[dict] | None = None,
 ) -> dict:
-    """The manifest of a release folder whose output files are all written already."""
+    """The manifest of a release folder whose output files are all written already.
+    ``acknowledged_changes``: figures the operator accepted outside the band around last year's
+    release (``impact run --acknowledge-change``)."""
     outputs = []
     for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "manifest.json"):
         entry = {"path": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
@@ -92,13 +95,19 @@ def build_manifest(
         "versions": versions(),
         "checks": sorted(checks, key=lambda c: (c["asset"], c["check"])),
         "replaces": replaces,
+        "acknowledged_changes": acknowledged_changes or [],
     }
 
 
 def write_manifest(
-    folder: Path, year: int, inputs: list[dict], checks: list[dict], replaces: str | None = None
+    folder: Path,
+    year: int,
+    inputs: list[dict],
+    checks: list[dict],
+    replaces: str | None = None,
+    acknowledged_changes: list[dict] | None = None,
 ) -> Path:
     path = folder / "manifest.json"
-    manifest = build_manifest(folder, year, inputs, checks, replaces)
+    manifest = build_manifest(folder, year, inputs, checks, replaces, acknowledged_changes)
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path

@@ -22,3 +22,7 @@ warnings.filterwarnings("ignore", message="Specifying a partitions_def on an Ass
 warnings.filterwarnings(
     "ignore", message="Class `(CodeReferencesMetadataValue|LocalFileCodeReference)` is currently in beta"
 )
+
+def partition_years() -> list[int]:
+    """Every year that is a partition now: from IMPACT_FIRST_YEAR to the last year that has ended."""
+    return [int(key) for key in yearly_partitions.get_partition_keys()]

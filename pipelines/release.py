@@ -195,6 +195,18 @@ def revision_note(replaced: Path | None, staged: Path) -> str:
     return f"This release revises release {replaced.name}: {cells} changed since (impact diff lists them)."
 
 
+def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """The figures outside the band around last year's release that the operator acknowledged in
+    this run (table ``acknowledged_changes`` of the check within_previous_year_band)."""
+    found = con.sql(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'acknowledged_changes'"
+    ).fetchall()[0][0]
+    if not found:
+        return []
+    rows = con.sql("SELECT * FROM acknowledged_changes ORDER BY figure").fetchall()
+    return [{"figure": f, "this_year": t, "last_year": l, "band": b} for f, t, l, b in rows]
+
+
 def write_release(
     con: duckdb.DuckDBPyConnection,
     tables: Sequence[str],
@@ -224,7 +236,10 @@ def write_release(
 
         def finish(replaced: Path | None) -> None:
             write_report(staged, year, revision=revision_note(replaced, staged))
-            write_manifest(staged, year, inputs, checks, replaces=replaced.name if replaced else None)
+            write_manifest(
+                staged, year, inputs, checks, replaces=replaced.name if replaced else None,
+                acknowledged_changes=acknowledged_changes(con),
+            )
 
         if current is not None:
             finish(replaced_release(published_root, current))

@@ -2,11 +2,20 @@
 
 The CLI (``impact run``) and the tests both come through here, so what they run is exactly the
 asset graph, checks and resources that ``dagster dev`` shows.
+
+A failed run ends in one line per problem. A data problem (a failed check, or a step that raised
+``dagster.Failure`` with the file, rule and rows) is the input's fault: its lines are the whole
+story, so the console shows no stack trace (Dagster's console logger would print one per failed
+step). Any other exception is a product error: one line names the step and the exception type,
+and its trace goes to a log file in the warehouse folder (which may hold raw values, unlike the
+console).
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +24,9 @@ import dagster as dg
 from pipelines.config import Folders
 from pipelines.config import log_level as default_log_level
 
+EXIT_BAD_INPUT = 1
+EXIT_PRODUCT_ERROR = 2
+
 
 @dataclass
 class YearOutcome:
@@ -22,32 +34,72 @@ class YearOutcome:
     success: bool
     release: Path | None
     failures: list[str] = field(default_factory=list)
+    product_error_log: Path | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.success:
+            return 0
+        return EXIT_PRODUCT_ERROR if self.product_error_log is not None else EXIT_BAD_INPUT
+
+
+class _WithoutTraces(logging.Filter):
+    """Keep a Dagster event's line, drop the error and stack trace that Dagster appends to it
+    after a blank line: the run's summary names every problem, a product error's trace is in
+    its log file."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "\n\n" in message:
+            record.msg, record.args = message.split("\n\n", 1)[0], ()
+        return True
+
+
+@dg.logger(
+    config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
+    description="Dagster's console lines on stderr, without stack traces.",
+)
+def console_without_traces(init_context: dg.InitLoggerContext) -> logging.Logger:
+    logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s - dagster - %(levelname)s - %(message)s"))
+    handler.addFilter(_WithoutTraces())
+    logger.addHandler(handler)
+    return logger
+
+
+def _is_data_problem(data) -> bool:
+    return data.user_failure_data is not None or (
+        data.error is not None and data.error.cls_name == "DagsterAssetCheckFailedError"
+    )
 
 
 def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
+    """One line per problem: each failed check's failure lines, each failed step's."""
+    from pipelines.checks.raw_exports import CHECK_NAME as RAW_CHECK_NAME  # lines name their file
+
     messages = []
     for evaluation in result.get_asset_check_evaluations():
         if not evaluation.passed:
-            detail = evaluation.description or ""
             text = evaluation.metadata.get("failure")
-            if text is not None and text.value:
-                detail = detail + "\n    " + "\n    ".join(text.value.splitlines())
-            messages.append(
-                f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: {detail}"
-            )
+            lines = text.value.splitlines() if text is not None and text.value else []
+            name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: "
+            if evaluation.check_name == RAW_CHECK_NAME:
+                messages.extend(lines)  # each names its file, column, rule and rows
+            else:
+                messages.extend(name + line for line in lines or [evaluation.description or ""])
     for event in result.get_step_failure_events():
         data = event.step_failure_data
         if data.error is not None and data.error.cls_name == "DagsterAssetCheckFailedError":
             continue  # already reported by the check evaluation above
         if data.user_failure_data is not None and data.user_failure_data.description:
-            reason = data.user_failure_data.description
-        elif data.error is not None:
-            # Dagster wraps the exception raised in the step; its cause is what went wrong.
-            error = data.error.cause or data.error
-            reason = error.message.strip()
+            messages.extend(data.user_failure_data.description.splitlines())
         else:
-            reason = "failed"
-        messages.append(f"step {event.step_key} failed: {reason}")
+            # Dagster wraps the exception raised in the step; its cause is what went wrong. Its
+            # message may quote a value: only its type is shown, the trace goes to the log file.
+            error = data.error.cause or data.error if data.error is not None else None
+            kind = error.cls_name if error is not None else "an unknown error"
+            messages.append(f"step {event.step_key} failed: product error ({kind})")
     if not messages:
         # A failure before any step, e.g. a resource that could not start: the year's lock is
         # held by another process, or a folder cannot be written (pipelines/preflight.py).
@@ -70,6 +122,35 @@ def default_instance() -> dg.DagsterInstance:
     return dg.DagsterInstance.ephemeral()
 
 
+def _write_product_error_log(result: dg.ExecuteInProcessResult, folders: Folders, year: int) -> Path | None:
+    """The traces of the steps that failed for another reason than their data, in
+    ``<warehouse_dir>/logs/<year>-<run id>.log``; None when there are none."""
+    traces = [
+        f"step {event.step_key}:\n{event.step_failure_data.error.to_string()}"
+        for event in result.get_step_failure_events()
+        if event.step_failure_data.error is not None and not _is_data_problem(event.step_failure_data)
+    ]
+    if not traces:
+        return None
+    path = Path(folders.warehouse_dir).resolve() / "logs" / f"{year}-{result.run_id}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n\n".join(traces) + "\n", encoding="utf-8")
+    return path
+
+
+def job_for(folders: Folders) -> dg.JobDefinition:
+    """The ``yearly_release`` job of the code location over ``folders``."""
+    from pipelines.definitions import build_definitions, yearly_release_job
+
+    return build_definitions(folders).resolve_job_def(yearly_release_job.name)
+
+
+def run_config(log_level: str | None = None) -> dict:
+    """INFO shows each step's own messages (rows ingested, check results, the release); Dagster's
+    per-event DEBUG lines stay in the event log unless asked for."""
+    return {"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}}
+
+
 def run_year(
     year: int,
     folders: Folders,
@@ -78,18 +159,22 @@ def run_year(
 ) -> YearOutcome:
     """Run the ``yearly_release`` job for one year: every asset and check of the code location;
     nothing is published unless all pass."""
-    from pipelines.definitions import build_definitions, yearly_release_job
-
-    job = build_definitions(folders).resolve_job_def(yearly_release_job.name)
-    result = job.execute_in_process(
-        # INFO shows each step's own messages (rows ingested, check results, the release);
-        # Dagster's per-event DEBUG lines stay in the event log unless asked for.
-        run_config={"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}},
+    result = job_for(folders).execute_in_process(
+        run_config=run_config(log_level),
         partition_key=str(year),
         instance=instance or default_instance(),
         raise_on_error=False,
     )
     release = Path(folders.published_dir) / str(year)
     failures = _failure_messages(result)
+    error_log = _write_product_error_log(result, folders, year)
+    if error_log is not None:
+        failures.append(f"the trace of the product error is in {error_log}")
     success = result.success and not failures
-    return YearOutcome(year=year, success=success, release=release if success else None, failures=failures)
+    return YearOutcome(
+        year=year,
+        success=success,
+        release=release if success else None,
+        failures=failures,
+        product_error_log=error_log,
+    )

@@ -5,6 +5,8 @@ Exports arrive after year end (README.md), so the run for year Y starts on Y+1-0
 
 import dagster as dg
 
+from pipelines.config import FIRST_YEAR
+
 
 def yearly_release_schedule(job) -> dg.ScheduleDefinition:
     """The schedule of ``job`` (the yearly asset job of pipelines/definitions.py)."""
@@ -17,8 +19,12 @@ def yearly_release_schedule(job) -> dg.ScheduleDefinition:
         default_status=dg.DefaultScheduleStatus.RUNNING,
         description="Publishes the previous year every January 15 at 06:00 UTC.",
     )
-    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
+    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         year = context.scheduled_execution_time.year - 1
+        if year < FIRST_YEAR:
+            return dg.SkipReason(
+                f"{year} is before the first yearly partition, IMPACT_FIRST_YEAR={FIRST_YEAR}"
+            )
         return dg.RunRequest(run_key=f"release-{year}", partition_key=str(year))
 
     return schedule

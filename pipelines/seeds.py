@@ -16,7 +16,7 @@ import pycountry
 
 from pipelines.config import SEEDS_DIR
 
-if TYPE_CHECKING:  # imported where used: the GX worker reads the state codes, not the frames
+if TYPE_CHECKING:  # imported where used: the GX suites read the state codes, not the frames
     import duckdb
     import polars as pl
 

@@ -29,3 +29,14 @@ def test_the_2020_partition_exists_for_the_schedule() -> None:
     job = defs.resolve_job_def("yearly_release")
     assert "2020" in job.partitions_def.get_partition_keys()
     assert job.partitions_def.get_partition_keys()[0] == "2019"
+
+
+def test_schedule_skips_ticks_for_years_before_the_first_partition() -> None:
+    schedule = defs.resolve_schedule_def("yearly_release_schedule")
+    context = dg.build_schedule_context(
+        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime(2019, 1, 15, 6, 0, tzinfo=timezone.utc),  # for 2018
+    )
+    tick = schedule.evaluate_tick(context)
+    assert not tick.run_requests
+    assert "IMPACT_FIRST_YEAR=2019" in tick.skip_message

@@ -1,4 +1,5 @@
-"""The year-over-year rules of the headline figures, as a blocking check on ``headline_metrics``.
+"""The year-over-year rules, as blocking checks on ``headline_metrics``: the consistency of the
+headline figures with last year's, and the band every figure must stay within.
 
 The rules are a SQL audit (``sql/audits/headline_metrics_previous_year.sql``): a query that
 returns one row per violation. Last year's figures come from its release through the
@@ -6,11 +7,14 @@ returns one row per violation. Last year's figures come from its release through
 partition mapping on the previous year.
 """
 
+import json
+from pathlib import Path
+
 import dagster as dg
 
-from pipelines.config import SQL_DIR
+from pipelines.config import SQL_DIR, acknowledged_changes, previous_year_band
 from pipelines.partitions import yearly_partitions
-from pipelines.resources import Warehouse
+from pipelines.resources import ProjectFolders, Warehouse
 
 AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
 
@@ -51,4 +55,74 @@ def consistent_with_previous_year(
         passed=False,
         description=f"{len(lines)} figure(s) inconsistent with the {year - 1} release, nothing is published:",
         metadata={"failure": dg.MetadataValue.text("\n".join(lines))},
+    )
+
+
+BAND_AUDIT = SQL_DIR / "audits" / "previous_year_band.sql"
+ACKNOWLEDGED_TABLE = "acknowledged_changes"
+"""The figures outside the band that the operator acknowledged in this run: the release manifest
+lists them (pipelines/release.py)."""
+
+
+def _previous_export_rows(con, manifest: Path) -> None:
+    rows = []
+    if manifest.is_file():
+        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", [])
+        rows = [(Path(i["path"]).name, int(i["rows"])) for i in inputs if i.get("rows") is not None]
+    con.sql("CREATE OR REPLACE TEMP TABLE previous_year_export_rows (figure VARCHAR, rows BIGINT)")
+    if rows:
+        con.executemany("INSERT INTO previous_year_export_rows VALUES (?, ?)", rows)
+
+
+@dg.asset_check(
+    asset=dg.AssetKey("headline_metrics"),
+    name="within_previous_year_band",
+    blocking=True,
+    partitions_def=yearly_partitions,
+    description=(
+        "Each export's row count and each published table's total "
+        "stays within a band around last year's release (IMPACT_PREVIOUS_YEAR_BAND, default ±50%), "
+        "unless the operator acknowledges the change (impact run --acknowledge-change FIGURE, or "
+        "IMPACT_ACKNOWLEDGED_CHANGES); acknowledged changes are listed in the release manifest "
+        "(sql/audits/previous_year_band.sql)."
+    ),
+)
+def within_previous_year_band(
+    context: dg.AssetCheckExecutionContext, warehouse: Warehouse, folders: ProjectFolders
+) -> dg.AssetCheckResult:
+    year = int(context.partition_key)
+    band = previous_year_band()
+    acknowledged = set(acknowledged_changes())
+    with warehouse.connect(year) as con:
+        _previous_export_rows(con, folders.published_root() / str(year - 1) / "manifest.json")
+        outside = con.sql(BAND_AUDIT.read_text(encoding="utf-8"), params={"band": band}).fetchall()
+        accepted = [row for row in outside if row[0] in acknowledged]
+        con.sql(
+            f"CREATE OR REPLACE TABLE {ACKNOWLEDGED_TABLE} "
+            "(figure VARCHAR, this_year BIGINT, last_year BIGINT, band DOUBLE)"
+        )
+        if accepted:
+            con.executemany(
+                f"INSERT INTO {ACKNOWLEDGED_TABLE} VALUES (?, ?, ?, ?)", [(*row, band) for row in accepted]
+            )
+    lines = [
+        f"{figure}: {this_year:,} in {year}, {last_year:,} in the {year - 1} release, outside "
+        f"±{band:.0%} (rule: within the band of last year's release; if the change is real, "
+        f"acknowledge it: impact run --acknowledge-change {figure})"
+        for figure, this_year, last_year in outside
+        if figure not in acknowledged
+    ]
+    description = (
+        f"{len(lines)} figure(s) outside ±{band:.0%} of the {year - 1} release"
+        if lines
+        else f"every figure within ±{band:.0%} of the {year - 1} release, or acknowledged "
+        f"({len(accepted)} acknowledged)"
+    )
+    return dg.AssetCheckResult(
+        passed=not lines,
+        description=description,
+        metadata={
+            "failure": dg.MetadataValue.text("\n".join(lines)),
+            "acknowledged": dg.MetadataValue.json([figure for figure, *_ in accepted]),
+        },
     )

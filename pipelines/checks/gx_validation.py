@@ -1,44 +1,27 @@
-"""Great Expectations validation of the CSV exports: the suites, one GX context per process, and
-the worker process it lives in.
+"""Great Expectations validation of the CSV exports: the suites and one GX context per process.
 
 The blocking ``export_contract`` checks of the four CSV exports (pipelines/checks/raw_exports.py)
-call :func:`validate_csv_export`. This module does not import Dagster, so that the worker
-process (and ``impact run``, which starts it before anything else) load only what GX needs.
-
-Why a worker process: importing great_expectations takes about 2.3 s of CPU, more than every
-other step of a year's run together, and validating the four exports about 0.7 s more. In a
-process of its own, started when the run starts (:func:`start_gx_worker`), GX is imported on the
-second core while the run's own process loads Dagster and the CyberTipline export, checks it and
-builds its tables. Each CSV export's table is sent to the worker as soon as it is ingested
-(:func:`prefetch_csv_validation`); the check then reads the table again and uses that validation
-only if the table is unchanged, else it validates again. The checks stay blocking: each waits
-for its own result before anything downstream runs. If the worker cannot start or dies, the
-validation runs in the calling process instead, with the same code.
+call :func:`validate_csv_export` in the run's own process, on the export's all-text warehouse
+table (``source_row`` names the bad rows). Every rule is a standard GX expectation.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
 import threading
 from collections.abc import Iterable, Sequence
-from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pipelines.contract import (
     CASES,
     CVIP_OFFENDER_RELATIONSHIPS,
     CVIP_REQUESTS,
     PROGRAM_METRICS,
-    RAW_EXPORTS,
     RawExport,
 )
 from pipelines.seeds import read_seed
-
-if TYPE_CHECKING:
-    import pyarrow as pa
 
 MAX_EXAMPLES = 5
 ROW_COLUMN = "source_row"
@@ -58,19 +41,8 @@ AGENCY_TYPES = seed_codes("agency_types")
 RELATIONSHIPS = seed_codes("relationships")
 PERIODS = ("year", "cumulative", "current", "prior_year")
 
-# A real calendar date written YYYY-MM-DD (years 0001..9999, leap days of the Gregorian calendar):
-# exactly the strings ``datetime.date.fromisoformat`` reads in that form (tests/test_raw_validation.py
-# proves it). A regex, not GX's strftime expectation, because that one parses every row with
-# Python's strptime (0.25 s for the 60,000 dates of a year) and a regex runs vectorised.
-_YEAR = "(?:[0-9]{3}[1-9]|[0-9]{2}[1-9][0-9]|[0-9][1-9][0-9]{2}|[1-9][0-9]{3})"  # not 0000
-_MONTH_DAY = (
-    "(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])"  # 31-day months
-    "|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)"  # 30-day months
-    "|02-(?:0[1-9]|1[0-9]|2[0-8]))"
-)
-_MULTIPLE_OF_4 = "(?:0[48]|[2468][048]|[13579][26])"  # 04..96, two digits
-_LEAP_YEAR = f"(?:[0-9]{{2}}{_MULTIPLE_OF_4}|{_MULTIPLE_OF_4}00)"  # by 4, not by 100 unless by 400
-CALENDAR_DATE = f"^(?:{_YEAR}-{_MONTH_DAY}|{_LEAP_YEAR}-02-29)$"
+ISO_DATE_SHAPE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+"""YYYY-MM-DD with two-digit month and day: strptime alone also reads 2020-4-1."""
 NON_NEGATIVE_INTEGER = r"^[0-9]{1,18}$"  # 18 digits always fit the BIGINT staging casts to
 AGE_0_TO_20 = r"^0*(?:1?[0-9]|20)$"
 
@@ -167,7 +139,14 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
         return CsvRule(column, text, (gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex),))
 
     def iso_date(column: str, when: str = "") -> CsvRule:
-        return matches(column, CALENDAR_DATE, f"a real calendar date as YYYY-MM-DD{when}")
+        return CsvRule(
+            column,
+            f"a real calendar date as YYYY-MM-DD{when}",
+            (
+                gxe.ExpectColumnValuesToMatchRegex(column=column, regex=ISO_DATE_SHAPE),
+                gxe.ExpectColumnValuesToMatchStrftimeFormat(column=column, strftime_format="%Y-%m-%d"),
+            ),
+        )
 
     def unique(columns: Sequence[str]) -> CsvRule:
         if len(columns) == 1:
@@ -293,11 +272,10 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
 SITE_NAME = "raw_exports"
 
 
-def ingested_rows(con: Any, export: RawExport) -> pa.Table:
-    """The export's all-text warehouse table (``raw_<name>`` with ``source_row``) as Arrow, in
-    file order: what its suite validates. Arrow, not pandas: it costs the run almost nothing to
-    read, compare and send; the process that validates converts it to pandas for GX."""
-    return con.sql(f"SELECT * FROM {export.table} ORDER BY {ROW_COLUMN}").to_arrow_table()
+def ingested_rows(con: Any, export: RawExport) -> Any:
+    """The export's all-text warehouse table (``raw_<name>`` with ``source_row``) as a pandas
+    frame in file order: what its suite validates."""
+    return con.sql(f"SELECT * FROM {export.table} ORDER BY {ROW_COLUMN}").df()
 
 
 def data_docs_dir(warehouse_dir: str | Path, year: int, export: RawExport) -> Path:
@@ -329,7 +307,6 @@ class CsvValidation:
 def outcomes_of(export: RawExport, rules: Sequence[CsvRule], result: Any) -> list[RuleOutcome]:
     """The outcome of every rule from a GX suite validation result."""
     bad_rows: dict[int, set[int]] = {i: set() for i in range(len(rules))}
-    counts: dict[int, int] = {i: 0 for i in range(len(rules))}
     findings: dict[int, str] = {}
     errors: dict[int, str] = {}
     for expectation_result in result.results:
@@ -342,11 +319,10 @@ def outcomes_of(export: RawExport, rules: Sequence[CsvRule], result: Any) -> lis
             continue
         details = expectation_result.result or {}
         rows = {int(item[ROW_COLUMN]) for item in details.get("unexpected_index_list") or []}
-        if details.get("unexpected_count") is None and not rows:
+        if not rows:
             findings[index] = "the table breaks it"
             continue
         bad_rows[index] |= rows
-        counts[index] += int(details.get("unexpected_count") or len(rows))
 
     outcomes = []
     for index, rule in enumerate(rules):
@@ -356,9 +332,9 @@ def outcomes_of(export: RawExport, rules: Sequence[CsvRule], result: Any) -> lis
                 file=export.file_name,
                 column=rule.column,
                 rule=rule.rule,
-                # Several expectations of one rule never flag one row twice (disjoint row
-                # conditions), so their counts add up; the set is exact when GX lists every row.
-                bad_rows=max(counts[index], len(rows)),
+                # The COMPLETE result format lists every bad row: a rule of several
+                # expectations counts each row once.
+                bad_rows=len(rows),
                 examples=tuple(sorted(rows)[:MAX_EXAMPLES]),
                 finding=findings.get(index),
                 error=errors.get(index),
@@ -409,10 +385,9 @@ class GxSession:
         for key in list(store.list_keys()):
             store.remove_key(key)
 
-    def validate(self, export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> CsvValidation:
-        """Run the export's suite on ``rows`` (the text table with ``source_row``) and build its
+    def validate(self, export: RawExport, year: int, frame: Any, docs_dir: Path) -> CsvValidation:
+        """Run the export's suite on ``frame`` (the text table with ``source_row``) and build its
         Data Docs in ``docs_dir``."""
-        frame = rows.to_pandas()  # string columns become pandas' Arrow-backed str dtype
         gx = self._gx
         rules = csv_rules(export, year)
         expectations = []
@@ -475,230 +450,14 @@ class GxSession:
         return index_html if index_html.is_file() else None
 
 
-# ---------------------------------------------------------------------------------------------
-# The worker process
+_session: GxSession | None = None
+_session_lock = threading.Lock()
 
 
-class GxWorkerError(RuntimeError):
-    """GX failed in the worker; the message holds the exception type, never a value."""
-
-
-def gx_worker_main(fd: int) -> None:
-    """The worker process (``python -c``): build the session, then validate each request read
-    from the socket ``fd`` until the parent closes it."""
-    import gc
-    import signal
-    from multiprocessing.connection import Connection
-
-    # Ctrl-C in a terminal reaches the whole process group: the parent handles it, and this
-    # process ends when the parent closes the socket.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    connection = Connection(fd)
-    # Importing GX creates about a million long-lived objects and no garbage: the cyclic collector
-    # would scan them hundreds of times for nothing (0.45 s of the 2.1 s import).
-    gc.disable()
-    try:
-        session: GxSession | None = GxSession()
-        failure = None
-    except Exception as error:  # reported with every request: the parent falls back
-        session, failure = None, type(error).__name__
-    # Every object alive now lives as long as the process: keep them out of the collector, which
-    # from now on sees only what each validation creates.
-    gc.freeze()
-    gc.enable()
-    while True:
-        try:
-            request = connection.recv()
-        except (EOFError, OSError):
-            break
-        export_name, year, rows, docs_dir = request
-        if session is None:
-            reply: tuple[str, Any] = ("unavailable", failure)
-        else:
-            try:
-                export = next(e for e in RAW_EXPORTS if e.name == export_name)
-                reply = ("ok", session.validate(export, year, rows, Path(docs_dir)))
-            except Exception as error:
-                reply = ("error", type(error).__name__)
-        try:
-            connection.send(reply)
-        except OSError:  # the parent is gone
-            break
-    # Nothing to flush (stdout is /dev/null, stderr unbuffered): skip the interpreter's slow
-    # teardown of GX's hundreds of thousands of objects.
-    os._exit(0)
-
-
-class _GxWorker:
-    """The parent's end: a ``python -c`` child process, a socket to it and a thread that sends
-    the requests one at a time and resolves their futures.
-
-    A plain subprocess, not ``multiprocessing``: its spawn start method imports the parent's
-    ``__main__`` module again in the child, which would run a user's unguarded script twice.
-    """
-
-    def __init__(self) -> None:
-        import queue
-        import socket
-        import subprocess
-        import sys
-        from multiprocessing.connection import Connection
-
-        ours, theirs = socket.socketpair()
-        package_root = str(Path(__file__).resolve().parents[2])  # the folder holding pipelines/
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
-        code = (
-            "import sys; sys.path.pop(0); "  # not the working folder: the parent's pipelines/
-            "from pipelines.checks.gx_validation import gx_worker_main; "
-            "gx_worker_main(int(sys.argv[1]))"
-        )
-        try:
-            self.process = subprocess.Popen(
-                [sys.executable, "-c", code, str(theirs.fileno())],
-                pass_fds=(theirs.fileno(),),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                env=env,
-            )
-        except BaseException:
-            ours.close()
-            raise
-        finally:
-            theirs.close()
-        self._connection = Connection(ours.detach())
-        self._requests: queue.SimpleQueue = queue.SimpleQueue()
-        self._broken = False
-        self._thread = threading.Thread(target=self._serve, name="gx-worker-client", daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while True:
-            item = self._requests.get()
-            if item is None:
-                return
-            request, future = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            if self._broken:
-                future.set_result(None)
-                continue
-            try:
-                self._connection.send(request)
-                status, payload = self._connection.recv()
-            except (EOFError, OSError):
-                self._broken = True
-                future.set_result(None)
-                continue
-            if status == "ok":
-                future.set_result(payload)
-            elif status == "unavailable":
-                future.set_result(None)
-            else:
-                future.set_exception(GxWorkerError(f"Great Expectations failed with {payload}"))
-
-    def submit(self, export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> Future:
-        """A future of the worker's validation (None when the worker is not usable)."""
-        future: Future = Future()
-        self._requests.put(((export.name, year, rows, str(docs_dir)), future))
-        return future
-
-    def alive(self) -> bool:
-        return not self._broken and self.process.poll() is None
-
-    def stop(self) -> None:
-        """End the client thread, close the socket (the worker exits at once), reap it."""
-        self._requests.put(None)
-        self._thread.join(timeout=0.5)
-        if self._thread.is_alive():  # a validation in flight that no check waits for any more
-            self.process.kill()
-            self._thread.join(timeout=5)
-        self._connection.close()
-        try:
-            self.process.wait(timeout=5)
-        except Exception:
-            self.process.kill()
-            self.process.wait()
-
-
-_lock = threading.Lock()
-_worker: _GxWorker | None = None
-_local_session: GxSession | None = None
-_atexit_registered = False
-
-
-@dataclass
-class _Prefetched:
-    rows: pa.Table
-    future: Future
-
-
-_prefetched: dict[tuple[str, int, str], _Prefetched] = {}
-"""Validations sent at ingest, by (export, year, Data Docs folder), until their check takes them."""
-
-
-def _stop_gx_worker() -> None:
-    global _worker
-    with _lock:
-        worker, _worker = _worker, None
-    if worker is not None:
-        worker.stop()
-
-
-def start_gx_worker() -> None:
-    """Start the GX worker process if it is not running (idempotent; cheap when it runs).
-
-    ``impact run`` calls this first thing; every CSV raw asset calls it too, for runs started
-    another way (the Dagster UI, tests)."""
-    global _worker, _atexit_registered
-    with _lock:
-        if _worker is not None:
-            if _worker.alive():
-                return
-            _worker.stop()
-            _worker = None
-        try:
-            _worker = _GxWorker()
-        except Exception:
-            return  # validate_csv_export runs GX in this process
-        if not _atexit_registered:
-            import atexit
-
-            atexit.register(_stop_gx_worker)
-            _atexit_registered = True
-
-
-def prefetch_csv_validation(export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> None:
-    """Send ``rows`` (the export's table just ingested) to the worker now, so that it is
-    validated while the run does other work; :func:`validate_csv_export` takes the result if
-    the table is still the same."""
-    start_gx_worker()
-    with _lock:
-        worker = _worker
-        if worker is None:
-            return
-        key = (export.name, year, str(docs_dir))
-        _prefetched[key] = _Prefetched(rows, worker.submit(export, year, rows, docs_dir))
-
-
-def validate_csv_export(export: RawExport, year: int, rows: pa.Table, docs_dir: Path) -> CsvValidation:
-    """Validate one CSV export's table with GX: the validation sent at ingest when the table is
-    unchanged since, else one in the worker process, else one in this process."""
-    global _local_session
-    with _lock:
-        prefetched = _prefetched.pop((export.name, year, str(docs_dir)), None)
-    validation = None
-    if prefetched is not None and prefetched.rows.equals(rows):
-        validation = prefetched.future.result()
-    if validation is None:
-        start_gx_worker()
-        worker = _worker
-        if worker is not None:
-            validation = worker.submit(export, year, rows, docs_dir).result()
-    if validation is None:
-        with _lock:
-            if _local_session is None:
-                _local_session = GxSession()
-            session = _local_session
-        validation = session.validate(export, year, rows, docs_dir)
-    return validation
+def validate_csv_export(export: RawExport, year: int, frame: Any, docs_dir: Path) -> CsvValidation:
+    """Validate one CSV export's table with GX, in this process (one GX context per process)."""
+    global _session
+    with _session_lock:
+        if _session is None:
+            _session = GxSession()
+    return _session.validate(export, year, frame, docs_dir)
