@@ -48,6 +48,7 @@ cases_strategy = st.lists(
         st.sampled_from([*RACES["code"].to_list(), ""]),
         st.sampled_from(STATE_CODES),
     ),
+    min_size=1,  # an export without data rows is refused (raw/README.md)
     max_size=40,
 )
 reports_strategy = st.lists(
@@ -60,14 +61,16 @@ reports_strategy = st.lists(
         st.integers(0, 5),
         st.integers(0, 2),
     ),
+    min_size=1,
     max_size=40,
 )
 requests_strategy = st.lists(
     st.tuples(st.sampled_from(AGENCIES["code"].to_list()), st.integers(0, 10**6), st.integers(0, 10**4)),
+    min_size=1,
     max_size=20,
 )
 relationships_strategy = st.sets(
-    st.tuples(st.integers(1, 6), st.sampled_from(RELATIONSHIPS["code"].to_list())), max_size=30
+    st.tuples(st.integers(1, 6), st.sampled_from(RELATIONSHIPS["code"].to_list())), min_size=1, max_size=30
 )
 # Figures kept elsewhere, around the display rules' steps (truncation, "more than", millions).
 metrics_strategy = st.dictionaries(
