@@ -22,7 +22,7 @@ import pytest
 from pipelines.checks.gx_validation import years_up_to_regex
 from pipelines.checks.raw_exports import CHECK_NAME
 from pipelines.config import Folders
-from pipelines.runner import _failure_messages
+from pipelines.runner import _failure_messages, job_for, run_config
 from tests.exports import YearExports, case, report
 
 YEAR = 2020
@@ -30,12 +30,6 @@ YEAR = 2020
 
 # --------------------------------------------------------------------------------------------
 # Running the definitions
-
-
-def _definitions() -> tuple[list, list, Callable]:
-    from pipelines.definitions import all_assets, all_checks, build_resources
-
-    return all_assets, all_checks, build_resources
 
 
 @dataclass
@@ -74,17 +68,24 @@ def failure_lines(outcome: Run) -> list[str]:
 
 
 def run(folders: Folders, assets: list[str] | None = None) -> Run:
-    """Materialize year 2020: the given raw assets with their checks, or the whole graph."""
-    all_assets, checks, build_resources = _definitions()
-    selection = dg.AssetSelection.assets(*assets) if assets else None
-    result = dg.materialize(
-        [*all_assets, *checks],
-        selection=selection,
+    """Materialize year 2020 as `impact run` does (its job and console logger): the given raw
+    assets with their checks, or the whole graph."""
+    result = job_for(folders).execute_in_process(
+        run_config=run_config(),
         partition_key=str(YEAR),
-        resources=build_resources(folders),
+        asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
         raise_on_error=False,
     )
     return Run(result, _failure_messages(result), Path(folders.raw_dir).parent)
+
+
+@pytest.fixture(autouse=True)
+def no_stack_trace(capfd: pytest.CaptureFixture):
+    """No run of this module prints a stack trace: every problem here is a data problem."""
+    yield
+    printed = capfd.readouterr()
+    for marker in ("Traceback", "Stack Trace"):
+        assert marker not in printed.out + printed.err
 
 
 # --------------------------------------------------------------------------------------------
