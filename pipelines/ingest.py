@@ -3,7 +3,7 @@
 Every export is read twice, by two independent readers, and refused unless they agree:
 
 * A CSV export is first streamed with Python's ``csv`` module (strict RFC 4180 quoting, UTF-8
-  with an optional byte-order mark, LF, CRLF or CR line endings): it counts the records and
+  with an optional byte-order mark, LF or CRLF line endings): it counts the records and
   finds the first structural fault (a byte that is not UTF-8, an unterminated quote, a row with
   a different number of fields than the header) with its data-row number. DuckDB then loads the
   file as text (every column VARCHAR) with ``source_row``, the 1-based data-row number that the
@@ -127,24 +127,26 @@ class CsvReading:
 
 class _Lines:
     """The file's lines decoded as UTF-8 one at a time (a leading BOM dropped), so that a byte that
-    is not UTF-8 stops the reader at the record that holds it."""
+    is not UTF-8 stops the reader at the record that holds it. A line ending in CR alone (old Mac
+    files) is refused: the contract says LF or CRLF, and not every reader of the exports splits
+    lines at a lone CR."""
 
     def __init__(self, path: Path) -> None:
         self._path = path
 
     def __iter__(self) -> Iterator[str]:
         with self._path.open("rb") as handle:
-            for number, raw in enumerate(handle, start=1):  # split at \n, then after a lone \r
+            for number, raw in enumerate(handle, start=1):
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
                     raw = raw[len(codecs.BOM_UTF8):]
-                for line in _AFTER_LONE_CR.split(raw):
-                    if not line:
-                        continue
-                    yield line.decode("utf-8")
+                if _LONE_CR.search(raw):
+                    raise RawExportError(
+                        f"{self._path.name}: a line ends with CR alone (rule: LF or CRLF line endings)"
+                    )
+                yield raw.decode("utf-8")
 
 
-_AFTER_LONE_CR = re.compile(rb"(?<=\r)(?!\n)")
-"""Where a CR-only line ends: the csv module reads LF, CRLF and CR line endings alike."""
+_LONE_CR = re.compile(rb"\r(?!\n)")
 
 
 def _fingerprint(fields: list[str] | tuple) -> int:

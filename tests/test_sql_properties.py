@@ -76,6 +76,7 @@ relationships_strategy = st.sets(
 metrics_strategy = st.dictionaries(
     st.sampled_from(KEPT_ELSEWHERE),
     st.one_of(st.integers(0, 2 * 10**8), st.sampled_from([0, 99, 100, 999_999, 1_000_000, 65_400_000])),
+    min_size=1,
     max_size=8,
 )
 

@@ -195,7 +195,7 @@ def run_audits(con: duckdb.DuckDBPyConnection, export: RawExport, year: int) -> 
     partitions_def=yearly_partitions,
     description=(
         f"Every row of {CYBERTIPLINE_REPORTS.file_name} against every rule of the raw export "
-        "contract (raw/README.md): one SQL audit per rule, sql/audits/cybertipline_reports_<rule>.sql, "
+        "contract (raw/README.md): one SQL audit per rule, sql/audits/cybertipline_reports_RULE.sql, "
         "selecting the offending rows. Blocking."
     ),
 )
@@ -213,7 +213,7 @@ def cybertipline_reports_contract(
         rows,
         {
             "file": dg.MetadataValue.path(str(folders.raw_year_dir(year) / CYBERTIPLINE_REPORTS.file_name)),
-            "engine": "duckdb (sql/audits/cybertipline_reports_<rule>.sql)",
+            "engine": "duckdb (sql/audits/cybertipline_reports_RULE.sql)",
         },
     )
     context.log.info(result.description)
