@@ -152,7 +152,8 @@ def test_no_value_reaches_the_console_or_the_dagster_event_log(
     assert SENTINEL not in printed
     assert not any(marker in printed for marker in TRACE_MARKERS)
     assert SENTINEL not in "\n".join(dg.serialize_value(record) for record in records)
-    for path in home.rglob("*"):  # the event log database, run storage, compute logs
+    published = Path(folders.published_dir)
+    for path in [*home.rglob("*"), *published.rglob("*")]:  # event log, run storage, compute logs
         if path.is_file():
             assert SENTINEL.encode() not in path.read_bytes(), path
-    assert not Path(folders.published_dir).exists()
+    assert not (published / str(YEAR)).exists()
