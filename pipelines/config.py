@@ -59,14 +59,16 @@ def duckdb_threads() -> int | None:
     return int(value) if value else None
 
 
-DEFAULT_DUCKDB_MEMORY_LIMIT = "1GiB"
+DEFAULT_DUCKDB_MEMORY_LIMIT = "512MiB"
 """DuckDB's memory for one year's warehouse unless ``IMPACT_DUCKDB_MEMORY_LIMIT`` says otherwise.
 
 DuckDB's own default is 80% of the machine's RAM, and a uniqueness check over hundreds of
-millions of report ids would take it. With 1 GiB, the rest of the process (Python, Dagster,
-pandas, polars: about 0.5 GiB) and the second computation in polars, a whole ``impact run`` of an
-export ten times the size of 2020's stays within 2 GiB of peak RSS: what does not fit spills to
-disk (``duckdb_spill_dir``). Outputs do not depend on it."""
+millions of report ids would take it. With 512 MiB and the rest of the process (Python, Dagster,
+Great Expectations, pandas, polars and the second computation: about 0.5 GiB), a whole
+``impact run`` stayed within 1 GiB of peak RSS at 2020's size (985 MiB; 1.14 GiB with a 1 GiB
+limit) and within 2 GiB at ten times that size (1.02 GiB), no slower than with 1 GiB: what does
+not fit spills to disk (``duckdb_spill_dir``). benchmarks/README.md has the figures. Outputs do
+not depend on it."""
 
 
 def duckdb_memory_limit() -> str:

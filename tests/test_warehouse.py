@@ -25,7 +25,7 @@ def test_default_limit_and_spill_folder_under_the_warehouse(tmp_path: Path, monk
     monkeypatch.delenv("IMPACT_DUCKDB_SPILL_DIR", raising=False)
     warehouse = build_resources(folders_in(tmp_path))["warehouse"]
     limit, spill = _settings(warehouse)
-    assert limit == "1.0 GiB"
+    assert limit == "512.0 MiB"
     assert Path(spill) == (tmp_path / "warehouse" / "spill" / str(YEAR)).resolve()
 
 
