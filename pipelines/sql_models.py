@@ -36,10 +36,11 @@ class PreviousYearInput:
     def view(self) -> str:
         return f"previous_year_{self.table}"
 
-    def create_view(self, con: duckdb.DuckDBPyConnection, release: Path) -> bool:
-        """``previous_year_<table>`` over last year's release; returns whether one exists."""
-        parquet = release / f"{self.table}.parquet"
-        if parquet.is_file():
+    def create_view(self, con: duckdb.DuckDBPyConnection, release: Path | None) -> bool:
+        """``previous_year_<table>`` over last year's release (None: there is none); returns
+        whether one exists."""
+        parquet = release / f"{self.table}.parquet" if release is not None else None
+        if parquet is not None and parquet.is_file():
             select = ", ".join(f"{name}::{kind} AS {name}" for name, kind in self.columns)
             path = str(parquet.resolve()).replace("'", "''")
             con.sql(f"CREATE OR REPLACE TABLE {self.view} AS SELECT {select} FROM read_parquet('{path}')")

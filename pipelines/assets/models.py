@@ -113,10 +113,14 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
     ) -> dg.MaterializeResult:
         year = int(context.partition_key)
         metadata = {}
+        # Last year's release as its link points now, resolved once: the SQL model and the second
+        # computation must read the same release even if last year is published meanwhile.
+        previous_link = folders.published_root() / str(year - 1)
+        previous_release = previous_link.resolve() if previous_link.exists() else None
         with warehouse.connect(year) as con:
             if model.previous_year is not None:
                 previous = str(year - 1)
-                found = model.previous_year.create_view(con, folders.published_root() / previous)
+                found = model.previous_year.create_view(con, previous_release)
                 metadata["previous_year_release"] = previous if found else "none"
                 context.log.info(
                     f"{model.previous_year.view}: "
@@ -129,7 +133,7 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             release = folders.published_root() / str(year)
             for suffix in ("csv", "parquet"):
                 metadata[f"published_{suffix}"] = dg.MetadataValue.path(str(release / f"{model.name}.{suffix}"))
-            raw = raw_year(folders.raw_year_dir(year), year, folders.published_root() / str(year - 1))
+            raw = raw_year(folders.raw_year_dir(year), year, previous_release)
             checks = [schema_and_totals(con, model.name, year), second_computation(con, model.name, raw)]
             return dg.MaterializeResult(metadata=metadata, check_results=checks)
 
