@@ -19,6 +19,11 @@ SEEDS_DIR = SQL_DIR / "seeds"
 FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
 """First yearly partition shown in Dagster (README.md: configurable, 2019 by default)."""
 
+MIN_PUBLIC_COUNT = int(os.environ.get("IMPACT_MIN_PUBLIC_COUNT", "10"))
+"""K of the public-use tables: in a table that counts children, a count from 1 to K-1 is
+suppressed, with complementary cells so that it cannot be derived (pipelines/disclosure.py).
+Zero is published. ``IMPACT_MIN_PUBLIC_COUNT`` changes it; the manifest records it."""
+
 ENV_RAW_DIR = "IMPACT_RAW_DIR"
 ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"
 ENV_WAREHOUSE_DIR = "IMPACT_WAREHOUSE_DIR"

@@ -1,0 +1,465 @@
+"""Statistical disclosure control of the public-use tables: primary and complementary suppression.
+
+The exact tables reproduce the published page. The public-use copy must not let anyone learn a
+small count of children: a count from 1 to K-1 (K: ``MIN_PUBLIC_COUNT`` in pipelines/config.py)
+in a table that counts children is suppressed (*primary* suppression, SDMX CONF_STATUS ``C``),
+and so are as few further cells as possible (*complementary* suppression, ``D``) so that no
+suppressed cell can be worked out exactly from what the public release states.
+
+What the public release states (the attacker's knowledge), modelled by :class:`LinkedTables`:
+
+* every published cell, and that every cell is a non-negative whole number;
+* each row's parts add up to the row's total column, each column's category rows add up to the
+  Total row (:class:`TableLayout`);
+* the cells that several tables share (:data:`LINKS`): the population is the grand total of
+  three tables and the headline figure ``missing_children_cases_assisted``; the Active and
+  Resolved totals appear in two tables;
+* a published percent is the rounded share of its count in the column total: it is
+  suppressed together with its count (a percent of a total below 20,000 gives the count back);
+* the status of every suppressed cell (the list of suppressed cells is published): a ``C`` cell
+  lies in 1..K-1, a ``D`` cell is 0 or at least K.
+
+Complementary suppression is the classical cell-suppression problem (Fischetti and Salazar),
+solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog``):
+
+1. a master MILP chooses which cells to suppress (binary ``x``), primaries forced in, minimising
+   in this order: suppressed totals (and cells of tables that do not count children), suppressed
+   cells, suppressed value; remaining ties go to the earlier cell (an integer cost per cell, so
+   the optimum is unique and the result byte-reproducible). It starts with the rule that no
+   relation may have exactly one suppressed cell;
+2. an attacker computes, for every suppressed cell, its minimum and maximum over all tables
+   consistent with the published cells (LP). A cell whose interval has zero width gives a cut:
+   the LP duals name the published cells its bounds were proved from, and at least one of them
+   must be suppressed too (valid for every pattern: publishing those cells proves the same bounds);
+3. when the LP finds nothing, the same attacker with whole numbers and the ``D`` status
+   (0 or >= K, a disjunction) is run; a cell it pins down gets the cut "suppress one more of the
+   cells published now";
+4. repeat until the attacker finds nothing: the pattern is then optimal for the whole problem,
+   because every cut is valid for every protecting pattern.
+
+The audit that blocks publication (pipelines/checks/disclosure_audit.py) repeats the attack
+independently, from the public tables alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import polars as pl
+from scipy.optimize import Bounds, LinearConstraint, linprog, milp
+from scipy.sparse import csr_array
+
+PRIMARY = "C"
+"""SDMX CONF_STATUS of a primary suppression: a small count of children (1..K-1)."""
+SECONDARY = "D"
+"""SDMX CONF_STATUS of a secondary (complementary) suppression."""
+
+CellKey = tuple[str, str, str]
+"""(table, row label, column) of one cell."""
+
+
+@dataclass(frozen=True)
+class TableLayout:
+    """How a table's counts relate: what the public can add up.
+
+    ``label`` names the columns that label a row (joined by "/"); ``counts`` are the count columns in table order; ``row_total`` (one of them) is the sum of
+    the other count columns in every row; ``total_row`` is the label of the row that is the sum
+    of the category rows in every count column; ``percents`` maps a percent column to the count
+    column it is the share of (in the column total). ``counts_children``: small counts are
+    suppressed in this table.
+    """
+
+    label: tuple[str, ...]
+    counts: tuple[str, ...]
+    row_total: str | None = None
+    total_row: str | None = "Total"
+    percents: tuple[tuple[str, str], ...] = ()
+    counts_children: bool = False
+
+
+LAYOUTS: dict[str, TableLayout] = {
+    "missing_children_by_case_type": TableLayout(
+        ("case_type",), ("active", "resolved", "total"), row_total="total", counts_children=True
+    ),
+    "missing_children_by_age_and_race": TableLayout(
+        ("age_group",),
+        (
+            "native_american",
+            "asian",
+            "multiracial",
+            "black",
+            "hispanic",
+            "pacific_islander",
+            "white",
+            "unknown",
+            "total",
+        ),
+        row_total="total",
+        counts_children=True,
+    ),
+    "missing_children_by_state": TableLayout(
+        ("missing_state",), ("active", "resolved", "total"), row_total="total", counts_children=True
+    ),
+    "offender_relationship_actively_traded": TableLayout(
+        ("relationship",),
+        ("known_relationships",),
+        percents=(("percent_of_total", "known_relationships"),),
+        counts_children=True,
+    ),
+    "headline_metrics": TableLayout(("metric_id", "period"), ("value",), total_row=None),
+}
+"""The tables of the public-use release that take part in suppression; every other table has
+no link to them and is published as it is."""
+
+POPULATION = "missing_children_cases_assisted/year"
+"""Row label of the population size in ``headline_metrics`` (``metric_id/period``)."""
+
+LINKS: tuple[tuple[CellKey, ...], ...] = (
+    (
+        ("missing_children_by_case_type", "Total", "total"),
+        ("missing_children_by_age_and_race", "Total", "total"),
+        ("missing_children_by_state", "Total", "total"),
+        ("headline_metrics", POPULATION, "value"),
+    ),
+    (("missing_children_by_case_type", "Total", "active"), ("missing_children_by_state", "Total", "active")),
+    (("missing_children_by_case_type", "Total", "resolved"), ("missing_children_by_state", "Total", "resolved")),
+)
+"""Cells that hold the same figure in several tables (a link to a missing row is ignored)."""
+
+
+@dataclass
+class LinkedTables:
+    """Cells and additive relations of linked tables.
+
+    ``values`` are the cells' counts (``None`` where a public table leaves a cell empty);
+    ``relations`` are homogeneous equations ``sum(coef * cell) = 0`` over ``cells`` indices;
+    ``percents`` are (percent cell, count cell index, column total cell index, percent value or
+    ``None``): a percent is published exactly when its count is.
+    """
+
+    cells: list[CellKey] = field(default_factory=list)
+    values: list[int | None] = field(default_factory=list)
+    is_total: list[bool] = field(default_factory=list)
+    counts_children: list[bool] = field(default_factory=list)
+    relations: list[dict[int, int]] = field(default_factory=list)
+    percents: list[tuple[CellKey, int, int, float | None]] = field(default_factory=list)
+    index: dict[CellKey, int] = field(default_factory=dict)
+
+    def _add_cell(self, key: CellKey, value: int | None, is_total: bool, children: bool) -> None:
+        if key in self.index:
+            raise ValueError(f"{key[0]}: row '{key[1]}' appears twice")
+        self.index[key] = len(self.cells)
+        self.cells.append(key)
+        self.values.append(None if value is None else int(value))
+        self.is_total.append(is_total)
+        self.counts_children.append(children)
+
+    @classmethod
+    def from_tables(
+        cls,
+        tables: Mapping[str, pl.DataFrame],
+        layouts: Mapping[str, TableLayout] = LAYOUTS,
+        links: Iterable[Sequence[CellKey]] = LINKS,
+    ) -> "LinkedTables":
+        """The cells and relations of the given tables (those with a layout), in table order."""
+        model = cls()
+        for table, layout in layouts.items():
+            frame = tables.get(table)
+            if frame is None:
+                continue
+            labels: list[str] = []
+            shown: dict[tuple[str, str], float | None] = {}
+            for row in frame.iter_rows(named=True):
+                label = "/".join(str(row[c]) for c in layout.label)
+                labels.append(label)
+                for percent, _ in layout.percents:
+                    shown[(label, percent)] = None if row[percent] is None else float(row[percent])
+                for column in layout.counts:
+                    total = column == layout.row_total or label == layout.total_row
+                    model._add_cell((table, label, column), row[column], total, layout.counts_children)
+                if layout.row_total:
+                    parts = [model.index[(table, label, c)] for c in layout.counts if c != layout.row_total]
+                    model._relation(parts, model.index[(table, label, layout.row_total)])
+            if layout.total_row is not None:
+                if layout.total_row not in labels:
+                    raise ValueError(f"{table}: no '{layout.total_row}' row")
+                categories = [label for label in labels if label != layout.total_row]
+                for column in layout.counts:
+                    parts = [model.index[(table, label, column)] for label in categories]
+                    model._relation(parts, model.index[(table, layout.total_row, column)])
+                for percent, count in layout.percents:
+                    model.percents.extend(
+                        (
+                            (table, label, percent),
+                            model.index[(table, label, count)],
+                            model.index[(table, layout.total_row, count)],
+                            shown[(label, percent)],
+                        )
+                        for label in categories
+                    )
+        for group in links:
+            present = [model.index[key] for key in group if key in model.index]
+            for other in present[1:]:
+                model._relation([present[0]], other)
+        return model
+
+    def _relation(self, parts: Sequence[int], total: int) -> None:
+        """``sum(parts) = total``."""
+        coefficients = dict.fromkeys(parts, 1)
+        coefficients[total] = coefficients.get(total, 0) - 1
+        self.relations.append(coefficients)
+
+    def matrix(self) -> csr_array:
+        """The relations as a sparse matrix (one row per relation, one column per cell)."""
+        rows, columns, data = [], [], []
+        for r, relation in enumerate(self.relations):
+            for c, coef in sorted(relation.items()):
+                rows.append(r)
+                columns.append(c)
+                data.append(coef)
+        return csr_array((data, (rows, columns)), shape=(len(self.relations), len(self.cells)))
+
+
+def primary_cells(model: LinkedTables, k: int) -> list[int]:
+    """Counts from 1 to k-1 in tables that count children (zero is not suppressed)."""
+    return [i for i, v in enumerate(model.values) if model.counts_children[i] and 1 <= v < k]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A suppression pattern: cell index -> status (``C`` or ``D``), with how it was found."""
+
+    status: dict[int, str]
+    iterations: int
+    cuts: int
+    seconds: float
+
+
+def cell_costs(model: LinkedTables) -> np.ndarray:
+    """Integer cost per cell, lexicographic: a total (or a cell of a table that does not count
+    children) outweighs every other cell together; then one unit per cell outweighs all values;
+    then the value; then the cell's position (ties go to the earlier cell)."""
+    n = len(model.cells)
+    value_sum = sum(model.values)
+    per_cell = n * (value_sum + n) + 1  # > sum over all cells of (value * n + position)
+    per_total = n * per_cell + per_cell  # > every non-total cell together
+    costs = [
+        (per_total if model.is_total[i] or not model.counts_children[i] else 0)
+        + per_cell
+        + model.values[i] * n
+        + i
+        for i in range(n)
+    ]
+    return np.array(costs, dtype=np.float64)
+
+
+MILP_OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}
+"""Fixed HiGHS settings: no time limit (a time limit would make the result depend on the
+machine), proven optimum."""
+
+
+class SuppressionError(RuntimeError):
+    """No pattern protects the primary cells (e.g. a relation with only primary cells in a
+    table whose every cell is fixed)."""
+
+
+class _Attacker:
+    """What the public can infer about the suppressed cells of one pattern (the algorithm's own
+    attacker; the blocking audit is a separate computation from the public tables).
+
+    Unknowns are the suppressed cells; each relation that holds one becomes an equation with the
+    published cells moved to the right-hand side. Bounds: C in [1, k-1], D >= 0; the whole-number
+    attack adds, per D cell, a binary z with k*z <= x <= cap*z (0 or at least k).
+    """
+
+    def __init__(self, model: LinkedTables, status: Mapping[int, str], k: int) -> None:
+        self.model, self.status, self.k = model, status, k
+        self.unknown = sorted(status)
+        self.position = {cell: p for p, cell in enumerate(self.unknown)}
+        self.relations = [r for r in model.relations if any(i in self.position for i in r)]
+        # above every true cell (a bound for the binaries; it only narrows the attacker's
+        # search space, so it can only make the attack stronger, never hide a leak)
+        self.cap = float(2 * sum(model.values) + k)
+
+    def _system(self, relations: Sequence[dict[int, int]]) -> tuple[list[int], np.ndarray, np.ndarray]:
+        unknown = sorted({i for r in relations for i in r if i in self.position})
+        where = {cell: p for p, cell in enumerate(unknown)}
+        a = np.zeros((len(relations), len(unknown)))
+        b = np.zeros(len(relations))
+        for row, relation in enumerate(relations):
+            for i, coef in relation.items():
+                if i in where:
+                    a[row, where[i]] = coef
+                else:
+                    b[row] -= coef * self.model.values[i]
+        return unknown, a, b
+
+    def _bounds(self, unknown: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        primary = np.array([self.status[i] == PRIMARY for i in unknown])
+        return np.where(primary, 1.0, 0.0), np.where(primary, self.k - 1.0, self.cap)
+
+    def published_in(self, relations: Iterable[dict[int, int]]) -> set[int]:
+        return {i for r in relations for i in r if i not in self.position}
+
+    def lp_cuts(self) -> list[tuple[int, set[int]]]:
+        """Cells the LP pins to one value, each with the published cells of the relations its
+        proof uses (non-zero duals)."""
+        unknown, a, b = self._system(self.relations)
+        low, high = self._bounds(unknown)
+        bounds = list(zip(low, high))
+        cuts = []
+        for p, cell in enumerate(unknown):
+            used: set[int] = set()
+            extremes = []
+            for sign in (1.0, -1.0):
+                c = np.zeros(len(unknown))
+                c[p] = sign
+                result = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+                if result.status != 0:
+                    raise SuppressionError(f"the attacker's LP failed: {result.message}")
+                extremes.append(sign * result.fun)
+                used |= {r for r in np.flatnonzero(np.abs(result.eqlin.marginals) > 1e-9)}
+            if extremes[1] - extremes[0] < 1e-6:
+                cuts.append((cell, self.published_in(self.relations[r] for r in sorted(used))))
+        return cuts
+
+    def pinned(self, relations: Sequence[dict[int, int]], cell: int) -> bool:
+        """Whether whole numbers and the D status pin ``cell`` down given ``relations`` alone."""
+        unknown, a, b = self._system(relations)
+        n = len(unknown)
+        secondary = [p for p, i in enumerate(unknown) if self.status[i] == SECONDARY]
+        m = len(secondary)
+        link = np.zeros((2 * m, n + m))
+        for r, p in enumerate(secondary):
+            link[2 * r, p], link[2 * r, n + r] = 1.0, -self.cap
+            link[2 * r + 1, p], link[2 * r + 1, n + r] = -1.0, float(self.k)
+        constraints = [LinearConstraint(np.hstack([a, np.zeros((len(relations), m))]), b, b)]
+        if m:
+            constraints.append(LinearConstraint(link, -np.inf, 0.0))
+        low, high = self._bounds(unknown)
+        bounds = Bounds(np.concatenate([low, np.zeros(m)]), np.concatenate([high, np.ones(m)]))
+        extremes = []
+        for sign in (1.0, -1.0):
+            c = np.zeros(n + m)
+            c[unknown.index(cell)] = sign
+            result = milp(c, integrality=np.ones(n + m), bounds=bounds, constraints=constraints, options=MILP_OPTIONS)
+            if result.status != 0:
+                raise SuppressionError(f"the attacker's MILP failed: {result.message}")
+            extremes.append(sign * result.fun)
+        return extremes[1] - extremes[0] < 0.5
+
+    def integer_cuts(self) -> list[tuple[int, set[int]]]:
+        """Cells whole numbers and the D status pin down, each with the published cells of the
+        smallest proof found: one relation if one suffices, else every relation of the cell's
+        connected group of suppressed cells (the rest of the tables cannot matter)."""
+        cuts = []
+        for cell in self.unknown:
+            group = self._group(cell)
+            if not self.pinned(group, cell):
+                continue
+            proof = next((r for r in group if cell in r and self.pinned([r], cell)), None)
+            cuts.append((cell, self.published_in([proof] if proof else group)))
+        return cuts
+
+    def _group(self, cell: int) -> list[dict[int, int]]:
+        """The relations reachable from ``cell`` through suppressed cells."""
+        seen, todo, group = {cell}, [cell], []
+        taken: set[int] = set()
+        while todo:
+            current = todo.pop()
+            for r, relation in enumerate(self.relations):
+                if r in taken or current not in relation:
+                    continue
+                taken.add(r)
+                for i in relation:
+                    if i in self.position and i not in seen:
+                        seen.add(i)
+                        todo.append(i)
+        return [self.relations[r] for r in sorted(taken)]
+
+
+def suppress(model: LinkedTables, k: int) -> Pattern:
+    """The cheapest pattern (primary + complementary cells) that leaves every suppressed cell an
+    interval of more than one value, given everything the public release states."""
+    started = time.perf_counter()
+    n = len(model.cells)
+    primaries = primary_cells(model, k)
+    if not primaries:
+        return Pattern({}, 0, 0, time.perf_counter() - started)
+    costs = cell_costs(model)
+    lower = np.zeros(n)
+    lower[primaries] = 1.0
+    bounds = Bounds(lower, np.ones(n))
+    # Cuts (cell, others): if the cell is suppressed, so is one of the others.
+    cuts: list[tuple[int, tuple[int, ...]]] = []
+    for relation in model.relations:
+        members = sorted(relation)
+        cuts.extend((i, tuple(j for j in members if j != i)) for i in members)
+    is_primary = set(primaries)
+    iterations = 0
+    while True:
+        iterations += 1
+        rows, columns, data = [], [], []
+        for r, (i, others) in enumerate(cuts):
+            rows.extend([r] * (len(others) + 1))
+            columns.extend([*others, i])
+            data.extend([1.0] * len(others) + [-1.0])
+        cut_matrix = csr_array((data, (rows, columns)), shape=(len(cuts), n))
+        result = milp(
+            costs,
+            integrality=np.ones(n),
+            bounds=bounds,
+            constraints=[LinearConstraint(cut_matrix, 0.0, np.inf)],
+            options=MILP_OPTIONS,
+        )
+        if result.status != 0:
+            raise SuppressionError(f"no suppression pattern protects the small counts: {result.message}")
+        status = {i: PRIMARY if i in is_primary else SECONDARY for i in range(n) if result.x[i] > 0.5}
+        attacker = _Attacker(model, status, k)
+        new_cuts = attacker.lp_cuts() or attacker.integer_cuts()
+        if not new_cuts:
+            return Pattern(status, iterations, len(cuts), time.perf_counter() - started)
+        # An empty proof: the statuses alone pin the cell, so it can never be suppressed (if it
+        # is a primary cell, the next MILP is infeasible and says so).
+        cuts.extend((i, tuple(sorted(proof))) for i, proof in new_cuts)
+
+
+def naive_pattern(model: LinkedTables, k: int) -> dict[int, str]:
+    """Primary suppression alone: what is shown to leak (tests, docs)."""
+    return {i: PRIMARY for i in primary_cells(model, k)}
+
+
+def suppressed_cells(model: LinkedTables, status: Mapping[int, str]) -> dict[CellKey, str]:
+    """The published list: every suppressed cell (percents of suppressed counts included) and
+    its CONF_STATUS, in table and row order."""
+    listed = {model.cells[i]: code for i, code in status.items()}
+    listed.update({key: status[count] for key, count, _, _ in model.percents if count in status})
+    return listed
+
+
+def apply_pattern(
+    tables: Mapping[str, pl.DataFrame],
+    listed: Mapping[CellKey, str],
+    layouts: Mapping[str, TableLayout] = LAYOUTS,
+) -> dict[str, pl.DataFrame]:
+    """The public tables: every listed cell emptied (null), columns keep their types."""
+    public = {}
+    for table, frame in tables.items():
+        layout = layouts.get(table)
+        cells = [key for key in listed if key[0] == table]
+        if layout is None or not cells:
+            public[table] = frame
+            continue
+        label = pl.concat_str([pl.col(c).cast(pl.String) for c in layout.label], separator="/")
+        columns = sorted({column for _, _, column in cells})
+        public[table] = frame.with_columns(
+            pl.when(label.is_in([row for _, row, c in cells if c == column]))
+            .then(None)
+            .otherwise(pl.col(column))
+            .alias(column)
+            for column in columns
+        )
+    return public
