@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from pipelines.manifest import sha256_file
 from pipelines.sql_models import models
-from pipelines.tables import spec
+from pipelines.tables import TableSpec, spec
 
 FILE_NAME = "datapackage.json"
 VERSION = "1.0.0"
@@ -54,12 +54,18 @@ def _field_type(table: str, field: pa.Field) -> str:
     raise TypeError(f"{table}.{field.name}: no Table Schema type for Parquet type {field.type}")
 
 
-def _field(table: str, field: pa.Field, year: int) -> dict:
+def _field(
+    table: str, field: pa.Field, year: int, described: TableSpec | None = None, optional: frozenset[str] = frozenset()
+) -> dict:
+    """One field of a resource; ``described``: the spec of a file that is not a published table;
+    ``optional``: columns that may be empty here (suppressed cells of public-use tables)."""
     kind = _field_type(table, field)
-    column = spec(table).column(field.name)
+    column = (described or spec(table)).column(field.name)
     constraints: dict = {}
-    if not column.nullable:
+    if not column.nullable and field.name not in optional:
         constraints["required"] = True
+    if field.name == "conf_status":
+        constraints["enum"] = ["C", "D"]
     if field.name == "year":
         constraints.update(minimum=year, maximum=year)
     else:
@@ -83,7 +89,14 @@ def _csv_header(path: Path) -> list[str]:
         return next(csv.reader(handle))
 
 
-def _resource(folder: Path, table: str, description: str, year: int) -> dict:
+def _resource(
+    folder: Path,
+    table: str,
+    description: str,
+    year: int,
+    described: TableSpec | None = None,
+    optional: frozenset[str] = frozenset(),
+) -> dict:
     csv_path = folder / f"{table}.csv"
     parquet_path = folder / f"{table}.parquet"
     schema = pq.read_schema(parquet_path)
@@ -93,7 +106,7 @@ def _resource(folder: Path, table: str, description: str, year: int) -> dict:
     return {
         "name": table,
         "path": csv_path.name,
-        "title": spec(table).title,
+        "title": (described or spec(table)).title,
         "description": description,
         "profile": "tabular-data-resource",
         "format": "csv",
@@ -103,8 +116,8 @@ def _resource(folder: Path, table: str, description: str, year: int) -> dict:
         "bytes": csv_path.stat().st_size,
         "hash": f"sha256:{sha256_file(csv_path)}",
         "schema": {
-            "fields": [_field(table, f, year) for f in schema],
-            "primaryKey": list(spec(table).primary_key),
+            "fields": [_field(table, f, year, described, optional) for f in schema],
+            "primaryKey": list((described or spec(table)).primary_key),
             "missingValues": [""],
         },
     }
@@ -162,4 +175,67 @@ def write_datapackage(folder: Path, year: int) -> Path:
     """Write ``folder/datapackage.json`` describing the release's CSVs; returns its path."""
     path = Path(folder) / FILE_NAME
     path.write_text(dumps(build_datapackage(folder, year)), encoding="utf-8", newline="\n")
+    return path
+
+
+def build_public_datapackage(folder: Path, year: int) -> dict:
+    """The data package of ``public/``: every published table as the public reads it (a
+    suppressed cell is an empty field, so those columns are not required) and the list of
+    suppressed cells with their SDMX CONF_STATUS (docs/public-use.md)."""
+    from pipelines.disclosure import LAYOUTS  # the columns that can hold a suppressed cell
+    from pipelines.public_use import SUPPRESSED_CELLS, SUPPRESSED_SPEC
+
+    folder = Path(folder)
+    published = {m.name: m for m in models("published")}
+    found = {p.stem for p in folder.glob("*.csv")}
+    expected = published.keys() | {SUPPRESSED_CELLS}
+    if found != expected:
+        raise ValueError(f"{folder}: public CSV files {sorted(found)} are not {sorted(expected)}")
+    resources = []
+    for name in sorted(published):
+        layout = LAYOUTS.get(name)
+        optional = frozenset()
+        if layout is not None:
+            optional = frozenset(layout.counts) | {p for p, _ in layout.percents}
+            if name == "headline_metrics":
+                optional |= {"display_text"}
+        description = (
+            "Public-use copy: small counts of children suppressed (empty; see suppressed_cells.csv). "
+            if layout is not None and layout.counts_children
+            else "Public-use copy, as published. "
+        ) + published[name].description
+        resources.append(_resource(folder, name, description, year, optional=optional))
+    resources.append(
+        _resource(
+            folder,
+            SUPPRESSED_CELLS,
+            "Every suppressed (empty) cell of the public-use tables and why: SDMX CONF_STATUS C "
+            "for a count from 1 to K-1 of children, D for a cell suppressed so that no such count "
+            "can be derived from the rest of the release.",
+            year,
+            SUPPRESSED_SPEC,
+        )
+    )
+    return {
+        "profile": "tabular-data-package",
+        "name": f"impact-statistics-{year}-public-use",
+        "title": f"Impact statistics {year}, public-use tables",
+        "description": (
+            f"The published impact tables of {year} for public use: in the tables that count "
+            "children, counts from 1 to K-1 are suppressed, with further cells suppressed so that "
+            "none can be derived from the totals, shared totals and percents; an audit proved it "
+            "before publication. The same tables are here as Parquet files (a suppressed cell is "
+            "null)."
+        ),
+        "version": VERSION,
+        "keywords": ["missing children", "public use", "statistical disclosure control", str(year)],
+        "licenses": [dict(LICENSE)],
+        "resources": resources,
+    }
+
+
+def write_public_datapackage(folder: Path, year: int) -> Path:
+    """Write ``folder/datapackage.json`` describing ``public/``; returns its path."""
+    path = Path(folder) / FILE_NAME
+    path.write_text(dumps(build_public_datapackage(folder, year)), encoding="utf-8", newline="\n")
     return path

@@ -17,7 +17,8 @@ What the public release states (the attacker's knowledge), modelled by :class:`L
 * a published percent is the rounded share of its count in the column total: it is
   suppressed together with its count (a percent of a total below 20,000 gives the count back);
 * the status of every suppressed cell (the list of suppressed cells is published): a ``C`` cell
-  lies in 1..K-1, a ``D`` cell is 0 or at least K.
+  lies in 1..K-1, a ``D`` cell of a table that counts children is 0 or at least K (it would be
+  ``C`` otherwise).
 
 Complementary suppression is the classical cell-suppression problem (Fischetti and Salazar),
 solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog``):
@@ -52,6 +53,8 @@ import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_array
 
+from pipelines.tables import TableSpec, specs
+
 PRIMARY = "C"
 """SDMX CONF_STATUS of a primary suppression: a small count of children (1..K-1)."""
 SECONDARY = "D"
@@ -80,39 +83,37 @@ class TableLayout:
     counts_children: bool = False
 
 
+PERCENTS = {"offender_relationship_actively_traded": (("percent_of_total", "known_relationships"),)}
+"""Percent columns and the count column each is the share of (a percent gives its count back)."""
+
+HEADLINE_LAYOUT = TableLayout(("metric_id", "period"), ("value",), total_row=None)
+"""The headline figures take part only through the population they share (:data:`LINKS`)."""
+
+
+def layout_of(table: TableSpec) -> TableLayout:
+    """A table's relations as its spec (pipelines/tables/) declares them."""
+    row_total = None
+    if table.row_total is not None:
+        parts, row_total = table.row_total
+        if set(parts) | {row_total} != set(table.count_columns):
+            raise ValueError(f"{table.name}: the row total's parts are not the other count columns")
+    return TableLayout(
+        label=(table.label,) if table.label else tuple(k for k in table.primary_key if k != "year"),
+        counts=tuple(table.count_columns),
+        row_total=row_total,
+        total_row=table.total,
+        percents=PERCENTS.get(table.name, ()),
+        counts_children=table.counts_children,
+    )
+
+
 LAYOUTS: dict[str, TableLayout] = {
-    "missing_children_by_case_type": TableLayout(
-        ("case_type",), ("active", "resolved", "total"), row_total="total", counts_children=True
-    ),
-    "missing_children_by_age_and_race": TableLayout(
-        ("age_group",),
-        (
-            "native_american",
-            "asian",
-            "multiracial",
-            "black",
-            "hispanic",
-            "pacific_islander",
-            "white",
-            "unknown",
-            "total",
-        ),
-        row_total="total",
-        counts_children=True,
-    ),
-    "missing_children_by_state": TableLayout(
-        ("missing_state",), ("active", "resolved", "total"), row_total="total", counts_children=True
-    ),
-    "offender_relationship_actively_traded": TableLayout(
-        ("relationship",),
-        ("known_relationships",),
-        percents=(("percent_of_total", "known_relationships"),),
-        counts_children=True,
-    ),
-    "headline_metrics": TableLayout(("metric_id", "period"), ("value",), total_row=None),
+    **{name: layout_of(table) for name, table in specs().items() if table.counts_children},
+    "headline_metrics": HEADLINE_LAYOUT,
 }
-"""The tables of the public-use release that take part in suppression; every other table has
-no link to them and is published as it is."""
+"""The tables of the public-use release that take part in suppression: those whose spec says
+they count children, and the headline figures they share the population with. Every other
+table has no link to them and is published as it is."""
 
 POPULATION = "missing_children_cases_assisted/year"
 """Row label of the population size in ``headline_metrics`` (``metric_id/period``)."""
@@ -272,7 +273,8 @@ class _Attacker:
 
     Unknowns are the suppressed cells; each relation that holds one becomes an equation with the
     published cells moved to the right-hand side. Bounds: C in [1, k-1], D >= 0; the whole-number
-    attack adds, per D cell, a binary z with k*z <= x <= cap*z (0 or at least k).
+    attack adds, per D cell of a table that counts children, a binary z with k*z <= x <= cap*z
+    (0 or at least k).
     """
 
     def __init__(self, model: LinkedTables, status: Mapping[int, str], k: int) -> None:
@@ -330,7 +332,9 @@ class _Attacker:
         """Whether whole numbers and the D status pin ``cell`` down given ``relations`` alone."""
         unknown, a, b = self._system(relations)
         n = len(unknown)
-        secondary = [p for p, i in enumerate(unknown) if self.status[i] == SECONDARY]
+        secondary = [
+            p for p, i in enumerate(unknown) if self.status[i] == SECONDARY and self.model.counts_children[i]
+        ]
         m = len(secondary)
         link = np.zeros((2 * m, n + m))
         for r, p in enumerate(secondary):
@@ -435,9 +439,9 @@ def naive_pattern(model: LinkedTables, k: int) -> dict[int, str]:
 def suppressed_cells(model: LinkedTables, status: Mapping[int, str]) -> dict[CellKey, str]:
     """The published list: every suppressed cell (percents of suppressed counts included) and
     its CONF_STATUS, in table and row order."""
-    listed = {model.cells[i]: code for i, code in status.items()}
-    listed.update({key: status[count] for key, count, _, _ in model.percents if count in status})
-    return listed
+    ordered = [(i, 0, model.cells[i], code) for i, code in status.items()]
+    ordered += [(count, 1, key, status[count]) for key, count, _, _ in model.percents if count in status]
+    return {key: code for _, _, key, code in sorted(ordered)}
 
 
 def apply_pattern(

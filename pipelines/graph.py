@@ -7,11 +7,12 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.assets.models import published_assets, staging_assets
+from pipelines.assets.public_use import public_use_tables
 from pipelines.assets.raw import raw_assets
 from pipelines.checks.across_years import consistent_with_previous_year, within_previous_year_band
 from pipelines.checks.raw_exports import raw_export_checks
 
-checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets]
+checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets, public_use_tables]
 all_checks: list[dg.AssetChecksDefinition] = [
     *raw_export_checks,
     consistent_with_previous_year,
@@ -21,4 +22,5 @@ all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(
     key for definition in [*checked_assets, *all_checks] for key in definition.check_keys
 )
 """Every check of the code location: the checks above and those run in their asset's step (the
-published tables' ``schema_and_totals`` and ``second_computation``)."""
+published tables' ``schema_and_totals`` and ``second_computation``, the public-use tables'
+``disclosure_audit``)."""

@@ -75,13 +75,17 @@ def build_manifest(
     checks: list[dict],
     replaces: str | None = None,
     acknowledged_changes: list[dict] | None = None,
+    public: dict | None = None,
 ) -> dict:
     """The manifest of a release folder whose output files are all written already.
     ``acknowledged_changes``: figures the operator accepted outside the band around last year's
-    release (``impact run --acknowledge-change``)."""
+    release (``impact run --acknowledge-change``); ``public``: the disclosure audit's figures of
+    ``public/`` (K and, per table, cells suppressed, primary, secondary, narrowest interval)."""
     outputs = []
-    for path in sorted(p for p in folder.iterdir() if p.is_file() and p.name != "manifest.json"):
-        entry = {"path": path.name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
+    written = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
+    written.pop("manifest.json", None)
+    for name, path in sorted(written.items()):  # public/ files too, as public/<file>
+        entry = {"path": name, "sha256": sha256_file(path), "bytes": path.stat().st_size}
         rows = _rows(path)
         if rows is not None:
             entry["rows"] = rows
@@ -96,6 +100,7 @@ def build_manifest(
         "checks": sorted(checks, key=lambda c: (c["asset"], c["check"])),
         "replaces": replaces,
         "acknowledged_changes": acknowledged_changes or [],
+        **({"public": public} if public is not None else {}),
     }
 
 
@@ -106,8 +111,9 @@ def write_manifest(
     checks: list[dict],
     replaces: str | None = None,
     acknowledged_changes: list[dict] | None = None,
+    public: dict | None = None,
 ) -> Path:
     path = folder / "manifest.json"
-    manifest = build_manifest(folder, year, inputs, checks, replaces, acknowledged_changes)
+    manifest = build_manifest(folder, year, inputs, checks, replaces, acknowledged_changes, public)
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path

@@ -29,25 +29,31 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.datapackage import write_datapackage
+from pipelines.config import MIN_PUBLIC_COUNT
+from pipelines.datapackage import write_datapackage, write_public_datapackage
 from pipelines.diff import diff_releases
+from pipelines.disclosure import LAYOUTS
 from pipelines.index_page import write_index
 from pipelines.manifest import write_manifest
 from pipelines.metadata import ORDER_COLUMN
+from pipelines.public_use import SUPPRESSED_CELLS, audit_warehouse, public_name
 from pipelines.report import write_report
 
 RELEASES = ".releases"
+PUBLIC = "public"
+"""The public-use tables inside a release (docs/public-use.md)."""
 
 
 def _sql_path(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def export_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path) -> list[Path]:
-    """Write one published table as Parquet and CSV, rows in published order."""
+def export_table(con: duckdb.DuckDBPyConnection, table: str, folder: Path, name: str | None = None) -> list[Path]:
+    """Write one warehouse table as ``<name>.parquet`` and ``<name>.csv`` (``name`` defaults to
+    the table's), rows in published order; a NULL is an empty CSV field."""
     query = f"SELECT * EXCLUDE ({ORDER_COLUMN}) FROM {table} ORDER BY {ORDER_COLUMN}"
-    parquet = folder / f"{table}.parquet"
-    csv = folder / f"{table}.csv"
+    parquet = folder / f"{name or table}.parquet"
+    csv = folder / f"{name or table}.csv"
     con.sql(f"COPY ({query}) TO '{_sql_path(parquet)}' (FORMAT parquet, COMPRESSION zstd)")
     con.sql(f"COPY ({query}) TO '{_sql_path(csv)}' (FORMAT csv, HEADER true, DELIMITER ',')")
     return [parquet, csv]
@@ -207,6 +213,23 @@ def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [{"figure": f, "this_year": t, "last_year": l, "band": b} for f, t, l, b in rows]
 
 
+def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int) -> dict:
+    """``public/``: every published table, those that count children as their public-use copy
+    (pipelines/public_use.py), the list of suppressed cells, a data package and a report.
+    Returns the audit figures of the manifest; refuses to write anything the audit fails."""
+    result = audit_warehouse(con, MIN_PUBLIC_COUNT)
+    if not result.passed:
+        raise RuntimeError("not published: the disclosure audit fails:\n" + "\n".join(result.problems))
+    folder.mkdir()
+    for table in tables:
+        source = public_name(table) if table in LAYOUTS else table
+        export_table(con, source, folder, name=table)
+    export_table(con, public_name(SUPPRESSED_CELLS), folder, name=SUPPRESSED_CELLS)
+    write_public_datapackage(folder, year)
+    write_report(folder, year)
+    return {"min_public_count": MIN_PUBLIC_COUNT, "tables": result.figures()}
+
+
 def write_release(
     con: duckdb.DuckDBPyConnection,
     tables: Sequence[str],
@@ -226,6 +249,7 @@ def write_release(
     try:
         for table in tables:
             export_table(con, table, staged)
+        public = write_public(con, tables, staged / PUBLIC, year)
         write_datapackage(staged, year)
         inputs = [
             {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}
@@ -239,6 +263,7 @@ def write_release(
             write_manifest(
                 staged, year, inputs, checks, replaces=replaced.name if replaced else None,
                 acknowledged_changes=acknowledged_changes(con),
+                public=public,
             )
 
         if current is not None:

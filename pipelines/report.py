@@ -22,6 +22,7 @@ import jinja2
 import pyarrow.parquet as pq
 import pycountry
 
+from pipelines.config import MIN_PUBLIC_COUNT
 from pipelines.seeds import read_seed
 from pipelines.tables import spec, specs
 
@@ -70,6 +71,35 @@ DARK = (0x12, 0x3F, 0x6E)
 
 def count(value: int | None) -> str:
     return "" if value is None else f"{value:,}"
+
+
+SUPPRESSED = "–"
+"""How the public-use report shows a suppressed cell (docs/public-use.md)."""
+
+
+def shown(value: int | None) -> str:
+    """A count of a chart label; a suppressed (null) count of the public-use tables is "–"."""
+    return SUPPRESSED if value is None else count(value)
+
+
+def suppressed_note() -> str:
+    return (
+        f"{SUPPRESSED} suppressed to protect children: a count from 1 to {MIN_PUBLIC_COUNT - 1} "
+        "(status C), or a cell from which such a count could be worked out with the totals "
+        "(status D). suppressed_cells.csv lists every suppressed cell and its status."
+    )
+
+
+def read_suppressed(folder: Path) -> dict[str, dict[tuple[str, str], str]]:
+    """The suppressed cells of a public-use folder: table -> {(row label, column): status};
+    empty for a release folder (it holds the exact tables)."""
+    path = Path(folder) / "suppressed_cells.parquet"
+    if not path.exists():
+        return {}
+    found: dict[str, dict[tuple[str, str], str]] = {}
+    for r in pq.read_table(path).to_pylist():
+        found.setdefault(r["table_name"], {})[(r["row_label"], r["column_name"])] = r["conf_status"]
+    return found
 
 
 def percent(value: Decimal | None) -> str:
@@ -126,16 +156,26 @@ def table_view(
     note: str = "",
     percent_columns: tuple[str, ...] = (),
     ends_with_total: bool = True,
+    suppressed: dict[tuple[str, str], str] | None = None,
 ) -> TableView:
-    """A published table for display: the given columns; the last row is the total row."""
+    """A published table for display: the given columns; the last row is the total row.
+    ``suppressed`` (public-use tables): (row label, column) of cells shown as "–", footnoted."""
+    hidden = suppressed or {}
     views = []
     for name in columns:
         sample = next((r[name] for r in rows if r[name] is not None), None)
         views.append(Column(spec(table).column(name).title, isinstance(sample, (int, Decimal))))
     body = []
     for index, row in enumerate(rows):
-        cells = [percent(row[c]) if c in percent_columns else _cell(row[c]) for c in columns]
+        cells = [
+            SUPPRESSED
+            if (row[columns[0]], c) in hidden
+            else percent(row[c]) if c in percent_columns else _cell(row[c])
+            for c in columns
+        ]
         body.append(Row(cells, total=ends_with_total and index == len(rows) - 1))
+    if any(SUPPRESSED in row.cells for row in body):
+        note = f"{note} {suppressed_note()}".strip()
     return TableView(
         id=table.replace("_", "-"),
         title=title or spec(table).title,
@@ -212,13 +252,14 @@ def bar_chart(
     label_width = min(longest * CHAR_WIDTH + 14, max_label_width)
     label_chars = int((label_width - 14) / CHAR_WIDTH)
     plot = width - label_width - value_width
-    largest = max((sum(v for v, _, _ in parts) for _, parts, _ in items), default=0) or 1
+    # a suppressed (None) part of a public-use table draws no bar
+    largest = max((sum(v or 0 for v, _, _ in parts) for _, parts, _ in items), default=0) or 1
     bars = []
     for index, (label, parts, value_text) in enumerate(items):
         x = label_width
         segments = []
         for value, css, name in parts:
-            length = round(plot * value / largest, 2)
+            length = round(plot * (value or 0) / largest, 2)
             if length > 0:
                 segments.append(Segment(round(x, 2), length, css, f"{name}: {count(value)}"))
             x += length
@@ -249,7 +290,7 @@ def simple_bars(
     return bar_chart(
         chart_id,
         title,
-        [(r[label], [(r[value], "bar", spec(table).column(value).title)], count(r[value])) for r in rows],
+        [(r[label], [(r[value], "bar", spec(table).column(value).title)], shown(r[value])) for r in rows],
         **geometry,
     )
 
@@ -304,11 +345,11 @@ def state_map(rows: list[dict]) -> TileMap:
     missing = sorted(set(STATE_TILES) - set(by_code))
     if missing:
         raise ValueError(f"missing_children_by_state has no row for {missing}")
-    largest = max(r["total"] for r in by_code.values()) or 1
+    largest = max(r["total"] or 0 for r in by_code.values()) or 1
     tiles = []
     for code, (row, col) in sorted(STATE_TILES.items(), key=lambda item: (item[1], item[0])):
         record = by_code[code]
-        fill, dark = _shade(record["total"] / largest)
+        fill, dark = _shade((record["total"] or 0) / largest)
         tiles.append(
             Tile(
                 code=code,
@@ -317,7 +358,7 @@ def state_map(rows: list[dict]) -> TileMap:
                 y=row * (TILE + TILE_GAP),
                 fill=fill,
                 dark=dark,
-                text=count(record["total"]),
+                text=shown(record["total"]),
             )
         )
     international = next((r for r in rows if r["missing_state"] not in codes), None)
@@ -332,7 +373,7 @@ def state_map(rows: list[dict]) -> TileMap:
         light=_hex(LIGHT),
         dark=_hex(DARK),
         international=(
-            f"{international['missing_state']}: {count(international['total'])}" if international else ""
+            f"{international['missing_state']}: {shown(international['total'])}" if international else ""
         ),
     )
 
@@ -384,7 +425,11 @@ def headline_figures(rows: list[dict], year: int) -> list[Figure]:
         if key not in catalog:
             raise KeyError(f"headline metric {key} is not in sql/seeds/metric_catalog.csv")
         figures.append(
-            Figure(row["display_text"], catalog[key]["label"], _period_note(row["period"], row["since"], year))
+            Figure(
+                row["display_text"] or SUPPRESSED,
+                catalog[key]["label"],
+                _period_note(row["period"], row["since"], year),
+            )
         )
     return figures
 
@@ -430,6 +475,7 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
     esp = t["cybertipline_reports_by_esp"]
     country = t["cybertipline_reports_by_country"]
     relationships = t["offender_relationship_actively_traded"]
+    hidden = read_suppressed(folder)
 
     esps = _without_total(esp)
     top_esps = esps[:TOP_ESPS] + esp[-1:]
@@ -441,17 +487,26 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
     state_columns = ["missing_state", "active", "resolved", "total"]
     state_parts = chunks(state, 3)  # three tables side by side; the Total is in the last
     state_tables = [
-        table_view("missing_children_by_state", part, state_columns, ends_with_total=part is state_parts[-1])
+        table_view(
+            "missing_children_by_state",
+            part,
+            state_columns,
+            ends_with_total=part is state_parts[-1],
+            suppressed=hidden.get("missing_children_by_state"),
+        )
         for part in state_parts
     ]
 
     return {
         "year": year,
-        "title": f"Our Impact {year}",
+        "title": f"Our Impact {year}" + (" (public use)" if (folder / "suppressed_cells.parquet").exists() else ""),
         "revision": revision,
         "headline": headline_figures(t["headline_metrics"], year),
         "case_type": table_view(
-            "missing_children_by_case_type", case_type, ["case_type", "active", "resolved", "total"]
+            "missing_children_by_case_type",
+            case_type,
+            ["case_type", "active", "resolved", "total"],
+            suppressed=hidden.get("missing_children_by_case_type"),
         ),
         "case_type_chart": bar_chart(
             "chart-case-type",
@@ -463,7 +518,7 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
                         (r["active"], "seg-active", spec("missing_children_by_case_type").column("active").title),
                         (r["resolved"], "seg-resolved", spec("missing_children_by_case_type").column("resolved").title),
                     ],
-                    count(r["total"]),
+                    shown(r["total"]),
                 )
                 for r in _without_total(case_type)
             ],
@@ -473,7 +528,10 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
             value_width=64,
         ),
         "age_race": table_view(
-            "missing_children_by_age_and_race", age_race, ["age_group", *race_columns]
+            "missing_children_by_age_and_race",
+            age_race,
+            ["age_group", *race_columns],
+            suppressed=hidden.get("missing_children_by_age_and_race"),
         ),
         "age_chart": simple_bars(
             "chart-age-group",
@@ -557,6 +615,7 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
             relationships,
             ["relationship", "known_relationships", "percent_of_total"],
             percent_columns=("percent_of_total",),
+            suppressed=hidden.get("offender_relationship_actively_traded"),
         ),
         "more_tables": [
             table_view(name, t[name], spec(name).column_names[1:], ends_with_total=spec(name).total is not None)
@@ -570,7 +629,9 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
                 (
                     r["relationship"],
                     [(r["known_relationships"], "bar-alt", spec("offender_relationship_actively_traded").column("known_relationships").title)],
-                    f"{count(r['known_relationships'])} ({percent(r['percent_of_total'])})",
+                    f"{count(r['known_relationships'])} ({percent(r['percent_of_total'])})"
+                    if r["known_relationships"] is not None
+                    else SUPPRESSED,
                 )
                 for r in _without_total(relationships)
             ],

@@ -20,7 +20,7 @@ IMPACT = [sys.executable, "-m", "pipelines.cli"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir())}
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def impact_run(raw: Path, root: Path) -> subprocess.Popen:

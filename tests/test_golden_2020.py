@@ -68,8 +68,9 @@ def test_manifest_hashes_match_the_files(run_root: Path) -> None:
     release = run_root / "published" / "2020"
     manifest = json.loads((release / "manifest.json").read_text())
     listed = {entry["path"]: entry for entry in manifest["outputs"]}
-    on_disk = {p.name for p in release.iterdir()} - {"manifest.json"}
+    on_disk = {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} - {"manifest.json"}
     assert set(listed) == on_disk
+    assert {"public/suppressed_cells.csv", "public/report.html"} <= on_disk
     for name, entry in listed.items():
         assert hashlib.sha256((release / name).read_bytes()).hexdigest() == entry["sha256"], name
     assert {i["path"] for i in manifest["inputs"]} == {
@@ -90,7 +91,33 @@ def test_same_inputs_give_byte_identical_release_from_another_folder_and_one_thr
     folders = Folders(str(demo_raw), folders.published_dir, folders.warehouse_dir)
     assert run_year(2020, folders).success
     first, second = run_root / "published" / "2020", tmp_path / "published" / "2020"
-    names = sorted(p.name for p in first.iterdir())
-    assert names == sorted(p.name for p in second.iterdir())
+    names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
+    assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())
     for name in names:
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(run_root: Path, reference_2020: Path) -> None:
+    """Done when: the 2020 release holds public/ that passes the audit; per table the primary and
+    secondary cells in the manifest; every published cell of public/ equals the reference."""
+    release = run_root / "published" / "2020"
+    manifest = json.loads((release / "manifest.json").read_text())
+    figures = manifest["public"]["tables"]
+    assert {t: (f["primary"], f["secondary"]) for t, f in figures.items()} == {
+        "missing_children_by_age_and_race": (19, 3),
+        "missing_children_by_case_type": (1, 3),
+        "missing_children_by_state": (14, 9),
+    }
+    assert all(f["narrowest_interval"][1] > f["narrowest_interval"][0] for f in figures.values())
+    listed = pl.read_parquet(release / "public" / "suppressed_cells.parquet")
+    for table in TABLES:
+        if table == "cybertipline_reports_by_esp":
+            continue  # the reference holds part of it only
+        public = pl.read_parquet(release / "public" / f"{table}.parquet")
+        reference = pl.read_parquet(release / f"{table}.parquet")
+        hidden = listed.filter(pl.col("table_name") == table)
+        assert public.height == reference.height
+        for column in public.columns:
+            kept = public[column].is_not_null() | reference[column].is_null()
+            assert public.filter(kept)[column].equals(reference.filter(kept)[column]), (table, column)
+            assert (~kept).sum() == hidden.filter(pl.col("column_name") == column).height, (table, column)

@@ -48,10 +48,11 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
 @dg.asset(
     group_name="release",
     partitions_def=yearly_partitions,
-    deps=PUBLISHED_TABLES,
+    deps=[*PUBLISHED_TABLES, "public_use_tables"],
     description=(
         "The year's release, published/{year}/: every published table as Parquet and CSV, "
-        "manifest.json, datapackage.json and report.html. Built in a staging folder and swapped "
+        "manifest.json, datapackage.json and report.html, and public/ (the public-use tables, "
+        "the list of suppressed cells, their data package and report). Built in a staging folder and swapped "
         "in atomically once every check of the run has passed: it appears whole or not at all. "
         "Every release is kept (published/.releases/); the manifest names the release it "
         "replaced, and published/index.html is rewritten with every published year."

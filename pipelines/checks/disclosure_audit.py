@@ -5,8 +5,8 @@ what the public release states — the public tables, whose suppressed cells are
 list of suppressed cells with their SDMX CONF_STATUS — and attacks them. For every empty cell it
 computes the minimum and the maximum the cell can take over all tables that agree with every
 published cell, every row and column total, the cells tables share, the published percents, and
-the status list (a ``C`` cell lies in 1..K-1, a ``D`` cell is 0 or at least K), with every cell a
-non-negative whole number.
+the status list (a ``C`` cell lies in 1..K-1; a ``D`` cell of a table that counts children is 0
+or at least K, or it would be ``C``), with every cell a non-negative whole number.
 
 Two computations, both with HiGHS:
 
@@ -178,7 +178,7 @@ def audit(
     cap = [hi if math.isfinite(hi) else lo + 10.0 * (published_sum + k) + 1e6 for lo, hi in lp]
     int_low = np.array([math.ceil(lo - WIDTH_TOLERANCE) for lo, _ in lp], dtype=np.float64)
     int_high = np.array([math.floor(c + WIDTH_TOLERANCE) for c in cap], dtype=np.float64)
-    secondary = [p for p in range(n) if status[p] == SECONDARY]
+    secondary = [p for p in range(n) if status[p] == SECONDARY and model.counts_children[empty[p]]]
     m = len(secondary)
     width = n + m
     constraints = []

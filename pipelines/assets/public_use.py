@@ -1,0 +1,99 @@
+"""Group ``release``: the public-use tables of a year and the blocking disclosure audit.
+
+``public_use_tables`` suppresses the small counts of children in the published tables that count
+children, with complementary cells (pipelines/disclosure.py), and stores the public copies and
+the list of suppressed cells in the warehouse (pipelines/public_use.py). The blocking check
+``disclosure_audit`` attacks what would be published — the public tables and the list alone —
+and fails if any suppressed cell can be derived exactly; ``release`` then publishes nothing.
+"""
+
+
+import json
+
+import dagster as dg
+
+from pipelines.config import MIN_PUBLIC_COUNT
+from pipelines.disclosure import LAYOUTS, PRIMARY
+from pipelines.partitions import yearly_partitions
+from pipelines.public_use import audit_warehouse, build_public_tables
+from pipelines.resources import Warehouse
+
+DISCLOSURE_CHECK = "disclosure_audit"
+
+
+@dg.asset(
+    group_name="release",
+    partitions_def=yearly_partitions,
+    deps=list(LAYOUTS),
+    description=(
+        "The public-use copies of the tables that count children (and of the headline figures "
+        f"they share a total with): counts from 1 to K-1 (K = {MIN_PUBLIC_COUNT}, "
+        "IMPACT_MIN_PUBLIC_COUNT) suppressed, and as few further cells as possible so that no "
+        "suppressed cell can be derived (a MILP solved with HiGHS). Also the list of suppressed "
+        "cells with their SDMX CONF_STATUS (C primary, D secondary). Published in "
+        "published/<year>/public/ by the release."
+    ),
+    kinds={"duckdb"},
+    owners=["team:data-engineering"],
+    check_specs=[
+        dg.AssetCheckSpec(
+            DISCLOSURE_CHECK,
+            asset="public_use_tables",
+            blocking=True,
+            description=(
+                "For every suppressed cell, the minimum and maximum it can take given every "
+                "published cell, row and column total, shared total, percent and status, with "
+                "non-negative whole-number cells (LP and MILP, HiGHS). Fails if any interval "
+                "has zero width: then nothing is published."
+            ),
+        )
+    ],
+)
+def public_use_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
+    year = int(context.partition_key)
+    with warehouse.connect(year) as con:
+        built = build_public_tables(con, year, MIN_PUBLIC_COUNT)
+        result = audit_warehouse(con, MIN_PUBLIC_COUNT)
+    per_table: dict[str, dict[str, int]] = {}
+    for (table, _, _), code in built.listed.items():
+        counts = per_table.setdefault(table, {"primary": 0, "secondary": 0})
+        counts["primary" if code == PRIMARY else "secondary"] += 1
+    context.log.info(
+        f"Public-use tables of {year}: {len(built.pattern.status)} cells suppressed "
+        f"in {built.pattern.seconds:.2f} s ({built.pattern.iterations} MILP rounds)"
+    )
+    yield dg.MaterializeResult(
+        metadata={
+            "min_public_count": MIN_PUBLIC_COUNT,
+            "suppressed_cells": len(built.listed),
+            "solver_seconds": round(built.pattern.seconds, 3),
+            "milp_rounds": built.pattern.iterations,
+            "per_table": dg.MetadataValue.json(per_table),
+        }
+    )
+    yield audit_check_result(result)
+
+
+def audit_check_result(result) -> dg.AssetCheckResult:
+    """The check result: passed or every derivable cell, and the audit figures per table."""
+    figures = result.figures()
+    metadata = {
+        "min_public_count": MIN_PUBLIC_COUNT,
+        "cells_suppressed": sum(f["suppressed"] for f in figures.values()),
+        "primary": sum(f["primary"] for f in figures.values()),
+        "secondary": sum(f["secondary"] for f in figures.values()),
+        "per_table": dg.MetadataValue.json(json.loads(json.dumps(figures))),
+    }
+    if result.passed:
+        return dg.AssetCheckResult(
+            check_name=DISCLOSURE_CHECK,
+            passed=True,
+            description="no suppressed cell can be derived from the public release",
+            metadata=metadata,
+        )
+    return dg.AssetCheckResult(
+        check_name=DISCLOSURE_CHECK,
+        passed=False,
+        description=f"{len(result.problems)} disclosure problem(s), nothing is published:",
+        metadata={**metadata, "failure": dg.MetadataValue.text("\n".join(result.problems))},
+    )

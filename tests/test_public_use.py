@@ -1,0 +1,147 @@
+"""The public-use tables of a release (published/<year>/public/): written by the real Dagster
+definitions, protected, audited (a blocking check), described, reported, reproducible."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import frictionless
+import polars as pl
+import pytest
+
+from pipelines import public_use
+from pipelines.checks.disclosure_audit import audit
+from pipelines.config import MIN_PUBLIC_COUNT, Folders
+from pipelines.disclosure import LAYOUTS, naive_pattern
+from pipelines.runner import run_year
+from pipelines.sql_models import models
+from tests.exports import YearExports, case
+
+YEAR = 2020
+TABLES = [m.name for m in models("published")]
+
+
+def exports() -> YearExports:
+    """Small counts everywhere: 12 cases, mostly in two states, a few in a third."""
+    data = YearExports.small(YEAR)
+    data.cases = [
+        case(f"A{i}", f"{YEAR}-01-{i + 1:02d}", f"{YEAR}-02-01" if i % 4 else "", state="TX", race="WH", age=15)
+        for i in range(14)
+    ] + [
+        case(f"B{i}", f"{YEAR}-03-{i + 1:02d}", f"{YEAR}-04-01" if i % 3 else "", state="OH", race="BL", age=16)
+        for i in range(13)
+    ] + [
+        case(f"C{i}", f"{YEAR}-05-{i + 1:02d}", "", case_type="FA", state="MT", race="AS", age=4) for i in range(2)
+    ]
+    return data
+
+
+@pytest.fixture(scope="module")
+def root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("public")
+    exports().write(root / "raw")
+    outcome = run_year(YEAR, Folders(str(root / "raw"), str(root / "pub"), str(root / "wh")))
+    assert outcome.success, outcome.failures
+    return root
+
+
+@pytest.fixture(scope="module")
+def public(root: Path) -> Path:
+    return root / "pub" / str(YEAR) / "public"
+
+
+def test_public_holds_every_table_the_list_and_its_descriptions(public: Path) -> None:
+    names = {p.name for p in public.iterdir()}
+    expected = {f"{t}.{ext}" for t in [*TABLES, "suppressed_cells"] for ext in ("csv", "parquet")}
+    assert names == expected | {"datapackage.json", "report.html"}
+
+
+def test_small_counts_are_suppressed_and_the_audit_passes(public: Path) -> None:
+    listed = pl.read_parquet(public / "suppressed_cells.parquet")
+    assert listed.columns == ["year", "table_name", "row_label", "column_name", "conf_status"]
+    cells = {(t, r, c): s for _, t, r, c, s in listed.iter_rows()}
+    assert cells[("missing_children_by_state", "Montana", "active")] == "C"  # 2 active cases
+    assert "D" in cells.values()
+    tables = {t: pl.read_parquet(public / f"{t}.parquet") for t in LAYOUTS}
+    result = audit(tables, cells, MIN_PUBLIC_COUNT)
+    assert result.passed, result.problems
+    # No count from 1 to K-1 of children is left in the tables that count children.
+    for table, layout in LAYOUTS.items():
+        if layout.counts_children:
+            for column in layout.counts:
+                values = tables[table][column].drop_nulls()
+                assert not values.is_between(1, MIN_PUBLIC_COUNT - 1).any(), (table, column)
+
+
+def test_suppressed_is_null_in_parquet_and_empty_in_csv_columns_keep_their_types(root: Path, public: Path) -> None:
+    exact = root / "pub" / str(YEAR)
+    for table in TABLES:
+        parquet = pl.read_parquet(public / f"{table}.parquet")
+        assert parquet.schema == pl.read_parquet(exact / f"{table}.parquet").schema, table
+        csv = pl.read_csv(public / f"{table}.csv", schema=parquet.schema)
+        assert parquet.equals(csv, null_equal=True), table
+        if table not in LAYOUTS:  # reports, files, requests: published as they are
+            assert (public / f"{table}.csv").read_bytes() == (exact / f"{table}.csv").read_bytes()
+    line = next(
+        line for line in (public / "missing_children_by_state.csv").read_text().splitlines() if ",Montana," in line
+    )
+    assert line.startswith(f"{YEAR},Montana,,")
+
+
+def test_public_datapackage_is_valid_and_describes_the_list(public: Path) -> None:
+    report = frictionless.validate(str(public / "datapackage.json"))
+    assert report.valid, report.flatten(["type", "note"])
+    descriptor = json.loads((public / "datapackage.json").read_text())
+    resources = {r["name"]: r for r in descriptor["resources"]}
+    status = next(f for f in resources["suppressed_cells"]["schema"]["fields"] if f["name"] == "conf_status")
+    assert status["constraints"]["enum"] == ["C", "D"]
+    active = next(f for f in resources["missing_children_by_state"]["schema"]["fields"] if f["name"] == "active")
+    assert "required" not in active.get("constraints", {})
+
+
+def test_public_report_shows_a_dash_and_says_why(public: Path) -> None:
+    html = (public / "report.html").read_text()
+    assert "(public use)" in html
+    assert "<td class=\"num\">–</td>" in html
+    assert "suppressed to protect children" in html
+    assert "suppressed_cells.csv" in html
+
+
+def test_manifest_lists_public_files_and_the_audit_figures(root: Path) -> None:
+    release = root / "pub" / str(YEAR)
+    manifest = json.loads((release / "manifest.json").read_text())
+    paths = {o["path"] for o in manifest["outputs"]}
+    assert {p.relative_to(release).as_posix() for p in release.rglob("*") if p.is_file()} - paths == {"manifest.json"}
+    figures = manifest["public"]["tables"]["missing_children_by_state"]
+    assert figures["primary"] >= 1 and figures["secondary"] >= 1
+    low, high = figures["narrowest_interval"]
+    assert high > low
+    assert manifest["public"]["min_public_count"] == MIN_PUBLIC_COUNT
+    assert any(c["check"] == "disclosure_audit" and c["passed"] for c in manifest["checks"])
+
+
+def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
+    monkeypatch.setattr(
+        public_use, "suppress", lambda model, k: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0)
+    )
+    exports().write(tmp_path / "raw")
+    outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")))
+    assert not outcome.success
+    text = "\n".join(outcome.failures)
+    assert "disclosure_audit" in text and "can be derived exactly" in text
+    assert not (tmp_path / "pub" / str(YEAR)).exists()
+
+
+def test_public_release_is_byte_identical_from_run_to_run(
+    root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IMPACT_DUCKDB_THREADS", "1")
+    exports().write(tmp_path / "raw")
+    assert run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh"))).success
+    first, second = root / "pub" / str(YEAR) / "public", tmp_path / "pub" / str(YEAR) / "public"
+    for path in sorted(first.iterdir()):
+        assert path.read_bytes() == (second / path.name).read_bytes(), path.name
