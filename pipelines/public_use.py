@@ -33,7 +33,7 @@ SUPPRESSED_SPEC = TableSpec(
     name=SUPPRESSED_CELLS,
     title="Suppressed cells of the public-use tables",
     columns=(
-        Column("table_name", "Table", "The public-use table of the suppressed cell (its CSV is <table>.csv).", pl.String),
+        Column("table_name", "Table", "The public-use table of the suppressed cell (its CSV file has the same name).", pl.String),
         Column("row_label", "Row", "The row of the cell: its category, or metric_id/period for headline figures.", pl.String),
         Column("column_name", "Column", "The column of the cell.", pl.String),
         Column(

@@ -31,7 +31,7 @@ DISCLOSURE_CHECK = "disclosure_audit"
         "IMPACT_MIN_PUBLIC_COUNT) suppressed, and as few further cells as possible so that no "
         "suppressed cell can be derived (a MILP solved with HiGHS). Also the list of suppressed "
         "cells with their SDMX CONF_STATUS (C primary, D secondary). Published in "
-        "published/<year>/public/ by the release."
+        "published/{year}/public/ by the release."
     ),
     kinds={"duckdb"},
     owners=["team:data-engineering"],
