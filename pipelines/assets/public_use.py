@@ -40,6 +40,7 @@ DISCLOSURE_CHECK = "disclosure_audit"
             DISCLOSURE_CHECK,
             asset="public_use_tables",
             blocking=True,
+            partitions_def=yearly_partitions,
             description=(
                 "For every suppressed cell, the minimum and maximum it can take given every "
                 "published cell, row and column total, shared total, percent and status, with "
