@@ -30,8 +30,13 @@ solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog`
    relation may have exactly one suppressed cell;
 2. an attacker computes, for every suppressed cell, its minimum and maximum over all tables
    consistent with the published cells (LP). A cell whose interval has zero width gives a cut:
-   the LP duals name the published cells its bounds were proved from, and at least one of them
-   must be suppressed too (valid for every pattern: publishing those cells proves the same bounds);
+   at least one published cell that could widen it must be suppressed too. Which cells could is
+   read off the LP duals ``y`` (a Lagrangian bound): suppressing a published cell ``j`` of value
+   ``v`` lets it range over ``[0, cap]``, which moves the bound by at most
+   ``max(s * (cap - v), -s * v)`` with ``s = y . a_j``; cells for which that is zero in both the
+   minimum and the maximum (a published zero that could only push the cell further against
+   its bound, say) cannot help, alone or together, in any pattern, so they are left out of the
+   cut. Without this, a table of small counts would add its zeros one round at a time;
 3. when the LP finds nothing, the same attacker with whole numbers and the ``D`` status
    (0 or >= K, a disjunction) is run; a cell it pins down gets the cut "suppress one more of the
    cells published now";
@@ -262,6 +267,12 @@ MILP_OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}
 machine), proven optimum."""
 
 
+MAX_ROUNDS = 200
+"""Rounds of constraint generation before giving up (a few are usual: 2 for the 2020 tables).
+A count of rounds, not a time limit, so the outcome does not depend on the machine; reaching it
+fails the run with a clear error instead of letting a yearly run hang."""
+
+
 class SuppressionError(RuntimeError):
     """No pattern protects the primary cells (e.g. a relation with only primary cells in a
     table whose every cell is fixed)."""
@@ -282,9 +293,12 @@ class _Attacker:
         self.unknown = sorted(status)
         self.position = {cell: p for p, cell in enumerate(self.unknown)}
         self.relations = [r for r in model.relations if any(i in self.position for i in r)]
-        # above every true cell (a bound for the binaries; it only narrows the attacker's
-        # search space, so it can only make the attack stronger, never hide a leak)
-        self.cap = float(2 * sum(model.values) + k)
+        # above every true cell that can be suppressed, i.e. of a relation (a bound for the
+        # binaries; it only narrows the attacker's search space, so it can only make the attack
+        # stronger, never hide a leak). Cells of no relation (most headline figures, in the
+        # millions) are left out: a needlessly large bound makes the MILPs badly scaled.
+        related = {i for relation in model.relations for i in relation}
+        self.cap = float(2 * sum(model.values[i] for i in related) + k)
 
     def _system(self, relations: Sequence[dict[int, int]]) -> tuple[list[int], np.ndarray, np.ndarray]:
         unknown = sorted({i for r in relations for i in r if i in self.position})
@@ -307,14 +321,23 @@ class _Attacker:
         return {i for r in relations for i in r if i not in self.position}
 
     def lp_cuts(self) -> list[tuple[int, set[int]]]:
-        """Cells the LP pins to one value, each with the published cells of the relations its
-        proof uses (non-zero duals)."""
+        """Cells the LP pins to one value, each with the published cells whose suppression
+        could widen its interval (a positive Lagrangian gain in its minimum or its maximum)."""
         unknown, a, b = self._system(self.relations)
         low, high = self._bounds(unknown)
         bounds = list(zip(low, high))
+        published = sorted(self.published_in(self.relations))
+        # a_j of every published cell: its coefficients in the attacker's relations
+        columns = np.zeros((len(self.relations), len(published)))
+        where = {cell: q for q, cell in enumerate(published)}
+        for r, relation in enumerate(self.relations):
+            for i, coef in relation.items():
+                if i in where:
+                    columns[r, where[i]] = coef
+        values = np.array([self.model.values[i] for i in published], dtype=np.float64)
         cuts = []
         for p, cell in enumerate(unknown):
-            used: set[int] = set()
+            helps = np.zeros(len(published), dtype=bool)
             extremes = []
             for sign in (1.0, -1.0):
                 c = np.zeros(len(unknown))
@@ -323,9 +346,12 @@ class _Attacker:
                 if result.status != 0:
                     raise SuppressionError(f"the attacker's LP failed: {result.message}")
                 extremes.append(sign * result.fun)
-                used |= {r for r in np.flatnonzero(np.abs(result.eqlin.marginals) > 1e-9)}
+                # The objective may fall by at most max(s * (cap - v), -s * v), s = y . a_j.
+                slope = result.eqlin.marginals @ columns
+                gain = np.maximum(slope * (self.cap - values), -slope * values)
+                helps |= (np.abs(slope) > 1e-9) & (gain > 1e-9)
             if extremes[1] - extremes[0] < 1e-6:
-                cuts.append((cell, self.published_in(self.relations[r] for r in sorted(used))))
+                cuts.append((cell, {published[q] for q in np.flatnonzero(helps)}))
         return cuts
 
     def pinned(self, relations: Sequence[dict[int, int]], cell: int) -> bool:
@@ -404,7 +430,7 @@ def suppress(model: LinkedTables, k: int) -> Pattern:
         cuts.extend((i, tuple(j for j in members if j != i)) for i in members)
     is_primary = set(primaries)
     iterations = 0
-    while True:
+    while iterations < MAX_ROUNDS:
         iterations += 1
         rows, columns, data = [], [], []
         for r, (i, others) in enumerate(cuts):
@@ -429,6 +455,7 @@ def suppress(model: LinkedTables, k: int) -> Pattern:
         # An empty proof: the statuses alone pin the cell, so it can never be suppressed (if it
         # is a primary cell, the next MILP is infeasible and says so).
         cuts.extend((i, tuple(sorted(proof))) for i, proof in new_cuts)
+    raise SuppressionError(f"no protecting suppression pattern found in {MAX_ROUNDS} rounds")
 
 
 def naive_pattern(model: LinkedTables, k: int) -> dict[int, str]:

@@ -166,6 +166,27 @@ def test_a_secondary_cell_is_known_not_to_be_small() -> None:
     assert audit_of(tables, model, pattern.status, layouts=layout, links=()).passed
 
 
+def test_a_sparse_table_of_small_counts_loses_its_totals_in_a_few_rounds() -> None:
+    """Ten children in an 8 x 7 table of zeros (the shape of a tiny export): every count is
+    small and at least 1 and they add up to the published 10, so each is pinned. No published
+    zero can help (suppressing one only lets the others shrink, and they are at 1 already), so
+    the pattern must suppress totals. Cuts that named every published cell of the proof made
+    the master problem add the zeros one round at a time (it ran for hours); the Lagrangian
+    cuts find the pattern in a few rounds."""
+    columns = [f"c{j}" for j in range(7)]
+    layout = {"t": TableLayout(("label",), (*columns, "total"), row_total="total", counts_children=True)}
+    rows = [[0] * 7 for _ in range(8)]
+    for r, c in [(0, 0), (1, 1), (2, 2), (3, 3), (4, 4), (5, 5), (6, 6), (7, 0), (0, 3), (2, 5)]:
+        rows[r][c] += 1
+    tables = {"t": _frame(rows, columns)}
+    model = LinkedTables.from_tables(tables, layouts=layout, links=())
+    pattern = suppress(model, K)
+    assert pattern.iterations <= 5
+    assert not any(model.values[i] == 0 for i in pattern.status)  # no zero was suppressed
+    assert any(model.is_total[i] and model.values[i] >= K for i in pattern.status)
+    assert audit_of(tables, model, pattern.status, layouts=layout, links=()).passed
+
+
 # ------------------------------------------------------------------------------------------
 # Random linked tables: two "active/resolved by category" tables sharing their Total row and a
 # "category by category" table sharing the grand total (the shape of the 2020 tables).

@@ -13,7 +13,7 @@ import json
 import dagster as dg
 
 from pipelines.config import MIN_PUBLIC_COUNT
-from pipelines.disclosure import LAYOUTS, PRIMARY
+from pipelines.disclosure import LAYOUTS, PRIMARY, SuppressionError
 from pipelines.partitions import yearly_partitions
 from pipelines.public_use import audit_warehouse, build_public_tables
 from pipelines.resources import Warehouse
@@ -53,7 +53,10 @@ DISCLOSURE_CHECK = "disclosure_audit"
 def public_use_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
     year = int(context.partition_key)
     with warehouse.connect(year) as con:
-        built = build_public_tables(con, year, MIN_PUBLIC_COUNT)
+        try:
+            built = build_public_tables(con, year, MIN_PUBLIC_COUNT)
+        except SuppressionError as error:  # its message names no cell value
+            raise dg.Failure(description=f"public-use tables of {year}: {error}; nothing is published") from None
         result = audit_warehouse(con, MIN_PUBLIC_COUNT)
     per_table: dict[str, dict[str, int]] = {}
     for (table, _, _), code in built.listed.items():
