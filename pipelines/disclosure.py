@@ -335,8 +335,13 @@ class _Attacker:
                 if i in where:
                     columns[r, where[i]] = coef
         values = np.array([self.model.values[i] for i in published], dtype=np.float64)
+        # The least and greatest value of each cell among the tables the LPs have returned so
+        # far: two tables that differ in a cell prove it is not pinned, without its own LPs.
+        seen_low, seen_high = np.full(len(unknown), np.inf), np.full(len(unknown), -np.inf)
         cuts = []
         for p, cell in enumerate(unknown):
+            if seen_high[p] - seen_low[p] > 1e-6:
+                continue
             helps = np.zeros(len(published), dtype=bool)
             extremes = []
             for sign in (1.0, -1.0):
@@ -346,6 +351,7 @@ class _Attacker:
                 if result.status != 0:
                     raise SuppressionError(f"the attacker's LP failed: {result.message}")
                 extremes.append(sign * result.fun)
+                seen_low, seen_high = np.minimum(seen_low, result.x), np.maximum(seen_high, result.x)
                 # The objective may fall by at most max(s * (cap - v), -s * v), s = y . a_j.
                 slope = result.eqlin.marginals @ columns
                 gain = np.maximum(slope * (self.cap - values), -slope * values)
@@ -354,8 +360,14 @@ class _Attacker:
                 cuts.append((cell, {published[q] for q in np.flatnonzero(helps)}))
         return cuts
 
-    def pinned(self, relations: Sequence[dict[int, int]], cell: int) -> bool:
-        """Whether whole numbers and the D status pin ``cell`` down given ``relations`` alone."""
+    def pinned(
+        self, relations: Sequence[dict[int, int]], cell: int, seen: dict[int, tuple[float, float]] | None = None
+    ) -> bool:
+        """Whether whole numbers and the D status pin ``cell`` down given ``relations`` alone.
+        ``seen``: the least and greatest value of each cell in the whole-number tables found so
+        far for the same relations (updated here); two that differ in ``cell`` answer at once."""
+        if seen is not None and cell in seen and seen[cell][1] - seen[cell][0] > 0.5:
+            return False
         unknown, a, b = self._system(relations)
         n = len(unknown)
         secondary = [
@@ -379,6 +391,10 @@ class _Attacker:
             if result.status != 0:
                 raise SuppressionError(f"the attacker's MILP failed: {result.message}")
             extremes.append(sign * result.fun)
+            if seen is not None:
+                for q, i in enumerate(unknown):
+                    low_i, high_i = seen.get(i, (np.inf, -np.inf))
+                    seen[i] = (min(low_i, result.x[q]), max(high_i, result.x[q]))
         return extremes[1] - extremes[0] < 0.5
 
     def integer_cuts(self) -> list[tuple[int, set[int]]]:
@@ -386,16 +402,18 @@ class _Attacker:
         smallest proof found: one relation if one suffices, else every relation of the cell's
         connected group of suppressed cells (the rest of the tables cannot matter)."""
         cuts = []
+        seen: dict[tuple[int, ...], dict[int, tuple[float, float]]] = {}  # per group
         for cell in self.unknown:
-            group = self._group(cell)
-            if not self.pinned(group, cell):
+            taken = self._group(cell)
+            group = [self.relations[r] for r in taken]
+            if not self.pinned(group, cell, seen.setdefault(taken, {})):
                 continue
             proof = next((r for r in group if cell in r and self.pinned([r], cell)), None)
             cuts.append((cell, self.published_in([proof] if proof else group)))
         return cuts
 
-    def _group(self, cell: int) -> list[dict[int, int]]:
-        """The relations reachable from ``cell`` through suppressed cells."""
+    def _group(self, cell: int) -> tuple[int, ...]:
+        """The relations (their positions) reachable from ``cell`` through suppressed cells."""
         seen, todo, group = {cell}, [cell], []
         taken: set[int] = set()
         while todo:
@@ -408,7 +426,7 @@ class _Attacker:
                     if i in self.position and i not in seen:
                         seen.add(i)
                         todo.append(i)
-        return [self.relations[r] for r in sorted(taken)]
+        return tuple(sorted(taken))
 
 
 def suppress(model: LinkedTables, k: int) -> Pattern:

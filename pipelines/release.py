@@ -29,14 +29,13 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.config import MIN_PUBLIC_COUNT
 from pipelines.datapackage import write_datapackage, write_public_datapackage
 from pipelines.diff import diff_releases
 from pipelines.disclosure import LAYOUTS
 from pipelines.index_page import write_index
 from pipelines.manifest import write_manifest
 from pipelines.metadata import ORDER_COLUMN
-from pipelines.public_use import SUPPRESSED_CELLS, audit_warehouse, public_name
+from pipelines.public_use import SUPPRESSED_CELLS, public_name
 from pipelines.report import write_report
 
 RELEASES = ".releases"
@@ -213,13 +212,11 @@ def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [{"figure": f, "this_year": t, "last_year": l, "band": b} for f, t, l, b in rows]
 
 
-def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int) -> dict:
+def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int) -> None:
     """``public/``: every published table, those that count children as their public-use copy
     (pipelines/public_use.py), the list of suppressed cells, a data package and a report.
-    Returns the audit figures of the manifest; refuses to write anything the audit fails."""
-    result = audit_warehouse(con, MIN_PUBLIC_COUNT)
-    if not result.passed:
-        raise RuntimeError("not published: the disclosure audit fails:\n" + "\n".join(result.problems))
+    Called only once the blocking ``disclosure_audit`` check has passed in the same run
+    (pipelines/assets/release.py)."""
     folder.mkdir()
     for table in tables:
         source = public_name(table) if table in LAYOUTS else table
@@ -227,7 +224,6 @@ def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: 
     export_table(con, public_name(SUPPRESSED_CELLS), folder, name=SUPPRESSED_CELLS)
     write_public_datapackage(folder, year)
     write_report(folder, year)
-    return {"min_public_count": MIN_PUBLIC_COUNT, "tables": result.figures()}
 
 
 def write_release(
@@ -236,9 +232,11 @@ def write_release(
     published_root: Path,
     year: int,
     checks: list[dict],
+    public: dict,
 ) -> Path:
     """Write every file of the year's release in a staging folder, then publish it whole and
-    rewrite the index page of all years.
+    rewrite the index page of all years. ``checks``: the checks of the run, all passed;
+    ``public``: the disclosure audit's figures (manifest ``public``).
 
     The new release replaces the current one, unless it is the current one: when the files,
     written as if they were the current release (same replaced release), are byte-identical to
@@ -249,7 +247,7 @@ def write_release(
     try:
         for table in tables:
             export_table(con, table, staged)
-        public = write_public(con, tables, staged / PUBLIC, year)
+        write_public(con, tables, staged / PUBLIC, year)
         write_datapackage(staged, year)
         inputs = [
             {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}

@@ -4,6 +4,7 @@ import json
 
 import dagster as dg
 
+from pipelines.assets.public_use import DISCLOSURE_CHECK
 from pipelines.graph import all_check_keys
 from pipelines.ingest import changed_since_ingest
 from pipelines.partitions import yearly_partitions
@@ -14,8 +15,9 @@ from pipelines.sql_models import models
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
 
-def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
-    """Every asset check evaluated in this run, with its result.
+def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], dict]:
+    """Every asset check evaluated in this run, with its result, and the disclosure audit's
+    figures for the manifest (from its check result: the audit is not run twice).
 
     The release refuses to publish unless every check of the code location ran in the same run
     and passed: materializing ``release`` alone would otherwise publish tables nobody checked.
@@ -24,10 +26,11 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
     records = context.instance.get_records_for_run(
         run_id=context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    evaluated = {}
+    evaluated, metadata = {}, {}
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
-        evaluated[(evaluation.asset_key.to_user_string(), evaluation.check_name)] = evaluation.passed
+        key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
+        evaluated[key], metadata[key] = evaluation.passed, evaluation.metadata
     expected = {(key.asset_key.to_user_string(), key.name) for key in all_check_keys}
     missing = sorted(expected - evaluated.keys())
     failed = sorted(key for key, passed in evaluated.items() if not passed)
@@ -42,7 +45,9 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> list[dict]:
             + "; ".join(reasons)
             + ". Materialize the whole year: every asset and check."
         )
-    return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)]
+    audit = metadata[("public_use_tables", DISCLOSURE_CHECK)]
+    public = {"min_public_count": audit["min_public_count"].value, "tables": audit["per_table"].value}
+    return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)], public
 
 
 @dg.asset(
@@ -64,14 +69,14 @@ def release(
     context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
 ) -> dg.MaterializeResult:
     year = int(context.partition_key)
-    checks = checks_of_this_run(context)
+    checks, public = checks_of_this_run(context)
     with warehouse.connect(year) as con:
         changed = changed_since_ingest(con, folders.raw_year_dir(year))
         if changed:
             raise dg.Failure(
                 description=f"not published: raw export(s) changed during the run: {', '.join(changed)}"
             )
-        folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks)
+        folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public)
     context.log.info(f"Release of {year} published at {folder} -> {folder.resolve().name}")
     return dg.MaterializeResult(
         metadata={
