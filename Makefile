@@ -21,8 +21,10 @@ demo: install
 	$(BIN)/impact demo-data --year $(YEAR)
 	$(BIN)/impact run --year $(YEAR)
 
+# Two workers (this machine's two cores; much of the suite waits on real `impact run` processes);
+# --dist loadfile keeps a test module, and its module-scoped pipeline build, in one worker.
 test: install browser
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2 --dist loadfile
 
 # The browser tests: Debian's Chromium (installed with apt-get when missing; needs root) and the
 # npm package axe-core at the version of tests/browser/package.json (node_modules is not committed).
