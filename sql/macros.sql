@@ -36,3 +36,11 @@ CREATE OR REPLACE MACRO percent_of(part, whole) AS
         WHEN whole = 0 THEN NULL
         ELSE ((part::HUGEINT * 20000 + whole) // (2 * whole::HUGEINT))::DECIMAL(18, 0) / 100
     END::DECIMAL(5, 2);
+
+-- The four code columns of a CyberTipline report as one value, for the audits of the rules on
+-- them (sql/audits/cybertipline_reports_*): a rule is read on the ingest's summary, one row per
+-- combination (raw_cybertipline_reports_groups), and the export's rows are read again only for a
+-- combination that breaks it. Struct equality matches NULL fields, as the grouping did.
+CREATE OR REPLACE MACRO code_combination(reporter_type, esp_name, incident_type, incident_country) AS
+    {'reporter_type': reporter_type, 'esp_name': esp_name, 'incident_type': incident_type,
+     'incident_country': incident_country};

@@ -1,5 +1,11 @@
 -- column: reporter_type
 -- rule: one of {codes:reporter_types}
+-- Read on the ingest's summary, one row per combination of the code columns (macro
+-- code_combination, sql/macros.sql): the rows are read again only if a combination breaks it.
 SELECT report_id
 FROM raw_cybertipline_reports
-WHERE reporter_type IS NULL OR reporter_type NOT IN (SELECT code FROM seed_reporter_types)
+WHERE code_combination(reporter_type, esp_name, incident_type, incident_country) IN (
+    SELECT code_combination(reporter_type, esp_name, incident_type, incident_country)
+    FROM raw_cybertipline_reports_groups
+    WHERE reporter_type IS NULL OR reporter_type NOT IN (SELECT code FROM seed_reporter_types)
+)
