@@ -68,7 +68,7 @@ def _rows(path: Path) -> int | None:
     return None
 
 
-def build_manifest(
+def write_manifest(
     folder: Path,
     year: int,
     inputs: list[dict],
@@ -76,8 +76,8 @@ def build_manifest(
     replaces: str | None = None,
     acknowledged_changes: list[dict] | None = None,
     public: dict | None = None,
-) -> dict:
-    """The manifest of a release folder whose output files are all written already.
+) -> Path:
+    """Write ``folder/manifest.json`` once every other output file of the release is written.
     ``acknowledged_changes``: figures the operator accepted outside the band around last year's
     release (``impact run --acknowledge-change``); ``public``: the disclosure audit's figures of
     ``public/`` (K and, per table, cells suppressed, primary, secondary, narrowest interval)."""
@@ -90,7 +90,7 @@ def build_manifest(
         if rows is not None:
             entry["rows"] = rows
         outputs.append(entry)
-    return {
+    manifest = {
         "name": f"impact-statistics-{year}",
         "year": year,
         "inputs": sorted(inputs, key=lambda i: i["path"]),
@@ -102,18 +102,6 @@ def build_manifest(
         "acknowledged_changes": acknowledged_changes or [],
         **({"public": public} if public is not None else {}),
     }
-
-
-def write_manifest(
-    folder: Path,
-    year: int,
-    inputs: list[dict],
-    checks: list[dict],
-    replaces: str | None = None,
-    acknowledged_changes: list[dict] | None = None,
-    public: dict | None = None,
-) -> Path:
     path = folder / "manifest.json"
-    manifest = build_manifest(folder, year, inputs, checks, replaces, acknowledged_changes, public)
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return path

@@ -121,6 +121,16 @@ def test_dropping_a_secondary_cell_of_2020_fails_the_audit(tables_2020, model_20
     assert not audit_of(tables_2020, model_2020, status).passed
 
 
+def test_a_pattern_not_found_within_the_rounds_is_an_error_not_a_hang(model_2020, monkeypatch) -> None:
+    """The 2020 tables need 2 rounds; allowed 1, the suppressor gives up with a clear error
+    (the asset turns it into a one-line failure, and nothing is published)."""
+    import pipelines.disclosure as disclosure
+
+    monkeypatch.setattr(disclosure, "MAX_ROUNDS", 1)
+    with pytest.raises(disclosure.SuppressionError, match="no protecting suppression pattern found in 1 rounds"):
+        suppress(model_2020, K)
+
+
 def test_a_published_percent_reveals_its_count(tables_2020) -> None:
     """Suppressing a count but publishing its percent: the audit works the count out."""
     tables = {"offender_relationship_actively_traded": tables_2020["offender_relationship_actively_traded"]}
