@@ -8,7 +8,7 @@ YEAR ?= 2020
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test install bench bench-backfill browser
+.PHONY: demo test install lint bench bench-backfill browser
 
 install: $(VENV)/.installed
 
@@ -23,8 +23,13 @@ demo: install
 
 # Two workers (this machine's two cores; much of the suite waits on real `impact run` processes);
 # --dist loadfile keeps a test module, and its module-scoped pipeline build, in one worker.
-test: install browser
+test: install browser lint
 	$(BIN)/pytest -q -n 2 --dist loadfile
+
+# ruff (lint and format, configured in pyproject.toml).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 # The browser tests: Debian's Chromium (installed with apt-get when missing; needs root) and the
 # npm package axe-core at the version of tests/browser/package.json (node_modules is not committed).

@@ -29,7 +29,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +47,23 @@ def _impact_run(year: int, raw: Path, out: Path, warehouse: Path, log_dir: Path)
     start = time.perf_counter()
     with log.open("wb") as handle:
         completed = subprocess.run(
-            [sys.executable, "-m", "pipelines.cli", "run", "--year", str(year), "--raw-dir", str(raw),
-             "--out-dir", str(out), "--warehouse-dir", str(warehouse)],
-            stdout=handle, stderr=subprocess.STDOUT, check=False,
+            [
+                sys.executable,
+                "-m",
+                "pipelines.cli",
+                "run",
+                "--year",
+                str(year),
+                "--raw-dir",
+                str(raw),
+                "--out-dir",
+                str(out),
+                "--warehouse-dir",
+                str(warehouse),
+            ],
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            check=False,
         )
     wall = time.perf_counter() - start
     text = log.read_text(encoding="utf-8", errors="replace")
@@ -125,13 +139,12 @@ def run_backfill_benchmark(
 
     results: dict[str, Any] = {
         "benchmark": "impact bench-backfill (issue 5, part 3)",
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "years": list(years),
         "parallel": parallel,
         "repeats": repeats,
         "statistics": f"wall time of the whole backfill: minimum over {repeats} run(s); warm page cache",
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "load_1m": round(os.getloadavg()[0], 2)},
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "load_1m": round(os.getloadavg()[0], 2)},
         "per_scale": [],
     }
     for scale in scales:
@@ -161,7 +174,7 @@ def run_backfill_benchmark(
         )
     points = [(entry["total_reports"] / 1e6, entry["wall_s"]) for entry in results["per_scale"]]
     results["fit"] = linear_fit(points)
-    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     out_json.parent.mkdir(parents=True, exist_ok=True)
     out_json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     results["out_json"] = str(out_json)
@@ -171,8 +184,7 @@ def run_backfill_benchmark(
 def render_backfill_markdown(results: dict[str, Any]) -> str:
     fit = results["fit"]
     lines = [
-        f"## Backfill: years {results['years'][0]}-{results['years'][-1]}, "
-        f"{results['parallel']} at a time",
+        f"## Backfill: years {results['years'][0]}-{results['years'][-1]}, {results['parallel']} at a time",
         "",
         f"Wall time of the whole backfill: **minimum of {results['repeats']} run(s)**; one "
         "`impact run` process per year.",
@@ -205,8 +217,9 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=2, help="backfills per scale; the fastest counts [2]")
     args = parser.parse_args()
     try:
-        results = run_backfill_benchmark(args.work_dir, scales=args.scale or (0.25, 0.5, 1.0),
-                                         parallel=args.parallel, repeats=args.repeats)
+        results = run_backfill_benchmark(
+            args.work_dir, scales=args.scale or (0.25, 0.5, 1.0), parallel=args.parallel, repeats=args.repeats
+        )
     except (BackfillError, ValueError) as error:
         sys.exit(str(error))
     print(render_backfill_markdown(results))

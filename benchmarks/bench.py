@@ -31,7 +31,7 @@ import shutil
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,8 +54,7 @@ def measure(command: list[str], log: Path, env: dict[str, str] | None = None) ->
     load_before = os.getloadavg()[0]
     with log.open("wb") as out:
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT,
-                                   env={**os.environ, **(env or {})})
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, **(env or {})})
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
@@ -93,8 +92,12 @@ def exports(work: Path, scale: float, impact: str) -> tuple[Path, int, float | N
     seconds = None
     if not parquet.is_file():
         start = time.perf_counter()
-        subprocess.run([impact, "demo-data", "--year", str(YEAR), "--scale", f"{scale:g}", "--realistic",
-                        "--raw-dir", str(raw)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(
+            [impact, "demo-data", "--year", str(YEAR), "--scale", f"{scale:g}", "--realistic", "--raw-dir", str(raw)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         seconds = round(time.perf_counter() - start, 1)
     import pyarrow.parquet as pq
 
@@ -102,8 +105,9 @@ def exports(work: Path, scale: float, impact: str) -> tuple[Path, int, float | N
 
 
 def peer(name: str, parquet: Path, out: Path) -> dict[str, Any]:
-    result = measure([sys.executable, str(PEERS), name, str(parquet), str(YEAR), str(out / f"{name}.json")],
-                     out / f"{name}.log")
+    result = measure(
+        [sys.executable, str(PEERS), name, str(parquet), str(YEAR), str(out / f"{name}.json")], out / f"{name}.log"
+    )
     result["summary"] = json.loads((out / f"{name}.json").read_text())
     return result
 
@@ -112,9 +116,22 @@ def impact_run(impact: str, raw: Path, out: Path) -> dict[str, Any]:
     shutil.rmtree(out / "published", ignore_errors=True)
     shutil.rmtree(out / "warehouse", ignore_errors=True)
     log = out / "impact-run.log"
-    result = measure([impact, "run", "--year", str(YEAR), "--raw-dir", str(raw), "--out-dir",
-                      str(out / "published"), "--warehouse-dir", str(out / "warehouse")],
-                     log, env={"IMPACT_LOG_LEVEL": "DEBUG"})
+    result = measure(
+        [
+            impact,
+            "run",
+            "--year",
+            str(YEAR),
+            "--raw-dir",
+            str(raw),
+            "--out-dir",
+            str(out / "published"),
+            "--warehouse-dir",
+            str(out / "warehouse"),
+        ],
+        log,
+        env={"IMPACT_LOG_LEVEL": "DEBUG"},
+    )
     steps = step_durations(log)
     result["outside_steps_s"] = round(result["wall_s"] - sum(steps.values()), 3)
     result["steps_s"] = {step: round(s, 3) for step, s in steps.items()}
@@ -136,10 +153,13 @@ def per_million(low: dict[str, Any], high: dict[str, Any], name: str) -> float:
 def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scales: list[float]) -> dict[str, Any]:
     impact = str(Path(sys.executable).with_name("impact"))
     results: dict[str, Any] = {
-        "started_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
-                    "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
-                    "environment": {k: v for k, v in os.environ.items() if k.startswith("IMPACT_DUCKDB")}},
+        "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "cpus": os.cpu_count(),
+            "platform": platform.platform(),
+            "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
+            "environment": {k: v for k, v in os.environ.items() if k.startswith("IMPACT_DUCKDB")},
+        },
         "scales": [],
     }
     for scale in sorted(set(scales) | set(polars_scales) | set(pandas_scales)):
@@ -148,8 +168,12 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
         out = work / f"scale-{scale:g}" / "runs"
         out.mkdir(parents=True, exist_ok=True)
         print(f"scale {scale:g}: {reports:,} reports, {parquet.stat().st_size / MIB:,.0f} MiB", file=sys.stderr)
-        entry: dict[str, Any] = {"scale": scale, "reports": reports, "parquet_bytes": parquet.stat().st_size,
-                                 "generated_s": generated_s}
+        entry: dict[str, Any] = {
+            "scale": scale,
+            "reports": reports,
+            "parquet_bytes": parquet.stat().st_size,
+            "generated_s": generated_s,
+        }
         if scale in scales:
             entry["floor"] = peer("floor", parquet, out)
             entry["impact_run"] = impact_run(impact, raw, out)
@@ -159,7 +183,8 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
             entry["pandas"] = peer("pandas", parquet, out)
         summaries = {n: entry[n]["summary"] for n in ("floor", "polars", "pandas") if n in entry}
         entry["peers_agree"] = len({json.dumps(s, sort_keys=True) for s in summaries.values()}) <= 1 and all(
-            s["reports"] == reports and s["bad_rows"] == 0 for s in summaries.values())
+            s["reports"] == reports and s["bad_rows"] == 0 for s in summaries.values()
+        )
         if "impact_run" in entry:
             entry["peers_agree"] &= entry["impact_run"]["published_reports"] == reports
         results["scales"].append(entry)
@@ -168,7 +193,8 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
     if len(timed) >= 2:
         low, high = timed[0], timed[-1]
         results["marginal_s_per_million"] = {
-            "from_scale": low["scale"], "to_scale": high["scale"],
+            "from_scale": low["scale"],
+            "to_scale": high["scale"],
             "impact_run": round(per_million(low, high, "impact_run"), 4),
             "floor": round(per_million(low, high, "floor"), 4),
         }
@@ -178,14 +204,20 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
         # pandas scales; with one scale, all of it per million.
         low, high = measured[0], measured[-1]
         rss = lambda e: e["pandas"]["peak_rss_bytes"]  # noqa: E731
-        slope = ((rss(high) - rss(low)) / (high["reports"] - low["reports"]) if high is not low
-                 else rss(high) / high["reports"])
+        slope = (
+            (rss(high) - rss(low)) / (high["reports"] - low["reports"])
+            if high is not low
+            else rss(high) / high["reports"]
+        )
         fixed = rss(high) - slope * high["reports"]
         biggest = max(results["scales"], key=lambda e: e["reports"])
-        results["pandas_need"] = {"peak_rss_bytes_per_million_reports": round(slope * 1e6),
-                                  "fixed_bytes": round(fixed), "at_scale": biggest["scale"],
-                                  "estimated_peak_rss_bytes": round(fixed + slope * biggest["reports"])}
-    results["finished_at"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        results["pandas_need"] = {
+            "peak_rss_bytes_per_million_reports": round(slope * 1e6),
+            "fixed_bytes": round(fixed),
+            "at_scale": biggest["scale"],
+            "estimated_peak_rss_bytes": round(fixed + slope * biggest["reports"]),
+        }
+    results["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     return results
 
 
@@ -209,49 +241,65 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {e['scale']:g} | {e['reports']:,} | {e['parquet_bytes'] / MIB:,.0f} MiB | {name.replace('_', ' ')} "
                 f"| {m['wall_s']:.2f} | {times} "
-                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {m['cpu_s']:.1f} | {m['load_1m_before']:.1f} | {target} |")
+                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {m['cpu_s']:.1f} | {m['load_1m_before']:.1f} | {target} |"
+            )
     marginal = results.get("marginal_s_per_million")
     if marginal:
         # A ratio means something only when the floor's cost grows with the rows (at tiny scales
         # both differences are noise and may be negative).
         ratio = marginal["impact_run"] / marginal["floor"] if marginal["floor"] > 0 else None
-        verdict = ("not measurable (the floor's time did not grow)" if ratio is None else
-                   f"{ratio:.2f}× (target ≤ {TARGET_MARGINAL:g}×: {'met' if ratio <= TARGET_MARGINAL else '**missed**'})")
-        lines += ["", f"Marginal cost per million reports (scale {marginal['from_scale']:g} → "
-                      f"{marginal['to_scale']:g}): impact run {marginal['impact_run']:.3f} s, floor "
-                      f"{marginal['floor']:.3f} s: {verdict}."]
+        verdict = (
+            "not measurable (the floor's time did not grow)"
+            if ratio is None
+            else f"{ratio:.2f}× (target ≤ {TARGET_MARGINAL:g}×: {'met' if ratio <= TARGET_MARGINAL else '**missed**'})"
+        )
+        lines += [
+            "",
+            f"Marginal cost per million reports (scale {marginal['from_scale']:g} → "
+            f"{marginal['to_scale']:g}): impact run {marginal['impact_run']:.3f} s, floor "
+            f"{marginal['floor']:.3f} s: {verdict}.",
+        ]
     need = results.get("pandas_need")
     if need:
-        lines += ["", f"pandas holds the whole export: {need['fixed_bytes'] / MIB:,.0f} MiB + "
-                      f"{need['peak_rss_bytes_per_million_reports'] / MIB:,.0f} MiB per million reports "
-                      f"(measured at the pandas scales), so about {need['estimated_peak_rss_bytes'] / GIB:.1f} GiB "
-                      f"at scale {need['at_scale']:g}."]
+        lines += [
+            "",
+            f"pandas holds the whole export: {need['fixed_bytes'] / MIB:,.0f} MiB + "
+            f"{need['peak_rss_bytes_per_million_reports'] / MIB:,.0f} MiB per million reports "
+            f"(measured at the pandas scales), so about {need['estimated_peak_rss_bytes'] / GIB:.1f} GiB "
+            f"at scale {need['at_scale']:g}.",
+        ]
     biggest = max((e for e in results["scales"] if "impact_run" in e), key=lambda e: e["reports"], default=None)
     if biggest:
         run = biggest["impact_run"]
         top = list(run["steps_s"].items())[:8]
-        lines += ["", f"Where impact run's {run['wall_s']:.1f} s go at scale {biggest['scale']:g} "
-                      f"(Dagster steps; steps overlap only with work outside them):", "",
-                  f"- outside every step (interpreter, imports, run setup): {run['outside_steps_s']:.1f} s"]
+        lines += [
+            "",
+            f"Where impact run's {run['wall_s']:.1f} s go at scale {biggest['scale']:g} "
+            f"(Dagster steps; steps overlap only with work outside them):",
+            "",
+            f"- outside every step (interpreter, imports, run setup): {run['outside_steps_s']:.1f} s",
+        ]
         lines += [f"- `{step}`: {seconds:.1f} s" for step, seconds in top]
     agree = all(e["peers_agree"] for e in results["scales"])
-    lines += ["", "Every peer and the published release agree on the totals and find no bad row."
-              if agree else "**The peers or the release disagree**: see the JSON."]
+    lines += [
+        "",
+        "Every peer and the published release agree on the totals and find no bad row."
+        if agree
+        else "**The peers or the release disagree**: see the JSON.",
+    ]
     return "\n".join(lines)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work-dir", type=Path, default=Path("bench"),
-                        help="exports (kept), runs and logs [bench/]")
+    parser.add_argument("--work-dir", type=Path, default=Path("bench"), help="exports (kept), runs and logs [bench/]")
     parser.add_argument("--scale", type=float, action="append", help="floor and impact run [1, 2, 10]")
     parser.add_argument("--polars-scale", type=float, action="append", help="polars streaming peer [10]")
     parser.add_argument("--pandas-scale", type=float, action="append", help="pandas peer [0.25, 0.5]")
     parser.add_argument("--out", type=Path, help="JSON results [WORK_DIR/bench.json]")
     args = parser.parse_args()
     work = args.work_dir.resolve()
-    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale or [10.0],
-                  args.pandas_scale or [0.25, 0.5])
+    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale or [10.0], args.pandas_scale or [0.25, 0.5])
     out = args.out or work / "bench.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(render(results))

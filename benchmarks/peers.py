@@ -16,23 +16,30 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 FLOOR_SQL = Path(__file__).with_name("floor.sql")
 KEYS = ("reporter_type", "esp_name", "incident_type", "incident_country")
 COUNTS = ("reports", "ids", "images", "videos", "other_files", "bad_received_at", "bad_file_counts")
-INCIDENT_TYPES = frozenset({
-    "CSAM", "ONLINE_ENTICEMENT", "CHILD_SEX_TRAFFICKING", "CHILD_SEXUAL_MOLESTATION",
-    "MISLEADING_WORDS_OR_IMAGES", "UNSOLICITED_OBSCENE_MATERIAL", "MISLEADING_DOMAIN_NAME",
-    "CHILD_SEX_TOURISM",
-})
+INCIDENT_TYPES = frozenset(
+    {
+        "CSAM",
+        "ONLINE_ENTICEMENT",
+        "CHILD_SEX_TRAFFICKING",
+        "CHILD_SEXUAL_MOLESTATION",
+        "MISLEADING_WORDS_OR_IMAGES",
+        "UNSOLICITED_OBSCENE_MATERIAL",
+        "MISLEADING_DOMAIN_NAME",
+        "CHILD_SEX_TOURISM",
+    }
+)
 """raw/README.md: the incident types of the contract."""
 
 
 def _year_bounds(year: int) -> tuple[datetime, datetime]:
-    return datetime(year, 1, 1, tzinfo=timezone.utc), datetime(year + 1, 1, 1, tzinfo=timezone.utc)
+    return datetime(year, 1, 1, tzinfo=UTC), datetime(year + 1, 1, 1, tzinfo=UTC)
 
 
 def summarize(groups: list[tuple], repeated_ids: int) -> dict[str, Any]:
@@ -51,9 +58,13 @@ def summarize(groups: list[tuple], repeated_ids: int) -> dict[str, Any]:
         esps.add(esp_name) if esp_name is not None else None
         listed.add(country) if country is not None else None
         named = esp_name is not None and esp_name.strip() != ""
-        if (reporter_type not in ("ESP", "PUBLIC") or (reporter_type == "ESP" and not named)
-                or (reporter_type == "PUBLIC" and esp_name is not None)
-                or incident_type not in INCIDENT_TYPES or (country is not None and country not in countries)):
+        if (
+            reporter_type not in ("ESP", "PUBLIC")
+            or (reporter_type == "ESP" and not named)
+            or (reporter_type == "PUBLIC" and esp_name is not None)
+            or incident_type not in INCIDENT_TYPES
+            or (country is not None and country not in countries)
+        ):
             bad_codes += row["reports"]
     return {
         "reports": total["reports"],
@@ -63,8 +74,14 @@ def summarize(groups: list[tuple], repeated_ids: int) -> dict[str, Any]:
         "images": total["images"],
         "videos": total["videos"],
         "other_files": total["other_files"],
-        "bad_rows": (total["reports"] - total["ids"] + total["bad_received_at"] + total["bad_file_counts"]
-                     + bad_codes + int(repeated_ids)),
+        "bad_rows": (
+            total["reports"]
+            - total["ids"]
+            + total["bad_received_at"]
+            + total["bad_file_counts"]
+            + bad_codes
+            + int(repeated_ids)
+        ),
     }
 
 
@@ -109,18 +126,21 @@ def pandas(path: str, year: int) -> dict[str, Any]:
     start, end = _year_bounds(year)
     df = pd.read_parquet(path)
     files = df[["image_count", "video_count", "other_file_count"]]
-    df["bad_received_at"] = (df["received_at"].isna() | (df["received_at"] < start)
-                             | (df["received_at"] >= end))
+    df["bad_received_at"] = df["received_at"].isna() | (df["received_at"] < start) | (df["received_at"] >= end)
     df["bad_file_counts"] = (files.isna() | (files < 0)).any(axis=1)
-    groups = df.groupby(list(KEYS), dropna=False).agg(
-        reports=("report_id", "size"),
-        ids=("report_id", "count"),
-        images=("image_count", "sum"),
-        videos=("video_count", "sum"),
-        other_files=("other_file_count", "sum"),
-        bad_received_at=("bad_received_at", "sum"),
-        bad_file_counts=("bad_file_counts", "sum"),
-    ).reset_index()
+    groups = (
+        df.groupby(list(KEYS), dropna=False)
+        .agg(
+            reports=("report_id", "size"),
+            ids=("report_id", "count"),
+            images=("image_count", "sum"),
+            videos=("video_count", "sum"),
+            other_files=("other_file_count", "sum"),
+            bad_received_at=("bad_received_at", "sum"),
+            bad_file_counts=("bad_file_counts", "sum"),
+        )
+        .reset_index()
+    )
     rows = [tuple(None if pd.isna(v) else v for v in row) for row in groups.itertuples(index=False)]
     return summarize(rows, int(df["report_id"].dropna().duplicated().sum()))
 

@@ -20,13 +20,21 @@ def main() -> None:
 @main.command("demo-data")
 @click.option("--year", type=int, required=True, help="Year of the demo exports.")
 @click.option("--raw-dir", default="raw", show_default=True, type=click.Path(file_okay=False))
-@click.option("--scale", default=1.0, show_default=True, type=click.FloatRange(min=0, min_open=True),
-              help="Resizes only the CyberTipline export: below 1 for fast tests, 1.0 = full size.")
+@click.option(
+    "--scale",
+    default=1.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Resizes only the CyberTipline export: below 1 for fast tests, 1.0 = full size.",
+)
 @click.option("--seed", default=2020, show_default=True, type=int)
-@click.option("--realistic/--tidy", default=None,
-              help="CyberTipline rows as a real export has them (ids in no order, random times) or "
-                   "tidy (consecutive ids, even times; compresses ten times better). "
-                   "[default: realistic above scale 1]")
+@click.option(
+    "--realistic/--tidy",
+    default=None,
+    help="CyberTipline rows as a real export has them (ids in no order, random times) or "
+    "tidy (consecutive ids, even times; compresses ten times better). "
+    "[default: realistic above scale 1]",
+)
 def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool | None) -> None:
     """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
     from tqdm import tqdm
@@ -34,13 +42,15 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
     from pipelines.demo_data import write_demo_exports
 
     with tqdm(desc=f"demo exports {year}", unit="file", total=5, file=sys.stderr) as bar:
+
         def progress(message: str) -> None:
             bar.set_postfix_str(message)
             bar.update(1)
 
         try:
-            paths = write_demo_exports(year, Path(raw_dir), scale=scale, seed=seed, progress=progress,
-                                       realistic=realistic)
+            paths = write_demo_exports(
+                year, Path(raw_dir), scale=scale, seed=seed, progress=progress, realistic=realistic
+            )
         except ValueError as error:
             raise click.ClickException(str(error)) from None
     for path in paths:
@@ -48,17 +58,28 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
 
 
 @main.command()
-@click.option("--year", "years", type=int, required=True, multiple=True,
-              help="Year to materialize; repeat for several years.")
+@click.option(
+    "--year", "years", type=int, required=True, multiple=True, help="Year to materialize; repeat for several years."
+)
 @click.option("--raw-dir", default=None, help="Raw exports folder [env IMPACT_RAW_DIR, default raw].")
 @click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
 @click.option("--warehouse-dir", default=None, help="DuckDB folder [env IMPACT_WAREHOUSE_DIR, default warehouse].")
-@click.option("--acknowledge-change", "acknowledged", multiple=True, metavar="FIGURE",
-              help="Accept FIGURE (an export file name, or a headline metric_id/period) outside the "
-                   "band around last year's release; recorded in the manifest. Repeatable "
-                   "[env IMPACT_ACKNOWLEDGED_CHANGES].")
-def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, warehouse_dir: str | None,
-        acknowledged: tuple[str, ...]) -> None:
+@click.option(
+    "--acknowledge-change",
+    "acknowledged",
+    multiple=True,
+    metavar="FIGURE",
+    help="Accept FIGURE (an export file name, or a headline metric_id/period) outside the "
+    "band around last year's release; recorded in the manifest. Repeatable "
+    "[env IMPACT_ACKNOWLEDGED_CHANGES].",
+)
+def run(
+    years: tuple[int, ...],
+    raw_dir: str | None,
+    out_dir: str | None,
+    warehouse_dir: str | None,
+    acknowledged: tuple[str, ...],
+) -> None:
     """Materialize every asset and check of each YEAR through Dagster and publish it.
 
     Exit codes: 0 every year published; 1 bad input (a year not published: every problem is
@@ -100,10 +121,12 @@ def run(years: tuple[int, ...], raw_dir: str | None, out_dir: str | None, wareho
     # Before any work: both folders writable, and every year to this process alone.
     held = ExitStack()
     try:
-        require_writable([
-            (Path(folders.published_dir), "release folder"),
-            (Path(folders.warehouse_dir), "warehouse folder"),
-        ])
+        require_writable(
+            [
+                (Path(folders.published_dir), "release folder"),
+                (Path(folders.warehouse_dir), "warehouse folder"),
+            ]
+        )
         for year in sorted(set(years)):
             held.enter_context(
                 year_lock(year, run_lock_files(year, Path(folders.published_dir), Path(folders.warehouse_dir)))

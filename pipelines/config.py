@@ -103,7 +103,7 @@ class Folders:
         raw_dir: str | None = None,
         published_dir: str | None = None,
         warehouse_dir: str | None = None,
-    ) -> "Folders":
+    ) -> Folders:
         """Explicit values (CLI flags) first, then ``IMPACT_*`` variables, then the defaults."""
         return cls(
             raw_dir=raw_dir or os.environ.get(ENV_RAW_DIR) or "raw",

@@ -44,6 +44,7 @@ DIALECT = {
     "quoteChar": '"',
 }
 
+
 def _field_type(table: str, field: pa.Field) -> str:
     if pa.types.is_integer(field.type):
         return "integer"
@@ -161,9 +162,7 @@ def build_datapackage(folder: Path, year: int) -> dict:
                 )
             },
         ],
-        "resources": [
-            _resource(folder, name, published[name].description, year) for name in sorted(published)
-        ],
+        "resources": [_resource(folder, name, published[name].description, year) for name in sorted(published)],
     }
 
 

@@ -37,10 +37,10 @@ import os
 import tempfile
 import tomllib
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -66,37 +66,99 @@ AGE_GROUPS: dict[str, tuple[int, int] | None] = {
     "18-20": (18, 20),
 }
 STATES = (
-    "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN",
-    "IA", "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH",
-    "NJ", "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "PR", "RI", "SC", "SD", "TN", "TX",
-    "UT", "VT", "VA", "WA", "WV", "WI", "WY", "INTL",
+    "AL",
+    "AK",
+    "AZ",
+    "AR",
+    "CA",
+    "CO",
+    "CT",
+    "DE",
+    "DC",
+    "FL",
+    "GA",
+    "HI",
+    "ID",
+    "IL",
+    "IN",
+    "IA",
+    "KS",
+    "KY",
+    "LA",
+    "ME",
+    "MD",
+    "MA",
+    "MI",
+    "MN",
+    "MS",
+    "MO",
+    "MT",
+    "NE",
+    "NV",
+    "NH",
+    "NJ",
+    "NM",
+    "NY",
+    "NC",
+    "ND",
+    "OH",
+    "OK",
+    "OR",
+    "PA",
+    "PR",
+    "RI",
+    "SC",
+    "SD",
+    "TN",
+    "TX",
+    "UT",
+    "VT",
+    "VA",
+    "WA",
+    "WV",
+    "WI",
+    "WY",
+    "INTL",
 )
 AGENCY_TYPES = ("FEDERAL", "STATE_LOCAL_ICAC", "MILITARY", "INTERNATIONAL")
 RELATIONSHIPS = (
-    "PARENT_GUARDIAN", "OTHER_RELATIVE", "NEIGHBOR_FAMILY_FRIEND", "BABYSITTER_MENTOR_COACH",
-    "GUARDIANS_PARTNER", "ONLINE_ENTICEMENT", "SELF_PRODUCTION", "CHILD_SEX_TRAFFICKER",
+    "PARENT_GUARDIAN",
+    "OTHER_RELATIVE",
+    "NEIGHBOR_FAMILY_FRIEND",
+    "BABYSITTER_MENTOR_COACH",
+    "GUARDIANS_PARTNER",
+    "ONLINE_ENTICEMENT",
+    "SELF_PRODUCTION",
+    "CHILD_SEX_TRAFFICKER",
     "UNKNOWN_TO_CHILD",
 )
 INCIDENT_TYPES = (
-    "CSAM", "ONLINE_ENTICEMENT", "CHILD_SEX_TRAFFICKING", "CHILD_SEXUAL_MOLESTATION",
-    "MISLEADING_WORDS_OR_IMAGES", "UNSOLICITED_OBSCENE_MATERIAL", "MISLEADING_DOMAIN_NAME",
+    "CSAM",
+    "ONLINE_ENTICEMENT",
+    "CHILD_SEX_TRAFFICKING",
+    "CHILD_SEXUAL_MOLESTATION",
+    "MISLEADING_WORDS_OR_IMAGES",
+    "UNSOLICITED_OBSCENE_MATERIAL",
+    "MISLEADING_DOMAIN_NAME",
     "CHILD_SEX_TOURISM",
 )
 PERIODS = ("year", "cumulative", "current", "prior_year")
 
-COMPUTED_METRICS = frozenset({
-    ("missing_children_cases_assisted", "year"),
-    ("cybertipline_reports", "year"),
-    ("cybertipline_public_reports", "year"),
-    ("cybertipline_esp_reports", "year"),
-    ("cybertipline_files", "year"),
-    ("cybertipline_images", "year"),
-    ("cybertipline_videos", "year"),
-    ("cybertipline_other_files", "year"),
-    ("cvip_law_enforcement_requests", "year"),
-    ("cvip_request_images_videos", "year"),
-    ("cvip_actively_traded_children", "cumulative"),
-})
+COMPUTED_METRICS = frozenset(
+    {
+        ("missing_children_cases_assisted", "year"),
+        ("cybertipline_reports", "year"),
+        ("cybertipline_public_reports", "year"),
+        ("cybertipline_esp_reports", "year"),
+        ("cybertipline_files", "year"),
+        ("cybertipline_images", "year"),
+        ("cybertipline_videos", "year"),
+        ("cybertipline_other_files", "year"),
+        ("cvip_law_enforcement_requests", "year"),
+        ("cvip_request_images_videos", "year"),
+        ("cvip_actively_traded_children", "cumulative"),
+    }
+)
 """Figures the pipeline computes from the record-level exports (raw/README.md): a profile must not put
 them in ``program_metrics.csv``. The metric catalog, when present, is checked as well."""
 
@@ -129,29 +191,130 @@ _FILE_COMPONENTS: dict[str, tuple[tuple[float, float, int], ...]] = {
 }
 
 # Uninhabited or tiny territories go to the end of the country long tail (fewest reports).
-_TINY_TERRITORIES = frozenset({
-    "AQ", "BV", "HM", "TF", "UM", "IO", "GS", "PN", "CX", "CC", "NF", "TK", "NU", "FK", "SH",
-    "BL", "MF", "PM", "WF", "VA", "SJ", "MS", "AI", "NR", "TV", "FO", "GL", "AX", "BQ", "SX",
-    "CK", "MP", "AS", "GI", "MC", "SM", "LI", "KY", "VG", "VI", "TC", "BM", "GG", "JE", "IM",
-    "YT", "RE", "GP", "MQ", "GF", "NC", "PF", "EH", "AD", "PW", "MH", "FM", "KI", "TO", "WS",
-})
+_TINY_TERRITORIES = frozenset(
+    {
+        "AQ",
+        "BV",
+        "HM",
+        "TF",
+        "UM",
+        "IO",
+        "GS",
+        "PN",
+        "CX",
+        "CC",
+        "NF",
+        "TK",
+        "NU",
+        "FK",
+        "SH",
+        "BL",
+        "MF",
+        "PM",
+        "WF",
+        "VA",
+        "SJ",
+        "MS",
+        "AI",
+        "NR",
+        "TV",
+        "FO",
+        "GL",
+        "AX",
+        "BQ",
+        "SX",
+        "CK",
+        "MP",
+        "AS",
+        "GI",
+        "MC",
+        "SM",
+        "LI",
+        "KY",
+        "VG",
+        "VI",
+        "TC",
+        "BM",
+        "GG",
+        "JE",
+        "IM",
+        "YT",
+        "RE",
+        "GP",
+        "MQ",
+        "GF",
+        "NC",
+        "PF",
+        "EH",
+        "AD",
+        "PW",
+        "MH",
+        "FM",
+        "KI",
+        "TO",
+        "WS",
+    }
+)
 
-_OTHER_ESP_FIRST = ("Acme", "Bluefin", "Cobalt", "Driftwood", "Ember", "Fable", "Glimmer",
-                    "Harbor", "Indigo", "Juniper", "Kestrel", "Lumen", "Maple", "Nimbus",
-                    "Orbit", "Pixel", "Quill", "Ripple", "Sable", "Tandem", "Umber", "Vesper",
-                    "Willow", "Yonder", "Zephyr")
-_OTHER_ESP_SECOND = ("Chat", "Cloud", "Photos", "Social", "Share", "Stream", "Mail", "Forum",
-                     "Games", "Link", "Talk", "Space", "Drive", "Live", "Video", "Dating",
-                     "Messenger", "Host", "Play", "Board")
+_OTHER_ESP_FIRST = (
+    "Acme",
+    "Bluefin",
+    "Cobalt",
+    "Driftwood",
+    "Ember",
+    "Fable",
+    "Glimmer",
+    "Harbor",
+    "Indigo",
+    "Juniper",
+    "Kestrel",
+    "Lumen",
+    "Maple",
+    "Nimbus",
+    "Orbit",
+    "Pixel",
+    "Quill",
+    "Ripple",
+    "Sable",
+    "Tandem",
+    "Umber",
+    "Vesper",
+    "Willow",
+    "Yonder",
+    "Zephyr",
+)
+_OTHER_ESP_SECOND = (
+    "Chat",
+    "Cloud",
+    "Photos",
+    "Social",
+    "Share",
+    "Stream",
+    "Mail",
+    "Forum",
+    "Games",
+    "Link",
+    "Talk",
+    "Space",
+    "Drive",
+    "Live",
+    "Video",
+    "Dating",
+    "Messenger",
+    "Host",
+    "Play",
+    "Board",
+)
 _OTHER_ESP_SUFFIX = ("", " Inc.", " LLC", " Ltd", " GmbH", " Corp.")
 # Names that exercise CSV/Parquet quoting and UTF-8 in the ESP table: a comma, a double quote,
 # non-ASCII letters.
-_OTHER_ESP_SPECIAL = ('Acme Chat, Inc.', 'The "Hub" Network', "Société Vidéo SA")
+_OTHER_ESP_SPECIAL = ("Acme Chat, Inc.", 'The "Hub" Network', "Société Vidéo SA")
 
 
 # --------------------------------------------------------------------------------------------
 # Profiles
 # --------------------------------------------------------------------------------------------
+
 
 def available_years() -> list[int]:
     """Years that have a demo profile."""
@@ -206,9 +369,11 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     _check_keys(path, "cases.race_by_age_group", by_age, list(AGE_GROUPS))
     by_state = cases["status_by_state"]
     _check_keys(path, "cases.status_by_state", by_state, STATES)
-    for section, table, width in (("status_by_case_type", by_type, 2),
-                                  ("race_by_age_group", by_age, len(RACES)),
-                                  ("status_by_state", by_state, 2)):
+    for section, table, width in (
+        ("status_by_case_type", by_type, 2),
+        ("race_by_age_group", by_age, len(RACES)),
+        ("status_by_state", by_state, 2),
+    ):
         for key, row in table.items():
             if not isinstance(row, list) or len(row) != width:
                 _fail(path, f"[cases.{section}] {key} must be a list of {width} counts")
@@ -251,21 +416,29 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     cyber = profile["cybertipline"]
     _check_keys(path, "cybertipline.incident_types", cyber["incident_types"], INCIDENT_TYPES)
     _check_counts(path, "cybertipline.incident_types", cyber["incident_types"].values())
-    _check_counts(path, "cybertipline", [cyber[k] for k in (
-        "public_reports", "images", "videos", "other_files", "other_esp_count", "other_esp_reports")])
+    _check_counts(
+        path,
+        "cybertipline",
+        [
+            cyber[k]
+            for k in ("public_reports", "images", "videos", "other_files", "other_esp_count", "other_esp_reports")
+        ],
+    )
     _check_counts(path, "cybertipline.named_esps", cyber["named_esps"].values())
     total = sum(cyber["named_esps"].values()) + cyber["other_esp_reports"] + cyber["public_reports"]
     if total != sum(cyber["incident_types"].values()):
-        _fail(path, f"named + other ESP + public reports ({total}) differ from the incident-type "
-                    f"total ({sum(cyber['incident_types'].values())})")
+        _fail(
+            path,
+            f"named + other ESP + public reports ({total}) differ from the incident-type "
+            f"total ({sum(cyber['incident_types'].values())})",
+        )
     if (cyber["other_esp_reports"] > 0) != (cyber["other_esp_count"] > 0):
         _fail(path, "other_esp_count and other_esp_reports must both be zero or both positive")
     if cyber["other_esp_count"] > cyber["other_esp_reports"]:
         _fail(path, "other_esp_count exceeds other_esp_reports (each ESP needs a report)")
     countries = cyber["countries"]
     _check_counts(path, "cybertipline.countries.weights", countries["weights"].values())
-    _check_counts(path, "cybertipline.countries",
-                  [countries["no_country_weight"], countries["other_countries_weight"]])
+    _check_counts(path, "cybertipline.countries", [countries["no_country_weight"], countries["other_countries_weight"]])
     known = _country_codes()
     unknown = [c for c in countries["weights"] if c not in known and c != "XK"]
     if unknown:
@@ -308,6 +481,7 @@ def _country_codes() -> set[str]:
 # --------------------------------------------------------------------------------------------
 # Public entry point
 # --------------------------------------------------------------------------------------------
+
 
 def write_demo_exports(
     year: int,
@@ -406,6 +580,7 @@ def _rng(seed: int, year: int, stream: int) -> np.random.Generator:
 # Counting helpers
 # --------------------------------------------------------------------------------------------
 
+
 def apportion(weights: Sequence[int], total: int, min_one: bool = True) -> list[int]:
     """Split ``total`` in proportion to integer ``weights`` by largest remainders.
 
@@ -452,13 +627,16 @@ def _zipf_counts(total: int, k: int, cap: int | None) -> list[int]:
     weights = [10**9 // (rank + 8) for rank in range(k)]
     counts = apportion(weights, total)
     if cap is not None and counts and max(counts) >= cap:
-        raise ValueError(f"the other ESPs would need {max(counts)} reports each, not fewer than "
-                         f"the smallest named ESP ({cap}): raise other_esp_count")
+        raise ValueError(
+            f"the other ESPs would need {max(counts)} reports each, not fewer than "
+            f"the smallest named ESP ({cap}): raise other_esp_count"
+        )
     return counts
 
 
 def _other_esp_names(k: int, taken: Iterable[str]) -> list[str]:
     """``k`` invented, unique ESP names, fixed for a given ``k`` (not drawn from the seed)."""
+
     def stem(name: str) -> str:
         """The name without its company suffix: "Acme Chat, Inc." and "Acme Chat LLC" clash."""
         for suffix in _OTHER_ESP_SUFFIX:
@@ -469,8 +647,7 @@ def _other_esp_names(k: int, taken: Iterable[str]) -> list[str]:
     taken = {stem(name) for name in taken}
     names = [n for n in _OTHER_ESP_SPECIAL if stem(n) not in taken]
     seen = taken | {stem(n) for n in names}
-    combos = [f"{a} {b}{s}" for s in _OTHER_ESP_SUFFIX for a in _OTHER_ESP_FIRST
-              for b in _OTHER_ESP_SECOND]
+    combos = [f"{a} {b}{s}" for s in _OTHER_ESP_SUFFIX for a in _OTHER_ESP_FIRST for b in _OTHER_ESP_SECOND]
     for name in sorted(combos, key=lambda c: (zlib.crc32(c.encode()), c)):
         if len(names) >= k:
             break
@@ -485,6 +662,7 @@ def _other_esp_names(k: int, taken: Iterable[str]) -> list[str]:
 # --------------------------------------------------------------------------------------------
 # cases.csv
 # --------------------------------------------------------------------------------------------
+
 
 def _case_type_by_age_group(profile: dict[str, Any]) -> dict[tuple[str, str], int]:
     """Join the case-type and age-group totals into cell counts, greedily by preference.
@@ -547,8 +725,7 @@ def _build_cases(profile: dict[str, Any], year: int, seed: int) -> list[tuple[st
     state = np.empty(n, dtype=object)
     for column, is_active in ((0, True), (1, False)):
         members = np.flatnonzero(active == is_active)
-        labels = np.repeat(np.array(STATES, dtype=object),
-                           [cases["status_by_state"][s][column] for s in STATES])
+        labels = np.repeat(np.array(STATES, dtype=object), [cases["status_by_state"][s][column] for s in STATES])
         rng.shuffle(labels)
         state[members] = labels
 
@@ -592,17 +769,18 @@ def _build_cases(profile: dict[str, Any], year: int, seed: int) -> list[tuple[st
     back = np.minimum(np.floor(rng.exponential(110.0, size=len(recoveries))).astype(np.int64), 700)
     intake[recoveries] = p1 - back
     resolved[recoveries] = y0 + np.minimum(
-        np.floor(rng.exponential(45.0, size=len(recoveries))).astype(np.int64), days - 1)
+        np.floor(rng.exponential(45.0, size=len(recoveries))).astype(np.int64), days - 1
+    )
 
     active_rows = np.flatnonzero(active)
     next_year = rng.choice(active_rows, size=rules["active_resolved_next_year"], replace=False)
     still_open = np.setdiff1d(active_rows, next_year)
     # Opened in Y, still open at export time: later intakes more likely (older ones got resolved).
     intake[still_open] = y1 - np.minimum(
-        np.floor(rng.exponential(150.0, size=len(still_open))).astype(np.int64), days - 1)
+        np.floor(rng.exponential(150.0, size=len(still_open))).astype(np.int64), days - 1
+    )
     # Opened in Y, found in January of Y+1: counted, Active (status is as of Dec 31).
-    intake[next_year] = y1 - np.minimum(
-        np.floor(rng.exponential(20.0, size=len(next_year))).astype(np.int64), days - 1)
+    intake[next_year] = y1 - np.minimum(np.floor(rng.exponential(20.0, size=len(next_year))).astype(np.int64), days - 1)
     resolved[next_year] = n0 + rng.integers(0, _EXPORT_DAYS_AFTER_YEAR_END, size=len(next_year))
     jan2 = next_year[: rules["active_missing_dec31_found_jan2"]]
     intake[jan2] = y1
@@ -611,8 +789,12 @@ def _build_cases(profile: dict[str, Any], year: int, seed: int) -> list[tuple[st
     # Rows the export holds but the population excludes; their attributes copy population rows.
     extra_intake: list[np.ndarray] = []
     extra_resolved: list[np.ndarray] = []
-    for kind in ("excluded_prior_still_open", "excluded_prior_resolved_prior",
-                 "excluded_prior_resolved_next", "excluded_next_year"):
+    for kind in (
+        "excluded_prior_still_open",
+        "excluded_prior_resolved_prior",
+        "excluded_prior_resolved_next",
+        "excluded_next_year",
+    ):
         size = rules[kind]
         if kind == "excluded_prior_still_open":  # opened up to ~8 years before Y, never resolved
             start = p1 - np.minimum(np.floor(rng.exponential(500.0, size=size)).astype(np.int64), 3000)
@@ -661,27 +843,27 @@ def _build_cases(profile: dict[str, Any], year: int, seed: int) -> list[tuple[st
         raise AssertionError("generated a case resolved before its intake")
 
     intake_text = np.datetime_as_string(all_intake, unit="D")
-    resolved_text = np.where(np.isnat(all_resolved), "",
-                             np.datetime_as_string(all_resolved, unit="D"))
+    resolved_text = np.where(np.isnat(all_resolved), "", np.datetime_as_string(all_resolved, unit="D"))
     rows = []
     for i in rng.permutation(total):
-        rows.append((
-            numbers[i],
-            intake_text[i],
-            resolved_text[i],
-            all_types[i],
-            "" if all_age[i] < 0 else str(int(all_age[i])),
-            all_race[i],
-            all_state[i],
-        ))
+        rows.append(
+            (
+                numbers[i],
+                intake_text[i],
+                resolved_text[i],
+                all_types[i],
+                "" if all_age[i] < 0 else str(int(all_age[i])),
+                all_race[i],
+                all_state[i],
+            )
+        )
     return rows
 
 
 def _write_cases(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
     _write_csv(
         path,
-        ("case_number", "intake_date", "resolved_date", "case_type", "age_at_missing", "race",
-         "missing_state"),
+        ("case_number", "intake_date", "resolved_date", "case_type", "age_at_missing", "race", "missing_state"),
         _build_cases(profile, year, seed),
     )
 
@@ -689,6 +871,7 @@ def _write_cases(profile: dict[str, Any], year: int, seed: int, path: Path) -> N
 # --------------------------------------------------------------------------------------------
 # CVIP files
 # --------------------------------------------------------------------------------------------
+
 
 def _write_cvip_requests(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
     """Requests per agency with exact image and video sums.
@@ -750,8 +933,9 @@ def _write_relationships(profile: dict[str, Any], year: int, seed: int, path: Pa
             raise ValueError(f"cannot give {label} to a child without it")
     ids = rng.choice(9_000_000, size=victims, replace=False) + 1_000_000
     rank = {r: k for k, r in enumerate(RELATIONSHIPS)}
-    rows = sorted(((f"CV{int(ids[v]):07d}", r) for v in range(victims) for r in held[v]),
-                  key=lambda row: (row[0], rank[row[1]]))
+    rows = sorted(
+        ((f"CV{int(ids[v]):07d}", r) for v in range(victims) for r in held[v]), key=lambda row: (row[0], rank[row[1]])
+    )
     _write_csv(path, ("victim_id", "relationship"), rows)
 
 
@@ -772,8 +956,7 @@ def _write_program_metrics(profile: dict[str, Any], year: int, scale: float, pat
         return _resized(int(metric["value"]), scale)
 
     rows = [
-        (m["metric_id"], m["period"], value(m),
-         "" if m.get("since") in (None, "") else int(m["since"]), m["source"])
+        (m["metric_id"], m["period"], value(m), "" if m.get("since") in (None, "") else int(m["since"]), m["source"])
         for m in profile.get("program_metrics", [])
     ]
     _write_csv(path, ("metric_id", "period", "value", "since", "source"), rows)
@@ -789,6 +972,7 @@ def _resized(count: int, scale: float) -> int:
 # cybertipline_reports.parquet
 # --------------------------------------------------------------------------------------------
 
+
 def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, Any]:
     """Exact category counts and file totals of the CyberTipline export at ``scale``.
 
@@ -803,25 +987,27 @@ def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, 
     smallest_named = min((c for _, c in named), default=None)
     other_names = _other_esp_names(cyber["other_esp_count"], (name for name, _ in named))
     other_counts = _zipf_counts(cyber["other_esp_reports"], cyber["other_esp_count"], smallest_named)
-    sources: list[tuple[str | None, int]] = [*named, (None, cyber["public_reports"]),
-                                             *zip(other_names, other_counts)]
+    sources: list[tuple[str | None, int]] = [*named, (None, cyber["public_reports"]), *zip(other_names, other_counts)]
     incidents = [(code, cyber["incident_types"][code]) for code in INCIDENT_TYPES]
     n_full = sum(c for _, c in sources)
 
     countries = cyber["countries"]
     listed = list(countries["weights"].items())
-    tail_codes = sorted((c for c in _country_codes() if c not in countries["weights"]),
-                        key=lambda code: (code in _TINY_TERRITORIES, zlib.crc32(code.encode()), code))
+    tail_codes = sorted(
+        (c for c in _country_codes() if c not in countries["weights"]),
+        key=lambda code: (code in _TINY_TERRITORIES, zlib.crc32(code.encode()), code),
+    )
     # Long tail: weight ~ (rank + 12)^-2.5 in a fixed pseudo-random order of the codes, integers
     # only (isqrt) so the counts cannot differ between platforms' floating-point libraries.
-    tail_weights = apportion([10**18 // math.isqrt((rank + 12) ** 5) for rank in range(len(tail_codes))],
-                             int(countries["other_countries_weight"]))
+    tail_weights = apportion(
+        [10**18 // math.isqrt((rank + 12) ** 5) for rank in range(len(tail_codes))],
+        int(countries["other_countries_weight"]),
+    )
     weights = [*listed, *zip(tail_codes, tail_weights), (None, int(countries["no_country_weight"]))]
     country_counts = apportion([w for _, w in weights], n_full)
     country_list = [(code, c) for (code, _), c in zip(weights, country_counts)]
 
-    files = {"image_count": cyber["images"], "video_count": cyber["videos"],
-             "other_file_count": cyber["other_files"]}
+    files = {"image_count": cyber["images"], "video_count": cyber["videos"], "other_file_count": cyber["other_files"]}
 
     if scale != 1.0:
         n = _resized(n_full, scale)
@@ -833,8 +1019,7 @@ def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, 
         files = {k: int(math.floor(v * scale + 0.5)) for k, v in files.items()}
     else:
         n = n_full
-    return {"n": n, "sources": sources, "incident_types": incidents, "countries": country_list,
-            "files": files}
+    return {"n": n, "sources": sources, "incident_types": incidents, "countries": country_list, "files": files}
 
 
 def _permutation(n: int, seed: int, year: int, stream: int) -> tuple[int, int]:
@@ -897,8 +1082,9 @@ def _category_sql(j: str, counts: Sequence[int]) -> str:
     return f"({node(present)})"
 
 
-def _files_sql(i: str, n: int, total: int, components: Sequence[tuple[float, float, int]],
-               seed: int, year: int, stream: int) -> str:
+def _files_sql(
+    i: str, n: int, total: int, components: Sequence[tuple[float, float, int]], seed: int, year: int, stream: int
+) -> str:
     """SQL for one file-count column whose sum over all rows is exactly ``total``.
 
     Telescoping: with a non-decreasing F over 0..m and F(0) = 0, F(m) = T, the counts
@@ -917,7 +1103,7 @@ def _files_sql(i: str, n: int, total: int, components: Sequence[tuple[float, flo
         a, b = _permutation(n, seed, year, stream * 10 + c)
         k = f"(({i} * {a} + {b}) % {n})"
 
-        def curve(x: str) -> str:
+        def curve(x: str, power: int = power, m: int = m, part: int = part) -> str:
             q = x
             for _ in range(power - 1):
                 q = f"({q} * {x} // {m})"
@@ -950,8 +1136,9 @@ def _scrambled_sql(rows: str, n: int, columns: Sequence[str], seed: int, year: i
         swaps = []
         for c in columns:
             key, factor = int(rng.integers(0, 1 << h)), int(rng.integers(1 << 29, 1 << 31)) | 1
-            swaps.append(f"{c}_r AS {c}_l, "
-                         f"xor({c}_l, ((xor({c}_r, {key}) * {factor}) >> {h // 2 + 1}) & {mask}) AS {c}_r")
+            swaps.append(
+                f"{c}_r AS {c}_l, xor({c}_l, ((xor({c}_r, {key}) * {factor}) >> {h // 2 + 1}) & {mask}) AS {c}_r"
+            )
         query = f"SELECT * REPLACE ({', '.join(swaps)}) FROM ({query})"
     values = ", ".join(f"({c}_l << {h}) | {c}_r AS {c}" for c in columns)
     excluded = ", ".join(f"{c}_{half}" for c in columns for half in "lr")
@@ -970,8 +1157,7 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, re
     random second of the year.
     """
     n = plan["n"]
-    perm = {name: _permutation(n, seed, year, stream)
-            for stream, name in enumerate(("source", "incident", "country"))}
+    perm = {name: _permutation(n, seed, year, stream) for stream, name in enumerate(("source", "incident", "country"))}
     j = {name: f"((i * {a} + {b}) % {n})" for name, (a, b) in perm.items()}
 
     sources = plan["sources"]
@@ -983,16 +1169,15 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, re
     incident_sql = _category_sql("j_incident", [c for _, c in plan["incident_types"]])
     country_sql = _category_sql("j_country", [c for _, c in plan["countries"]])
     files_sql = {
-        column: _files_sql("i", n, plan["files"][column], _FILE_COMPONENTS[column],
-                           seed, year, 10 + stream)
+        column: _files_sql("i", n, plan["files"][column], _FILE_COMPONENTS[column], seed, year, 10 + stream)
         for stream, column in enumerate(("image_count", "video_count", "other_file_count"))
     }
 
     rows = f"""
         SELECT range AS i,
-            {j['source']} AS j_source,
-            {j['incident']} AS j_incident,
-            {j['country']} AS j_country
+            {j["source"]} AS j_source,
+            {j["incident"]} AS j_incident,
+            {j["country"]} AS j_country
         FROM range({n})
     """
     # Whole seconds since the epoch: to_timestamp(BIGINT) is exact and yields TIMESTAMPTZ
@@ -1021,16 +1206,17 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, re
                 {source_sql} AS source,
                 {incident_sql} AS incident,
                 {country_sql} AS country,
-                {files_sql['image_count']} AS image_count,
-                {files_sql['video_count']} AS video_count,
-                {files_sql['other_file_count']} AS other_file_count
+                {files_sql["image_count"]} AS image_count,
+                {files_sql["video_count"]} AS video_count,
+                {files_sql["other_file_count"]} AS other_file_count
             FROM ({rows})
         )
     """
 
 
-def _write_cybertipline(profile: dict[str, Any], year: int, scale: float, seed: int, path: Path,
-                        realistic: bool = False) -> None:
+def _write_cybertipline(
+    profile: dict[str, Any], year: int, scale: float, seed: int, path: Path, realistic: bool = False
+) -> None:
     """One vectorised DuckDB ``COPY (SELECT ... FROM range(n))`` writes the whole file; nothing
     is materialised in Python (full size: about 10 s of CPU and 150 MB).
 
@@ -1045,8 +1231,9 @@ def _write_cybertipline(profile: dict[str, Any], year: int, scale: float, seed: 
 
     plan = cybertipline_plan(profile, scale)
     with tempfile.TemporaryDirectory(prefix="demo-duckdb-") as spill:
-        con = duckdb.connect(config={"memory_limit": "768MB", "temp_directory": spill,
-                                     "preserve_insertion_order": True})
+        con = duckdb.connect(
+            config={"memory_limit": "768MB", "temp_directory": spill, "preserve_insertion_order": True}
+        )
         try:
             con.execute("SET enable_progress_bar = false")  # the caller reports progress
             con.execute("SET TimeZone = 'UTC'")

@@ -73,8 +73,9 @@ CellKey = tuple[str, str, str]
 class TableLayout:
     """How a table's counts relate: what the public can add up.
 
-    ``label`` names the columns that label a row (joined by "/"); ``counts`` are the count columns in table order; ``row_total`` (one of them) is the sum of
-    the other count columns in every row; ``total_row`` is the label of the row that is the sum
+    ``label`` names the columns that label a row (joined by "/"); ``counts`` are the count
+    columns in table order; ``row_total`` (one of them) is the sum of the other count columns in
+    every row; ``total_row`` is the label of the row that is the sum
     of the category rows in every count column; ``percents`` maps a percent column to the count
     column it is the share of (in the column total). ``counts_children``: small counts are
     suppressed in this table.
@@ -169,7 +170,7 @@ class LinkedTables:
         tables: Mapping[str, pl.DataFrame],
         layouts: Mapping[str, TableLayout] = LAYOUTS,
         links: Iterable[Sequence[CellKey]] = LINKS,
-    ) -> "LinkedTables":
+    ) -> LinkedTables:
         """The cells and relations of the given tables (those with a layout), in table order."""
         model = cls()
         for table, layout in layouts.items():
@@ -253,10 +254,7 @@ def cell_costs(model: LinkedTables) -> np.ndarray:
     per_cell = n * (value_sum + n) + 1  # > sum over all cells of (value * n + position)
     per_total = n * per_cell + per_cell  # > every non-total cell together
     costs = [
-        (per_total if model.is_total[i] or not model.counts_children[i] else 0)
-        + per_cell
-        + model.values[i] * n
-        + i
+        (per_total if model.is_total[i] or not model.counts_children[i] else 0) + per_cell + model.values[i] * n + i
         for i in range(n)
     ]
     return np.array(costs, dtype=np.float64)
@@ -370,9 +368,7 @@ class _Attacker:
             return False
         unknown, a, b = self._system(relations)
         n = len(unknown)
-        secondary = [
-            p for p, i in enumerate(unknown) if self.status[i] == SECONDARY and self.model.counts_children[i]
-        ]
+        secondary = [p for p, i in enumerate(unknown) if self.status[i] == SECONDARY and self.model.counts_children[i]]
         m = len(secondary)
         link = np.zeros((2 * m, n + m))
         for r, p in enumerate(secondary):
@@ -414,7 +410,7 @@ class _Attacker:
 
     def _group(self, cell: int) -> tuple[int, ...]:
         """The relations (their positions) reachable from ``cell`` through suppressed cells."""
-        seen, todo, group = {cell}, [cell], []
+        seen, todo = {cell}, [cell]
         taken: set[int] = set()
         while todo:
             current = todo.pop()

@@ -151,7 +151,7 @@ def write_index(published_root: Path) -> Path:
     path = published_root / FILE_NAME
     with waiting_lock(published_root / LOCKS / "index.lock"):
         text = render_index(published_root)
-        handle = tempfile.NamedTemporaryFile(
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 (renamed into place below, or removed)
             "w", encoding="utf-8", newline="\n", dir=published_root, prefix=".index.html-", delete=False
         )
         try:

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import hashlib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -72,9 +71,7 @@ class IngestedExport:
 def changed_since_ingest(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
     """Raw files whose content is not what was ingested (by SHA-256), or that are gone."""
     changed = []
-    for file_name, digest in con.sql(
-        "SELECT file_name, sha256 FROM ingest_log ORDER BY file_name"
-    ).fetchall():
+    for file_name, digest in con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall():
         path = year_dir / file_name
         if not path.is_file() or sha256_file(path) != digest:
             changed.append(file_name)
@@ -138,7 +135,7 @@ class _Lines:
         with self._path.open("rb") as handle:
             for number, raw in enumerate(handle, start=1):
                 if number == 1 and raw.startswith(codecs.BOM_UTF8):
-                    raw = raw[len(codecs.BOM_UTF8):]
+                    raw = raw[len(codecs.BOM_UTF8) :]
                 if _LONE_CR.search(raw):
                     raise RawExportError(
                         f"{self._path.name}: a line ends with CR alone (rule: LF or CRLF line endings)"
@@ -170,8 +167,7 @@ def read_csv_stream(export: RawExport, path: Path) -> CsvReading:
                     for separator, label in ((";", "';'"), ("\t", "tabs"), ("|", "'|'")):
                         if separator in header[0]:
                             raise RawExportError(
-                                f"{name}: the header row is separated by {label}, not commas "
-                                "(rule: comma separator)"
+                                f"{name}: the header row is separated by {label}, not commas (rule: comma separator)"
                             )
                 _check_columns(export, name, header)
                 continue
@@ -253,9 +249,7 @@ def load_csv(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) -> i
         )
         loaded = [
             _fingerprint(row)
-            for row in con.sql(
-                f"SELECT {', '.join(reading.header)} FROM {export.table} ORDER BY source_row"
-            ).fetchall()
+            for row in con.sql(f"SELECT {', '.join(reading.header)} FROM {export.table} ORDER BY source_row").fetchall()
         ]
     except duckdb.Error as error:
         raise _duckdb_csv_error(path, error, reading) from None
@@ -306,7 +300,7 @@ def parquet_type_problems(export: RawExport, path: Path, schema: pa.Schema) -> l
         found = schema.field(column).type
         if not PARQUET_TYPES[expected](found):
             problems.append(
-                f"{path.name}: column {column}: rule \"type {expected}\": the file has type "
+                f'{path.name}: column {column}: rule "type {expected}": the file has type '
                 f"{_type_words(found)}, the contract says {expected}"
             )
     return problems
@@ -379,9 +373,7 @@ def ingest(con: duckdb.DuckDBPyConnection, export: RawExport, year_dir: Path) ->
     """Bring one export of a year into the warehouse; raise RawExportError when it cannot."""
     path = year_dir / export.file_name
     if not path.is_file():
-        raise RawExportError(
-            f"{export.file_name}: missing from the year's folder (rule: every export is required)"
-        )
+        raise RawExportError(f"{export.file_name}: missing from the year's folder (rule: every export is required)")
     size = path.stat().st_size
     if size == 0:
         raise RawExportError(f"{export.file_name}: the file is empty (rule: a header row and at least one data row)")

@@ -37,9 +37,7 @@ def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
 
 def markdown_preview(con: duckdb.DuckDBPyConnection, table: str) -> str:
     """The first rows of a published table, in published order, as a markdown table."""
-    relation = con.sql(
-        f"SELECT * EXCLUDE ({ORDER_COLUMN}) FROM {table} ORDER BY {ORDER_COLUMN} LIMIT {PREVIEW_ROWS}"
-    )
+    relation = con.sql(f"SELECT * EXCLUDE ({ORDER_COLUMN}) FROM {table} ORDER BY {ORDER_COLUMN} LIMIT {PREVIEW_ROWS}")
     lines = ["| " + " | ".join(relation.columns) + " |", "|" + "---|" * len(relation.columns)]
     for row in relation.fetchall():
         lines.append("| " + " | ".join("" if v is None else str(v) for v in row) + " |")
@@ -48,9 +46,7 @@ def markdown_preview(con: duckdb.DuckDBPyConnection, table: str) -> str:
 
 def table_metadata(con: duckdb.DuckDBPyConnection, table: str, *, preview: bool = False) -> dict:
     metadata = {
-        "dagster/row_count": dg.MetadataValue.int(
-            con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-        ),
+        "dagster/row_count": dg.MetadataValue.int(con.sql(f"SELECT count(*) FROM {table}").fetchall()[0][0]),
         "dagster/column_schema": column_schema(con, table),
     }
     if preview:

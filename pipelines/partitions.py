@@ -10,9 +10,7 @@ import dagster as dg
 
 from pipelines.config import FIRST_YEAR
 
-yearly_partitions = dg.TimeWindowPartitionsDefinition(
-    start=str(FIRST_YEAR), cron_schedule="0 0 1 1 *", fmt="%Y"
-)
+yearly_partitions = dg.TimeWindowPartitionsDefinition(start=str(FIRST_YEAR), cron_schedule="0 0 1 1 *", fmt="%Y")
 
 # Dagster 1.13 marks two features this project relies on as preview/beta and warns at every
 # import of the definitions (the CLI, the UI, every test): a partitions_def on a check, so that
@@ -22,6 +20,7 @@ warnings.filterwarnings("ignore", message="Specifying a partitions_def on an Ass
 warnings.filterwarnings(
     "ignore", message="Class `(CodeReferencesMetadataValue|LocalFileCodeReference)` is currently in beta"
 )
+
 
 def partition_years() -> list[int]:
     """Every year that is a partition now: from IMPACT_FIRST_YEAR to the last year that has ended."""

@@ -19,6 +19,7 @@ second run exits at once) and the run's resources take it again.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import socket
@@ -27,7 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 LOCKS = ".locks"
@@ -64,10 +65,8 @@ def require_writable(folders: list[tuple[Path, str]]) -> None:
                 raise FolderNotWritable(f"cannot write to the {what} {folder}: {reason}") from None
     except FolderNotWritable:
         for path in reversed(created):
-            try:
+            with contextlib.suppress(OSError):
                 path.rmdir()
-            except OSError:
-                pass
         raise
 
 
@@ -84,7 +83,7 @@ _mutex = threading.Lock()
 
 
 def _holder() -> str:
-    started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = datetime.now(UTC).isoformat(timespec="seconds")
     return f"pid {os.getpid()} on {socket.gethostname()}, started {started}"
 
 

@@ -33,8 +33,18 @@ SUPPRESSED_SPEC = TableSpec(
     name=SUPPRESSED_CELLS,
     title="Suppressed cells of the public-use tables",
     columns=(
-        Column("table_name", "Table", "The public-use table of the suppressed cell (its CSV file has the same name).", pl.String),
-        Column("row_label", "Row", "The row of the cell: its category, or metric_id/period for headline figures.", pl.String),
+        Column(
+            "table_name",
+            "Table",
+            "The public-use table of the suppressed cell (its CSV file has the same name).",
+            pl.String,
+        ),
+        Column(
+            "row_label",
+            "Row",
+            "The row of the cell: its category, or metric_id/period for headline figures.",
+            pl.String,
+        ),
         Column("column_name", "Column", "The column of the cell.", pl.String),
         Column(
             "conf_status",
@@ -120,8 +130,7 @@ def build_public_tables(con: duckdb.DuckDBPyConnection, year: int, k: int) -> Pu
 def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int) -> AuditResult:
     """The audit of the stored public-use tables, from them and the stored list alone."""
     tables = {
-        table: frame.drop(ORDER_COLUMN)
-        for table, frame in read_tables(con, [public_name(t) for t in LAYOUTS]).items()
+        table: frame.drop(ORDER_COLUMN) for table, frame in read_tables(con, [public_name(t) for t in LAYOUTS]).items()
     }
     tables = {name.removeprefix(PUBLIC_PREFIX): frame for name, frame in tables.items()}
     listed = {

@@ -104,9 +104,7 @@ def current_release(published_root: Path, year: int) -> Path | None:
     """The folder ``<published>/<year>`` points to, None before the first release."""
     link = published_root / str(year)
     if link.exists() and not link.is_symlink():
-        raise RuntimeError(
-            f"{link} is a plain folder, not a release link; move it away to publish year {year}"
-        )
+        raise RuntimeError(f"{link} is a plain folder, not a release link; move it away to publish year {year}")
     return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
 
 
@@ -183,12 +181,12 @@ def _fsync_dir(folder: Path) -> None:
 def remove_dead_partials(published_root: Path, year: int) -> None:
     """Remove the year's partial folders and temporary links left by runs no longer alive."""
     for path in (published_root / RELEASES).glob(f"*{year}.*"):
-        if _OWNED.match(path.name) and int(_OWNED.match(path.name)["year"]) == year:
-            if not _owner_alive(path.name):
-                if path.is_symlink() or not path.is_dir():
-                    path.unlink(missing_ok=True)
-                else:
-                    shutil.rmtree(path, ignore_errors=True)
+        owned = _OWNED.match(path.name)
+        if owned and int(owned["year"]) == year and not _owner_alive(path.name):
+            if path.is_symlink() or not path.is_dir():
+                path.unlink(missing_ok=True)
+            else:
+                shutil.rmtree(path, ignore_errors=True)
 
 
 def revision_note(replaced: Path | None, staged: Path) -> str:
@@ -203,13 +201,11 @@ def revision_note(replaced: Path | None, staged: Path) -> str:
 def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
     """The figures outside the band around last year's release that the operator acknowledged in
     this run (table ``acknowledged_changes`` of the check within_previous_year_band)."""
-    found = con.sql(
-        "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'acknowledged_changes'"
-    ).fetchall()[0][0]
+    found = con.sql("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'acknowledged_changes'").fetchall()[0][0]
     if not found:
         return []
     rows = con.sql("SELECT * FROM acknowledged_changes ORDER BY figure").fetchall()
-    return [{"figure": f, "this_year": t, "last_year": l, "band": b} for f, t, l, b in rows]
+    return [{"figure": f, "this_year": t, "last_year": last, "band": b} for f, t, last, b in rows]
 
 
 def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int) -> None:
@@ -259,7 +255,11 @@ def write_release(
         def finish(replaced: Path | None) -> None:
             write_report(staged, year, revision=revision_note(replaced, staged))
             write_manifest(
-                staged, year, inputs, checks, replaces=replaced.name if replaced else None,
+                staged,
+                year,
+                inputs,
+                checks,
+                replaces=replaced.name if replaced else None,
                 acknowledged_changes=acknowledged_changes(con),
                 public=public,
             )

@@ -37,18 +37,58 @@ QUALIFIERS = ("more than", "over")
 
 # Tile-grid map of the 50 states, DC and Puerto Rico: USPS code -> (row, column).
 STATE_TILES = {
-    "AK": (0, 0), "ME": (0, 10),
-    "VT": (1, 9), "NH": (1, 10),
-    "WA": (2, 0), "ID": (2, 1), "MT": (2, 2), "ND": (2, 3), "MN": (2, 4), "IL": (2, 5),
-    "WI": (2, 6), "MI": (2, 7), "NY": (2, 8), "RI": (2, 9), "MA": (2, 10),
-    "OR": (3, 0), "NV": (3, 1), "WY": (3, 2), "SD": (3, 3), "IA": (3, 4), "IN": (3, 5),
-    "OH": (3, 6), "PA": (3, 7), "NJ": (3, 8), "CT": (3, 9),
-    "CA": (4, 0), "UT": (4, 1), "CO": (4, 2), "NE": (4, 3), "MO": (4, 4), "KY": (4, 5),
-    "WV": (4, 6), "VA": (4, 7), "MD": (4, 8), "DE": (4, 9),
-    "AZ": (5, 1), "NM": (5, 2), "KS": (5, 3), "AR": (5, 4), "TN": (5, 5), "NC": (5, 6),
-    "SC": (5, 7), "DC": (5, 8),
-    "OK": (6, 3), "LA": (6, 4), "MS": (6, 5), "AL": (6, 6), "GA": (6, 7),
-    "HI": (7, 0), "TX": (7, 3), "FL": (7, 7), "PR": (7, 9),
+    "AK": (0, 0),
+    "ME": (0, 10),
+    "VT": (1, 9),
+    "NH": (1, 10),
+    "WA": (2, 0),
+    "ID": (2, 1),
+    "MT": (2, 2),
+    "ND": (2, 3),
+    "MN": (2, 4),
+    "IL": (2, 5),
+    "WI": (2, 6),
+    "MI": (2, 7),
+    "NY": (2, 8),
+    "RI": (2, 9),
+    "MA": (2, 10),
+    "OR": (3, 0),
+    "NV": (3, 1),
+    "WY": (3, 2),
+    "SD": (3, 3),
+    "IA": (3, 4),
+    "IN": (3, 5),
+    "OH": (3, 6),
+    "PA": (3, 7),
+    "NJ": (3, 8),
+    "CT": (3, 9),
+    "CA": (4, 0),
+    "UT": (4, 1),
+    "CO": (4, 2),
+    "NE": (4, 3),
+    "MO": (4, 4),
+    "KY": (4, 5),
+    "WV": (4, 6),
+    "VA": (4, 7),
+    "MD": (4, 8),
+    "DE": (4, 9),
+    "AZ": (5, 1),
+    "NM": (5, 2),
+    "KS": (5, 3),
+    "AR": (5, 4),
+    "TN": (5, 5),
+    "NC": (5, 6),
+    "SC": (5, 7),
+    "DC": (5, 8),
+    "OK": (6, 3),
+    "LA": (6, 4),
+    "MS": (6, 5),
+    "AL": (6, 6),
+    "GA": (6, 7),
+    "HI": (7, 0),
+    "TX": (7, 3),
+    "FL": (7, 7),
+    "PR": (7, 9),
 }
 
 # Chart geometry, in SVG user units = CSS pixels at natural size (an SVG shrinks with the page).
@@ -168,9 +208,7 @@ def table_view(
     body = []
     for index, row in enumerate(rows):
         cells = [
-            SUPPRESSED
-            if (row[columns[0]], c) in hidden
-            else percent(row[c]) if c in percent_columns else _cell(row[c])
+            SUPPRESSED if (row[columns[0]], c) in hidden else percent(row[c]) if c in percent_columns else _cell(row[c])
             for c in columns
         ]
         body.append(Row(cells, total=ends_with_total and index == len(rows) - 1))
@@ -372,9 +410,7 @@ def state_map(rows: list[dict]) -> TileMap:
         legend_high=count(largest),
         light=_hex(LIGHT),
         dark=_hex(DARK),
-        international=(
-            f"{international['missing_state']}: {shown(international['total'])}" if international else ""
-        ),
+        international=(f"{international['missing_state']}: {shown(international['total'])}" if international else ""),
     )
 
 
@@ -522,7 +558,10 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
                 )
                 for r in _without_total(case_type)
             ],
-            legend=[("seg-active", spec("missing_children_by_case_type").column("active").title), ("seg-resolved", spec("missing_children_by_case_type").column("resolved").title)],
+            legend=[
+                ("seg-active", spec("missing_children_by_case_type").column("active").title),
+                ("seg-resolved", spec("missing_children_by_case_type").column("resolved").title),
+            ],
             width=HALF_WIDTH,
             max_label_width=230,
             value_width=64,
@@ -547,9 +586,7 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
         "source": table_view(
             "cybertipline_reports_by_source", t["cybertipline_reports_by_source"], ["reporter_type", "reports"]
         ),
-        "files": table_view(
-            "cybertipline_files_by_type", t["cybertipline_files_by_type"], ["file_type", "files"]
-        ),
+        "files": table_view("cybertipline_files_by_type", t["cybertipline_files_by_type"], ["file_type", "files"]),
         "incident": table_view(
             "cybertipline_reports_by_incident_type",
             t["cybertipline_reports_by_incident_type"],
@@ -628,7 +665,13 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
             [
                 (
                     r["relationship"],
-                    [(r["known_relationships"], "bar-alt", spec("offender_relationship_actively_traded").column("known_relationships").title)],
+                    [
+                        (
+                            r["known_relationships"],
+                            "bar-alt",
+                            spec("offender_relationship_actively_traded").column("known_relationships").title,
+                        )
+                    ],
                     f"{count(r['known_relationships'])} ({percent(r['percent_of_total'])})"
                     if r["known_relationships"] is not None
                     else SUPPRESSED,

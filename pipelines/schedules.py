@@ -22,9 +22,7 @@ def yearly_release_schedule(job) -> dg.ScheduleDefinition:
     def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
         year = context.scheduled_execution_time.year - 1
         if year < FIRST_YEAR:
-            return dg.SkipReason(
-                f"{year} is before the first yearly partition, IMPACT_FIRST_YEAR={FIRST_YEAR}"
-            )
+            return dg.SkipReason(f"{year} is before the first yearly partition, IMPACT_FIRST_YEAR={FIRST_YEAR}")
         return dg.RunRequest(run_key=f"release-{year}", partition_key=str(year))
 
     return schedule

@@ -20,6 +20,7 @@ if TYPE_CHECKING:  # imported where used: the GX suites read the state codes, no
     import duckdb
     import polars as pl
 
+
 @cache
 def read_seed(name: str) -> tuple[dict[str, str], ...]:
     """The rows of ``sql/seeds/<name>.csv`` as text, in published order (``sort_order`` when the

@@ -80,9 +80,7 @@ def _parse(path: Path, layer: str) -> SqlModel:
         if match:
             depends_on = tuple(n.strip() for n in match["names"].split(",") if n.strip())
         elif previous:
-            columns = tuple(
-                tuple(column.split()) for column in previous["columns"].split(",")
-            )
+            columns = tuple(tuple(column.split()) for column in previous["columns"].split(","))
             previous_year = PreviousYearInput(previous["table"], columns)
         else:
             description.append(line.removeprefix("--").strip())

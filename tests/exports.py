@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -64,7 +64,7 @@ def report(
 ) -> dict:
     return {
         "report_id": report_id,
-        "received_at": received_at or datetime(year, 6, 1, 12, 0, tzinfo=timezone.utc),
+        "received_at": received_at or datetime(year, 6, 1, 12, 0, tzinfo=UTC),
         "reporter_type": reporter_type,
         "esp_name": esp_name if reporter_type == "ESP" else None,
         "incident_type": incident_type,
@@ -87,7 +87,7 @@ class YearExports:
     program_metrics: list[dict] = field(default_factory=list)
 
     @classmethod
-    def small(cls, year: int = 2020) -> "YearExports":
+    def small(cls, year: int = 2020) -> YearExports:
         return cls(
             year=year,
             cases=[
@@ -99,13 +99,23 @@ class YearExports:
                 report(2, "PUBLIC", None, "ONLINE_ENTICEMENT", None, 0, 1, 0, year=year),
             ],
             cvip_requests=[
-                {"request_id": "R1", "received_date": f"{year}-04-01", "agency_type": "FEDERAL",
-                 "image_count": "10", "video_count": "2"},
+                {
+                    "request_id": "R1",
+                    "received_date": f"{year}-04-01",
+                    "agency_type": "FEDERAL",
+                    "image_count": "10",
+                    "video_count": "2",
+                },
             ],
             relationships=[{"victim_id": "V1", "relationship": "PARENT_GUARDIAN"}],
             program_metrics=[
-                {"metric_id": "ncic_missing_child_entries", "period": "year", "value": "1000",
-                 "since": "", "source": "FBI NCIC"},
+                {
+                    "metric_id": "ncic_missing_child_entries",
+                    "period": "year",
+                    "value": "1000",
+                    "since": "",
+                    "source": "FBI NCIC",
+                },
             ],
         )
 

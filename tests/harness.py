@@ -17,9 +17,7 @@ from pipelines.seeds import load_seeds
 from pipelines.sql_models import models
 
 
-def build_tables(
-    con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_release: Path | None = None
-) -> None:
+def build_tables(con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_release: Path | None = None) -> None:
     """Every staging and published table of the year; last year's release when given."""
     for export in RAW_EXPORTS:
         ingest(con, export, raw_year_dir)

@@ -25,9 +25,21 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def impact_run(raw: Path, root: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [*IMPACT, "run", "--year", "2020", "--raw-dir", str(raw),
-         "--out-dir", str(root / "published"), "--warehouse-dir", str(root / "warehouse")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            *IMPACT,
+            "run",
+            "--year",
+            "2020",
+            "--raw-dir",
+            str(raw),
+            "--out-dir",
+            str(root / "published"),
+            "--warehouse-dir",
+            str(root / "warehouse"),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
 
 
@@ -119,8 +131,11 @@ def test_release_alone_refuses_to_publish_unchecked_tables(tmp_path: Path) -> No
     assert everything.success
     before = snapshot(tmp_path / "published" / "2020")
     alone = dg.materialize(
-        [*all_assets, *all_checks], partition_key="2020", resources=resources,
-        selection=dg.AssetSelection.assets("release").without_checks(), raise_on_error=False,
+        [*all_assets, *all_checks],
+        partition_key="2020",
+        resources=resources,
+        selection=dg.AssetSelection.assets("release").without_checks(),
+        raise_on_error=False,
     )
     assert not alone.success
     failure = alone.get_step_failure_events()[0].step_failure_data.user_failure_data.description

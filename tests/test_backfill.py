@@ -32,10 +32,24 @@ LOCK_ERRORS = ("could not set lock", "conflicting lock", "lock on file", "databa
 
 def impact_run(year: int, folders: Folders) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "pipelines.cli", "run", "--year", str(year),
-         "--raw-dir", folders.raw_dir, "--out-dir", folders.published_dir,
-         "--warehouse-dir", folders.warehouse_dir],
-        capture_output=True, text=True, timeout=600, check=False,
+        [
+            sys.executable,
+            "-m",
+            "pipelines.cli",
+            "run",
+            "--year",
+            str(year),
+            "--raw-dir",
+            folders.raw_dir,
+            "--out-dir",
+            folders.published_dir,
+            "--warehouse-dir",
+            folders.warehouse_dir,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
     )
 
 
@@ -85,8 +99,11 @@ def test_2020_succeeds_with_or_without_the_2019_release_and_then_reads_it(
     assert backfill[2020].returncode == 0
     first = headline(folders, 2020)[("ncic_missing_child_entries", "prior_year")]
     with (Path(folders.raw_dir) / "2020" / "program_metrics.csv").open(encoding="utf-8") as handle:
-        exported = next(r for r in csv.DictReader(handle)
-                        if (r["metric_id"], r["period"]) == ("ncic_missing_child_entries", "prior_year"))
+        exported = next(
+            r
+            for r in csv.DictReader(handle)
+            if (r["metric_id"], r["period"]) == ("ncic_missing_child_entries", "prior_year")
+        )
     assert first["source"] in ("Published release of 2019", exported["source"])
     assert first["value"] == exported["value"]
 

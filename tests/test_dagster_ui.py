@@ -25,7 +25,10 @@ BIN = Path(sys.executable).parent
 def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
     result = subprocess.run(
         [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO, capture_output=True, text=True, timeout=180,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=180,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     assert result.returncode == 0, result.stdout + result.stderr
@@ -56,7 +59,10 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
     port = _free_port()
     process = subprocess.Popen(
         [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
-        cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
     query = {"query": "{ assetNodes { assetKey { path } groupName } }"}
@@ -65,7 +71,8 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
         while time.monotonic() < deadline and answer is None:
             try:
                 request = urllib.request.Request(
-                    f"http://127.0.0.1:{port}/graphql", data=json.dumps(query).encode(),
+                    f"http://127.0.0.1:{port}/graphql",
+                    data=json.dumps(query).encode(),
                     headers={"Content-Type": "application/json"},
                 )
                 with urllib.request.urlopen(request, timeout=5) as response:

@@ -22,7 +22,6 @@ from hypothesis import strategies as st
 
 from pipelines import demo_data
 from pipelines.demo_data import apportion, cybertipline_plan, load_profile, write_demo_exports
-
 from tests.conftest import REFERENCE_2020 as REFERENCE
 
 YEAR = 2020
@@ -38,8 +37,14 @@ CASE_TYPE_LABELS = {
     "NFA": "Nonfamily Abduction",
 }
 RACE_COLUMNS = {
-    "AI": "native_american", "AS": "asian", "MR": "multiracial", "BL": "black", "HI": "hispanic",
-    "PI": "pacific_islander", "WH": "white", "U": "unknown",
+    "AI": "native_american",
+    "AS": "asian",
+    "MR": "multiracial",
+    "BL": "black",
+    "HI": "hispanic",
+    "PI": "pacific_islander",
+    "WH": "white",
+    "U": "unknown",
 }
 AGENCY_LABELS = {
     "FEDERAL": "US Federal Law Enforcement",
@@ -48,11 +53,15 @@ AGENCY_LABELS = {
     "INTERNATIONAL": "International",
 }
 RELATIONSHIP_LABELS = {
-    "PARENT_GUARDIAN": "Parent/Guardian", "OTHER_RELATIVE": "Other Relative",
+    "PARENT_GUARDIAN": "Parent/Guardian",
+    "OTHER_RELATIVE": "Other Relative",
     "NEIGHBOR_FAMILY_FRIEND": "Neighbor/Family Friend",
-    "BABYSITTER_MENTOR_COACH": "Babysitter/Mentor/Coach", "GUARDIANS_PARTNER": "Guardian's Partner",
-    "ONLINE_ENTICEMENT": "Online Enticement", "SELF_PRODUCTION": "Self-Production",
-    "CHILD_SEX_TRAFFICKER": "Child Sex Trafficker", "UNKNOWN_TO_CHILD": "Unknown to Child",
+    "BABYSITTER_MENTOR_COACH": "Babysitter/Mentor/Coach",
+    "GUARDIANS_PARTNER": "Guardian's Partner",
+    "ONLINE_ENTICEMENT": "Online Enticement",
+    "SELF_PRODUCTION": "Self-Production",
+    "CHILD_SEX_TRAFFICKER": "Child Sex Trafficker",
+    "UNKNOWN_TO_CHILD": "Unknown to Child",
 }
 INCIDENT_TYPES = set(demo_data.INCIDENT_TYPES)
 
@@ -104,9 +113,15 @@ def con(exports: dict[str, Path]) -> duckdb.DuckDBPyConnection:
 # Files
 # ---------------------------------------------------------------------------------------------
 
+
 def test_files_headers_and_line_endings(exports: dict[str, Path]) -> None:
-    assert set(exports) == {"cases.csv", "cybertipline_reports.parquet", "cvip_requests.csv",
-                            "cvip_offender_relationships.csv", "program_metrics.csv"}
+    assert set(exports) == {
+        "cases.csv",
+        "cybertipline_reports.parquet",
+        "cvip_requests.csv",
+        "cvip_offender_relationships.csv",
+        "program_metrics.csv",
+    }
     headers = {
         "cases.csv": "case_number,intake_date,resolved_date,case_type,age_at_missing,race,missing_state",
         "cvip_requests.csv": "request_id,received_date,agency_type,image_count,video_count",
@@ -127,12 +142,20 @@ def test_files_headers_and_line_endings(exports: dict[str, Path]) -> None:
 # cases.csv
 # ---------------------------------------------------------------------------------------------
 
+
 def test_case_type_table_matches_reference(con: duckdb.DuckDBPyConnection) -> None:
-    got = {CASE_TYPE_LABELS[t]: (a, r) for t, a, r in con.sql(
-        "SELECT case_type, count(*) FILTER (status = 'active'), count(*) FILTER (status = 'resolved') "
-        "FROM pop GROUP BY ALL").fetchall()}
-    expected = {row["case_type"]: (int(row["active"]), int(row["resolved"]))
-                for row in _reference("missing_children_by_case_type") if row["case_type"] != "Total"}
+    got = {
+        CASE_TYPE_LABELS[t]: (a, r)
+        for t, a, r in con.sql(
+            "SELECT case_type, count(*) FILTER (status = 'active'), count(*) FILTER (status = 'resolved') "
+            "FROM pop GROUP BY ALL"
+        ).fetchall()
+    }
+    expected = {
+        row["case_type"]: (int(row["active"]), int(row["resolved"]))
+        for row in _reference("missing_children_by_case_type")
+        if row["case_type"] != "Total"
+    }
     assert got == expected
     total = next(r for r in _reference("missing_children_by_case_type") if r["case_type"] == "Total")
     assert con.sql("SELECT count(*) FROM pop").fetchall()[0][0] == int(total["total"])
@@ -159,9 +182,13 @@ def test_state_table_matches_reference(con: duckdb.DuckDBPyConnection) -> None:
     def name(code: str) -> str:
         return "International" if code == "INTL" else pycountry.subdivisions.get(code=f"US-{code}").name
 
-    got = {name(s): (a, r) for s, a, r in con.sql(
-        "SELECT missing_state, count(*) FILTER (status = 'active'), count(*) FILTER (status = 'resolved') "
-        "FROM pop GROUP BY ALL").fetchall()}
+    got = {
+        name(s): (a, r)
+        for s, a, r in con.sql(
+            "SELECT missing_state, count(*) FILTER (status = 'active'), count(*) FILTER (status = 'resolved') "
+            "FROM pop GROUP BY ALL"
+        ).fetchall()
+    }
     for row in _reference("missing_children_by_state"):
         if row["missing_state"] == "Total":
             continue
@@ -170,7 +197,8 @@ def test_state_table_matches_reference(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_every_population_rule_is_exercised(con: duckdb.DuckDBPyConnection) -> None:
     y = YEAR
-    counts = con.sql(f"""
+    counts = (
+        con.sql(f"""
         SELECT
           count(*) FILTER (year(intake) < {y} AND year(resolved) = {y}) AS recovered_from_earlier,
           count(*) FILTER (year(intake) = {y} AND year(resolved) = {y + 1}) AS active_found_next_year,
@@ -185,10 +213,22 @@ def test_every_population_rule_is_exercised(con: duckdb.DuckDBPyConnection) -> N
           count(*) FILTER (race_raw = 'U') AS race_u,
           count(*) FILTER (race_raw IS NULL OR race_raw = '') AS race_blank
         FROM cases
-    """).pl().row(0, named=True)
-    for kind in ("recovered_from_earlier", "active_found_next_year", "dec31_jan2", "active_open",
-                 "excluded_still_open", "excluded_resolved_before", "excluded_resolved_after",
-                 "excluded_opened_after", "race_u", "race_blank"):
+    """)
+        .pl()
+        .row(0, named=True)
+    )
+    for kind in (
+        "recovered_from_earlier",
+        "active_found_next_year",
+        "dec31_jan2",
+        "active_open",
+        "excluded_still_open",
+        "excluded_resolved_before",
+        "excluded_resolved_after",
+        "excluded_opened_after",
+        "race_u",
+        "race_blank",
+    ):
         assert counts[kind] > 0, kind
     assert counts["resolved_before_intake"] == 0
     assert counts["duplicate_numbers"] == 0
@@ -222,6 +262,7 @@ def test_case_codes_and_ages_are_valid(con: duckdb.DuckDBPyConnection) -> None:
 # CVIP
 # ---------------------------------------------------------------------------------------------
 
+
 def test_cvip_requests_match_reference(exports: dict[str, Path]) -> None:
     rows = _read_csv(exports["cvip_requests.csv"])
     got: dict[str, list[int]] = {}
@@ -231,8 +272,11 @@ def test_cvip_requests_match_reference(exports: dict[str, Path]) -> None:
         totals[1] += int(row["image_count"])
         totals[2] += int(row["video_count"])
         assert row["received_date"].startswith(f"{YEAR}-")
-    expected = {r["agency_type"]: [int(r["requests"]), int(r["images"]), int(r["videos"])]
-                for r in _reference("cvip_requests_by_agency") if r["agency_type"] != "Grand Total"}
+    expected = {
+        r["agency_type"]: [int(r["requests"]), int(r["images"]), int(r["videos"])]
+        for r in _reference("cvip_requests_by_agency")
+        if r["agency_type"] != "Grand Total"
+    }
     assert got == expected
     assert len({r["request_id"] for r in rows}) == len(rows)
     images = sorted(int(r["image_count"]) for r in rows if r["agency_type"] == "FEDERAL")
@@ -245,8 +289,11 @@ def test_offender_relationships_match_reference(exports: dict[str, Path]) -> Non
     for row in rows:
         label = RELATIONSHIP_LABELS[row["relationship"]]
         counts[label] = counts.get(label, 0) + 1
-    expected = {r["relationship"]: int(r["known_relationships"])
-                for r in _reference("offender_relationship_actively_traded") if r["relationship"] != "Total"}
+    expected = {
+        r["relationship"]: int(r["known_relationships"])
+        for r in _reference("offender_relationship_actively_traded")
+        if r["relationship"] != "Total"
+    }
     assert counts == expected
     assert len({(r["victim_id"], r["relationship"]) for r in rows}) == len(rows)
     assert 2100 < len({r["victim_id"] for r in rows}) < 2200
@@ -255,6 +302,7 @@ def test_offender_relationships_match_reference(exports: dict[str, Path]) -> Non
 # ---------------------------------------------------------------------------------------------
 # program_metrics.csv
 # ---------------------------------------------------------------------------------------------
+
 
 def _catalog() -> dict[tuple[str, str], dict[str, str]]:
     return {(r["metric_id"], r["period"]): r for r in _read_csv(CATALOG)}
@@ -295,12 +343,19 @@ def test_program_metrics_reproduce_headline_figures(exports: dict[str, Path]) ->
 # cybertipline_reports.parquet (scaled)
 # ---------------------------------------------------------------------------------------------
 
+
 def test_scaled_cybertipline_is_consistent(con: duckdb.DuckDBPyConnection) -> None:
     types = dict(con.sql("SELECT column_name, column_type FROM (DESCRIBE ct)").fetchall())
     assert types == {
-        "report_id": "BIGINT", "received_at": "TIMESTAMP WITH TIME ZONE", "reporter_type": "VARCHAR",
-        "esp_name": "VARCHAR", "incident_type": "VARCHAR", "incident_country": "VARCHAR",
-        "image_count": "INTEGER", "video_count": "INTEGER", "other_file_count": "INTEGER",
+        "report_id": "BIGINT",
+        "received_at": "TIMESTAMP WITH TIME ZONE",
+        "reporter_type": "VARCHAR",
+        "esp_name": "VARCHAR",
+        "incident_type": "VARCHAR",
+        "incident_country": "VARCHAR",
+        "image_count": "INTEGER",
+        "video_count": "INTEGER",
+        "other_file_count": "INTEGER",
     }
     n = math.floor(FULL_REPORTS * SCALE + 0.5)
     summary = con.sql(f"""
@@ -315,17 +370,20 @@ def test_scaled_cybertipline_is_consistent(con: duckdb.DuckDBPyConnection) -> No
           count(*) FILTER (incident_country IS NULL), count(*) FILTER (incident_country = 'XK')
         FROM ct
     """).fetchall()[0]
-    (rows, ids, bad_reporter, bad_esp, outside_year, negative, images, videos, others, public,
-     no_country, kosovo) = summary
+    (rows, ids, bad_reporter, bad_esp, outside_year, negative, images, videos, others, public, no_country, kosovo) = (
+        summary
+    )
     assert (rows, ids) == (n, n)
     assert (bad_reporter, bad_esp, outside_year, negative) == (0, 0, 0, 0)
-    assert (images, videos, others) == (round(33_690_561 * SCALE), round(31_654_163 * SCALE),
-                                       round(120_590 * SCALE))
+    assert (images, videos, others) == (round(33_690_561 * SCALE), round(31_654_163 * SCALE), round(120_590 * SCALE))
     assert public == round(303_299 * SCALE)
     assert no_country > 0 and kosovo > 0
     assert [r[0] for r in con.sql("SELECT report_id FROM ct").fetchall()] == sorted(
-        r[0] for r in con.sql("SELECT report_id FROM ct").fetchall())
-    countries = {c for (c,) in con.sql("SELECT DISTINCT incident_country FROM ct WHERE incident_country IS NOT NULL").fetchall()}
+        r[0] for r in con.sql("SELECT report_id FROM ct").fetchall()
+    )
+    countries = {
+        c for (c,) in con.sql("SELECT DISTINCT incident_country FROM ct WHERE incident_country IS NOT NULL").fetchall()
+    }
     assert countries <= {c.alpha_2 for c in pycountry.countries} | {"XK"}
     assert len(countries) > 200
     assert {t for (t,) in con.sql("SELECT DISTINCT incident_type FROM ct").fetchall()} == INCIDENT_TYPES
@@ -364,8 +422,7 @@ def test_full_size_plan_has_the_published_counts() -> None:
     assert len(others) >= 150 and sum(others) == 231_747
     assert max(others) < min(named.values()) and min(others) >= 1
     assert sum(c for _, c in plan["countries"]) == FULL_REPORTS
-    assert plan["files"] == {"image_count": 33_690_561, "video_count": 31_654_163,
-                             "other_file_count": 120_590}
+    assert plan["files"] == {"image_count": 33_690_561, "video_count": 31_654_163, "other_file_count": 120_590}
 
 
 def test_realistic_export_has_the_same_tables_in_no_order(exports: dict[str, Path], tmp_path: Path) -> None:
@@ -374,10 +431,11 @@ def test_realistic_export_has_the_same_tables_in_no_order(exports: dict[str, Pat
     random times within the year; it is as reproducible as the tidy one."""
     path = tmp_path / str(YEAR) / "cybertipline_reports.parquet"
     write_demo_exports(YEAR, tmp_path, scale=SCALE, realistic=True)
-    tables = ("SELECT reporter_type, esp_name, incident_type, incident_country, count(*), "
-              "sum(image_count), sum(video_count), sum(other_file_count) FROM '{}' GROUP BY ALL ORDER BY ALL")
-    assert (duckdb.sql(tables.format(path)).fetchall()
-            == duckdb.sql(tables.format(exports[path.name])).fetchall())
+    tables = (
+        "SELECT reporter_type, esp_name, incident_type, incident_country, count(*), "
+        "sum(image_count), sum(video_count), sum(other_file_count) FROM '{}' GROUP BY ALL ORDER BY ALL"
+    )
+    assert duckdb.sql(tables.format(path)).fetchall() == duckdb.sql(tables.format(exports[path.name])).fetchall()
     rows, ids, sorted_ids, steps_of_one, outside_year, days = duckdb.sql(f"""
         SELECT count(*), count(DISTINCT report_id),
                count(*) FILTER (id_step > 0), count(*) FILTER (id_step = 1),
@@ -404,9 +462,11 @@ def test_resized_cybertipline_figures_keep_the_products_rules(scale: float, tmp_
         path = tmp_path / f"{year}.csv"
         demo_data._write_program_metrics(load_profile(year), year, scale, path)
         metrics = {(r["metric_id"], r["period"]): int(r["value"]) for r in _read_csv(path)}
-        figures[year] = (cybertipline_plan(load_profile(year), scale)["n"],
-                         metrics[("cybertipline_reports", "cumulative")],
-                         metrics[("cybertipline_reports", "prior_year")])
+        figures[year] = (
+            cybertipline_plan(load_profile(year), scale)["n"],
+            metrics[("cybertipline_reports", "cumulative")],
+            metrics[("cybertipline_reports", "prior_year")],
+        )
     for year, (reports, cumulative, prior_year) in figures.items():
         assert cumulative >= reports, (year, scale)
         if year - 1 in figures:
@@ -417,6 +477,7 @@ def test_resized_cybertipline_figures_keep_the_products_rules(scale: float, tmp_
 # ---------------------------------------------------------------------------------------------
 # Determinism, errors, atomic writes
 # ---------------------------------------------------------------------------------------------
+
 
 def test_same_seed_gives_identical_bytes(exports: dict[str, Path], tmp_path: Path) -> None:
     again = write_demo_exports(YEAR, tmp_path, scale=SCALE, seed=2020)
@@ -433,8 +494,10 @@ def test_other_seed_changes_rows_not_tables(exports: dict[str, Path], tmp_path: 
     b = duckdb.sql(query.format(other["cybertipline_reports.parquet"])).fetchall()
     assert a != b  # attributes are combined differently...
     margin = "SELECT esp_name, count(*) FROM '{}' GROUP BY ALL ORDER BY ALL"
-    assert (duckdb.sql(margin.format(exports["cybertipline_reports.parquet"])).fetchall()
-            == duckdb.sql(margin.format(other["cybertipline_reports.parquet"])).fetchall())  # ...marginals fixed
+    assert (
+        duckdb.sql(margin.format(exports["cybertipline_reports.parquet"])).fetchall()
+        == duckdb.sql(margin.format(other["cybertipline_reports.parquet"])).fetchall()
+    )  # ...marginals fixed
 
 
 def test_unknown_year_and_bad_scale_raise(tmp_path: Path) -> None:
@@ -450,7 +513,7 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
     target.parent.mkdir()
     target.write_bytes(b"previous")
 
-    def broken(profile, year, scale, seed, path, realistic):  # noqa: ANN001 - test double
+    def broken(profile, year, scale, seed, path, realistic):
         path.write_bytes(b"half")
         raise RuntimeError("killed")
 
@@ -464,6 +527,7 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
 # ---------------------------------------------------------------------------------------------
 # Profiles across years
 # ---------------------------------------------------------------------------------------------
+
 
 def _yearly_figure(profile: dict, metric: str) -> int | None:
     """The `year` figure of a metric: from program metrics, or computed from the profile."""
@@ -497,12 +561,18 @@ def test_profiles_are_consistent_across_years() -> None:
             if period == "prior_year" and year - 1 in profiles:
                 assert value == _yearly_figure(profiles[year - 1], metric), (year, metric)
         if year - 1 in profiles:
-            assert (profile["cvip"]["relationships"]["distinct_victims"]
-                    >= profiles[year - 1]["cvip"]["relationships"]["distinct_victims"])
+            assert (
+                profile["cvip"]["relationships"]["distinct_victims"]
+                >= profiles[year - 1]["cvip"]["relationships"]["distinct_victims"]
+            )
     p2019 = profiles[2019]["cybertipline"]
     assert sum(p2019["incident_types"].values()) == 16_987_361
     assert (p2019["public_reports"], p2019["images"], p2019["videos"], p2019["other_files"]) == (
-        150_667, 27_788_328, 41_280_816, 89_053)
+        150_667,
+        27_788_328,
+        41_280_816,
+        89_053,
+    )
     assert _yearly_figure(profiles[2019], "ncic_missing_child_entries") == 421_394
     assert sum(profiles[2021]["cybertipline"]["incident_types"].values()) == 29_397_681
     assert sum(profiles[2022]["cybertipline"]["incident_types"].values()) == 32_059_029
@@ -513,9 +583,12 @@ def test_profiles_are_consistent_across_years() -> None:
 # apportion
 # ---------------------------------------------------------------------------------------------
 
+
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=40),
-       st.integers(min_value=0, max_value=10**6))
+@given(
+    st.lists(st.integers(min_value=0, max_value=10**7), min_size=1, max_size=40),
+    st.integers(min_value=0, max_value=10**6),
+)
 def test_apportion_is_exact(weights: list[int], total: int) -> None:
     if sum(weights) == 0:
         total = 0

@@ -78,14 +78,14 @@ def test_primary_suppression_alone_leaks_in_2020(tables_2020, model_2020) -> Non
     assert ("missing_children_by_state", "Montana", "active") in derived
     assert ("missing_children_by_case_type", "Nonfamily Abduction", "active") in derived
     assert all("can be derived exactly" in p for p in result.problems)
-    assert all(str(model_2020.values[model_2020.index[c]]) not in p.split("'")[0] for p in result.problems for c in derived)
+    assert all(
+        str(model_2020.values[model_2020.index[c]]) not in p.split("'")[0] for p in result.problems for c in derived
+    )
 
 
 def test_the_issue_figure_17_of_32_category_cells_follow_from_the_totals(tables_2020, model_2020) -> None:
     """Suppressing the 32 small category cells and publishing every total: 17 follow exactly."""
-    status = {
-        i: PRIMARY for i in primary_cells(model_2020, K) if not model_2020.is_total[i]
-    }
+    status = {i: PRIMARY for i in primary_cells(model_2020, K) if not model_2020.is_total[i]}
     result = audit_of(tables_2020, model_2020, status)
     assert len(status) == 32
     assert sum(i.integer[0] == i.integer[1] for i in result.intervals) == 17
@@ -162,13 +162,21 @@ def test_a_secondary_cell_is_known_not_to_be_small() -> None:
     still gives both away; the pattern suppresses the total instead."""
     layout = {"t": TableLayout(("state",), ("active", "resolved", "total"), row_total="total", counts_children=True)}
     frame = pl.DataFrame(
-        {"state": ["WY", "TX", "OH", "Total"], "active": [1, 226, 106, 333], "resolved": [10, 3362, 2153, 5525],
-         "total": [11, 3588, 2259, 5858]}
+        {
+            "state": ["WY", "TX", "OH", "Total"],
+            "active": [1, 226, 106, 333],
+            "resolved": [10, 3362, 2153, 5525],
+            "total": [11, 3588, 2259, 5858],
+        }
     )
     tables = {"t": frame}
     model = LinkedTables.from_tables(tables, layouts=layout, links=())
-    status = {model.index[("t", "WY", "active")]: PRIMARY, model.index[("t", "WY", "resolved")]: SECONDARY,
-              model.index[("t", "TX", "active")]: SECONDARY, model.index[("t", "TX", "resolved")]: SECONDARY}
+    status = {
+        model.index[("t", "WY", "active")]: PRIMARY,
+        model.index[("t", "WY", "resolved")]: SECONDARY,
+        model.index[("t", "TX", "active")]: SECONDARY,
+        model.index[("t", "TX", "resolved")]: SECONDARY,
+    }
     result = audit_of(tables, model, status, layouts=layout, links=())
     assert result.intervals[0].lp[1] > result.intervals[0].lp[0]  # the LP alone sees an interval
     assert not result.passed  # whole numbers and the D status do not
@@ -232,15 +240,17 @@ def linked_tables(draw) -> dict[str, pl.DataFrame]:
     active = sum(r[0] for r in a)
     resolved = sum(r[1] for r in a)
     n_b = draw(st.integers(2, 4))
+
     # Split the same Active and Resolved totals over the rows of b, and the grand total over c.
     def split(total: int, parts: int) -> list[int]:
         cuts = sorted(draw(st.lists(st.integers(0, total), min_size=parts - 1, max_size=parts - 1)))
         return [hi - lo for lo, hi in zip([0, *cuts], [*cuts, total])]
+
     b = [list(r) for r in zip(split(active, n_b), split(resolved, n_b))]
     n_c = draw(st.integers(2, 3))
     grand = active + resolved
     cells = split(grand, n_c * 3)
-    c = [cells[i * 3:(i + 1) * 3] for i in range(n_c)]
+    c = [cells[i * 3 : (i + 1) * 3] for i in range(n_c)]
     return {
         "a": _frame(a, ["active", "resolved"]),
         "b": _frame(b, ["active", "resolved"]),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 
 import polars as pl
@@ -74,7 +73,14 @@ def test_manifest_hashes_match_the_files(run_root: Path) -> None:
     for name, entry in listed.items():
         assert hashlib.sha256((release / name).read_bytes()).hexdigest() == entry["sha256"], name
     assert {i["path"] for i in manifest["inputs"]} == {
-        f"raw/2020/{f}" for f in ("cases.csv", "cybertipline_reports.parquet", "cvip_requests.csv", "cvip_offender_relationships.csv", "program_metrics.csv")
+        f"raw/2020/{f}"
+        for f in (
+            "cases.csv",
+            "cybertipline_reports.parquet",
+            "cvip_requests.csv",
+            "cvip_offender_relationships.csv",
+            "program_metrics.csv",
+        )
     }
     reports = next(i for i in manifest["inputs"] if i["path"].endswith(".parquet"))
     assert reports["rows"] == 21_751_085
@@ -97,7 +103,9 @@ def test_same_inputs_give_byte_identical_release_from_another_folder_and_one_thr
         assert (first / name).read_bytes() == (second / name).read_bytes(), name
 
 
-def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(run_root: Path, reference_2020: Path) -> None:
+def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(
+    run_root: Path, reference_2020: Path
+) -> None:
     """Done when: the 2020 release holds public/ that passes the audit; per table the primary and
     secondary cells in the manifest; every published cell of public/ equals the reference."""
     release = run_root / "published" / "2020"

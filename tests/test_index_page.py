@@ -53,10 +53,18 @@ def fake_release(root: Path, year: int, totals: dict[str, int]) -> None:
 def test_index_lists_every_year_with_its_totals_and_a_chart_per_total(tmp_path: Path) -> None:
     root = tmp_path / "published"
     figures = {
-        2019: {"missing_children_by_case_type": 29_000, "cybertipline_reports_by_source": 16_987_361,
-               "cybertipline_files_by_type": 69_000_000, "cvip_requests_by_agency": 3_100},
-        2020: {"missing_children_by_case_type": 29_782, "cybertipline_reports_by_source": 21_751_085,
-               "cybertipline_files_by_type": 65_465_314, "cvip_requests_by_agency": 3_220},
+        2019: {
+            "missing_children_by_case_type": 29_000,
+            "cybertipline_reports_by_source": 16_987_361,
+            "cybertipline_files_by_type": 69_000_000,
+            "cvip_requests_by_agency": 3_100,
+        },
+        2020: {
+            "missing_children_by_case_type": 29_782,
+            "cybertipline_reports_by_source": 21_751_085,
+            "cybertipline_files_by_type": 65_465_314,
+            "cvip_requests_by_agency": 3_220,
+        },
     }
     for year, totals in figures.items():
         fake_release(root, year, totals)

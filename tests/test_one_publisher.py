@@ -26,15 +26,31 @@ IMPACT = [sys.executable, "-m", "pipelines.cli"]
 
 def impact_run(raw: Path, published: Path, warehouse: Path, **popen) -> subprocess.Popen:
     return subprocess.Popen(
-        [*IMPACT, "run", "--year", "2020", "--raw-dir", str(raw), "--out-dir", str(published),
-         "--warehouse-dir", str(warehouse)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen,
+        [
+            *IMPACT,
+            "run",
+            "--year",
+            "2020",
+            "--raw-dir",
+            str(raw),
+            "--out-dir",
+            str(published),
+            "--warehouse-dir",
+            str(warehouse),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **popen,
     )
 
 
 def files(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes()
-            for p in sorted(folder.rglob("*")) if p.is_file() and not p.name.endswith(".lock")}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file() and not p.name.endswith(".lock")
+    }
 
 
 def wait_for_holder(lock: Path, pid: int) -> None:
@@ -66,7 +82,9 @@ def test_second_run_of_a_year_exits_at_once_naming_the_holder(tmp_path: Path) ->
         assert other.returncode == BUSY_EXIT_CODE, err
         lines = err.strip().splitlines()
         assert len(lines) == 1, err
-        assert f"year 2020 is already being published by pid {first.pid} on {socket.gethostname()}, started 20" in lines[0]
+        assert (
+            f"year 2020 is already being published by pid {first.pid} on {socket.gethostname()}, started 20" in lines[0]
+        )
         assert "lock" in lines[0].lower() and "IO Error" not in err and out == ""
     assert not (tmp_path / "other-warehouse" / "2020.duckdb").exists()
     assert not (tmp_path / "other-published" / "2020").exists()
@@ -89,11 +107,16 @@ def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> Non
     YearExports.small(2020).write(raw)
     published = tmp_path / "published"
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys; from pathlib import Path; from pipelines.preflight import year_lock, published_lock_file\n"
-         f"with year_lock(2020, [published_lock_file(Path({str(published)!r}), 2020)]):\n"
-         "    print('held', flush=True); sys.stdin.read()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from pipelines.preflight import year_lock, published_lock_file\n"
+            f"with year_lock(2020, [published_lock_file(Path({str(published)!r}), 2020)]):\n"
+            "    print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline() == "held\n"
@@ -120,7 +143,7 @@ def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -
     for published, warehouse, what, where in cases:
         started = time.monotonic()
         process = impact_run(raw, published, warehouse)
-        out, err = process.communicate(timeout=60)
+        _, err = process.communicate(timeout=60)
         assert time.monotonic() - started < 10
         assert process.returncode == UNWRITABLE_EXIT_CODE, err
         assert err == f"impact run: cannot write to the {what} {where}: Not a directory\n"
@@ -129,4 +152,6 @@ def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -
         assert files(tmp_path) == before
 
     outcome = run_year(2020, Folders(str(raw), str(blocker / "published"), str(tmp_path / "warehouse")))
-    assert outcome.failures == [f"run failed: cannot write to the release folder {blocker / 'published'}: Not a directory"]
+    assert outcome.failures == [
+        f"run failed: cannot write to the release folder {blocker / 'published'}: Not a directory"
+    ]

@@ -14,8 +14,18 @@ from tests.exports import YearExports, case
 
 
 def impact_run(folders: Folders, year: int, *extra: str):
-    args = ["run", "--year", str(year), "--raw-dir", folders.raw_dir, "--out-dir", folders.published_dir,
-            "--warehouse-dir", folders.warehouse_dir, *extra]
+    args = [
+        "run",
+        "--year",
+        str(year),
+        "--raw-dir",
+        folders.raw_dir,
+        "--out-dir",
+        folders.published_dir,
+        "--warehouse-dir",
+        folders.warehouse_dir,
+        *extra,
+    ]
     return CliRunner().invoke(main, args, catch_exceptions=False)
 
 
@@ -31,7 +41,8 @@ def test_a_figure_outside_the_band_fails_unless_acknowledged(folders: Folders, m
 
     assert refused.exit_code == 1
     assert (
-        "  - check headline_metrics:within_previous_year_band failed: cases.csv: 5 in 2020, 2 in the 2019 release, outside ±50% (rule: within the band of "
+        "  - check headline_metrics:within_previous_year_band failed: cases.csv: 5 in 2020, 2 in the 2019 release, "
+        "outside ±50% (rule: within the band of "
         "last year's release; if the change is real, acknowledge it: impact run "
         "--acknowledge-change cases.csv)"
     ) in refused.output
@@ -42,8 +53,14 @@ def test_a_figure_outside_the_band_fails_unless_acknowledged(folders: Folders, m
     assert impact_run(folders, 2020).exit_code == 0
     monkeypatch.delenv("IMPACT_PREVIOUS_YEAR_BAND")
 
-    accepted = impact_run(folders, 2020, "--acknowledge-change", "cases.csv",
-                          "--acknowledge-change", "missing_children_cases_assisted/year")
+    accepted = impact_run(
+        folders,
+        2020,
+        "--acknowledge-change",
+        "cases.csv",
+        "--acknowledge-change",
+        "missing_children_cases_assisted/year",
+    )
 
     assert accepted.exit_code == 0, accepted.output
     manifest = json.loads((Path(folders.published_dir) / "2020" / "manifest.json").read_text())

@@ -25,15 +25,17 @@ TABLES = [m.name for m in models("published")]
 def exports() -> YearExports:
     """Small counts everywhere: 12 cases, mostly in two states, a few in a third."""
     data = YearExports.small(YEAR)
-    data.cases = [
-        case(f"A{i}", f"{YEAR}-01-{i + 1:02d}", f"{YEAR}-02-01" if i % 4 else "", state="TX", race="WH", age=15)
-        for i in range(14)
-    ] + [
-        case(f"B{i}", f"{YEAR}-03-{i + 1:02d}", f"{YEAR}-04-01" if i % 3 else "", state="OH", race="BL", age=16)
-        for i in range(13)
-    ] + [
-        case(f"C{i}", f"{YEAR}-05-{i + 1:02d}", "", case_type="FA", state="MT", race="AS", age=4) for i in range(2)
-    ]
+    data.cases = (
+        [
+            case(f"A{i}", f"{YEAR}-01-{i + 1:02d}", f"{YEAR}-02-01" if i % 4 else "", state="TX", race="WH", age=15)
+            for i in range(14)
+        ]
+        + [
+            case(f"B{i}", f"{YEAR}-03-{i + 1:02d}", f"{YEAR}-04-01" if i % 3 else "", state="OH", race="BL", age=16)
+            for i in range(13)
+        ]
+        + [case(f"C{i}", f"{YEAR}-05-{i + 1:02d}", "", case_type="FA", state="MT", race="AS", age=4) for i in range(2)]
+    )
     return data
 
 
@@ -103,7 +105,7 @@ def test_public_datapackage_is_valid_and_describes_the_list(public: Path) -> Non
 def test_public_report_shows_a_dash_and_says_why(public: Path) -> None:
     html = (public / "report.html").read_text()
     assert "(public use)" in html
-    assert "<td class=\"num\">–</td>" in html
+    assert '<td class="num">–</td>' in html
     assert "suppressed to protect children" in html
     assert "suppressed_cells.csv" in html
 
@@ -125,9 +127,7 @@ def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
-    monkeypatch.setattr(
-        public_use, "suppress", lambda model, k: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0)
-    )
+    monkeypatch.setattr(public_use, "suppress", lambda model, k: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0))
     exports().write(tmp_path / "raw")
     outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")))
     assert not outcome.success

@@ -63,18 +63,32 @@ def tiny_exports() -> YearExports:
         report(7, "PUBLIC", None, "CHILD_SEX_TOURISM", "US", 2, 0, 1),
     ]
     exports.cvip_requests = [
-        {"request_id": f"R{i}", "received_date": "2020-04-01", "agency_type": agency,
-         "image_count": str(images), "video_count": str(videos)}
+        {
+            "request_id": f"R{i}",
+            "received_date": "2020-04-01",
+            "agency_type": agency,
+            "image_count": str(images),
+            "video_count": str(videos),
+        }
         for i, (agency, images, videos) in enumerate(
-            [("FEDERAL", 10, 2), ("FEDERAL", 5, 0), ("STATE_LOCAL_ICAC", 7, 1),
-             ("MILITARY", 3, 3), ("INTERNATIONAL", 1, 0)]
+            [
+                ("FEDERAL", 10, 2),
+                ("FEDERAL", 5, 0),
+                ("STATE_LOCAL_ICAC", 7, 1),
+                ("MILITARY", 3, 3),
+                ("INTERNATIONAL", 1, 0),
+            ]
         )
     ]
     exports.relationships = [
         {"victim_id": victim, "relationship": relationship}
         for victim, relationship in [
-            ("V1", "PARENT_GUARDIAN"), ("V1", "ONLINE_ENTICEMENT"), ("V2", "OTHER_RELATIVE"),
-            ("V3", "SELF_PRODUCTION"), ("V4", "UNKNOWN_TO_CHILD"), ("V5", "PARENT_GUARDIAN"),
+            ("V1", "PARENT_GUARDIAN"),
+            ("V1", "ONLINE_ENTICEMENT"),
+            ("V2", "OTHER_RELATIVE"),
+            ("V3", "SELF_PRODUCTION"),
+            ("V4", "UNKNOWN_TO_CHILD"),
+            ("V5", "PARENT_GUARDIAN"),
         ]
     ]
     exports.program_metrics = [
@@ -85,9 +99,7 @@ def tiny_exports() -> YearExports:
 
 
 def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
-    return {
-        (e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()
-    }
+    return {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +135,12 @@ def test_every_check_passes_on_the_real_pipeline_and_the_release_is_written(buil
 
 
 def test_checks_are_blocking_asset_checks_of_every_published_asset() -> None:
-    checks = [check for definition in all_assets
-              for check in definition.check_specs if check.asset_key.to_user_string() in specs()]
+    checks = [
+        check
+        for definition in all_assets
+        for check in definition.check_specs
+        if check.asset_key.to_user_string() in specs()
+    ]
     assert all(check.blocking for check in checks)
     assert {check.asset_key.to_user_string() for check in checks} == set(specs())
 
@@ -147,113 +163,298 @@ HM = "headline_metrics"
 
 TABLE_TAMPERING = [
     # (id, table, SQL, fragments that must appear together in one problem)
-    ("row-parts-case-type", CS, f"UPDATE {CS} SET total = total + 1 WHERE case_type = 'Family Abduction'",
-     [CS, "column total", "row parts do not sum to the row total", "'Family Abduction'"]),
-    ("row-parts-age-race", AR, f"UPDATE {AR} SET white = white + 1 WHERE age_group = '15 to 17'",
-     [AR, "column total", "row parts do not sum", "'15 to 17'", "race columns"]),
-    ("row-parts-state", ST, f"UPDATE {ST} SET resolved = resolved + 1 WHERE missing_state = 'Texas'",
-     [ST, "row parts do not sum", "'Texas' (active + resolved = 4, total = 3)"]),
-    ("column-total-case-type", CS,
-     f"UPDATE {CS} SET active = active + 1, total = total + 1 WHERE case_type = 'Family Abduction'",
-     [CS, "column active: category rows sum to 5 but the Total row says 4"]),
-    ("column-total-age-race", AR,
-     f"UPDATE {AR} SET white = white + 1, total = total + 1 WHERE age_group = 'Unknown'",
-     [AR, "column white: category rows sum to 2 but the Total row says 1"]),
-    ("column-total-state", ST,
-     f"UPDATE {ST} SET active = active - 1, total = total - 1 WHERE missing_state = 'Texas'",
-     ["missing_children_by_state: column active: category rows sum to 3 but the Total row says 4"]),
-    ("column-total-cvip", CV, f"UPDATE {CV} SET images = images + 1 WHERE agency_type = 'Military'",
-     [CV, "column images: category rows sum to 27 but the Grand Total row says 26"]),
-    ("column-total-relationships", OR,
-     f"UPDATE {OR} SET known_relationships = 7 WHERE relationship = 'Total'",
-     [OR, "column known_relationships: category rows sum to 6 but the Total row says 7"]),
-    ("column-total-source", SO, f"UPDATE {SO} SET reports = reports + 1 WHERE reporter_type = 'Public'",
-     [SO, "column reports: category rows sum to 8"]),
-    ("column-total-files", FI, f"UPDATE {FI} SET files = files + 1 WHERE file_type = 'Videos'",
-     [FI, "column files: category rows sum to"]),
-    ("column-total-incident", IN,
-     f"UPDATE {IN} SET reports = reports + 1 WHERE incident_type = 'Misleading Domain Name'",
-     [IN, "column reports: category rows sum to 8 but the Total row says 7"]),
-    ("column-total-esp", ES, f"UPDATE {ES} SET reports = 9 WHERE esp_name = 'Total'",
-     [ES, "column reports: category rows sum to 5 but the Total row says 9"]),
-    ("column-total-country", CO, f"UPDATE {CO} SET reports = reports + 1 WHERE country = 'France'",
-     [CO, "column reports: category rows sum to 8 but the Total row says 7"]),
-    ("percent-share", OR, f"UPDATE {OR} SET percent_of_total = 16.66 WHERE relationship = 'Other Relative'",
-     [OR, "column percent_of_total", "rounded share", "'Other Relative' says 16.66 but 1 / 6 = 16.67"]),
-    ("percent-total-row", OR, f"UPDATE {OR} SET percent_of_total = 99.99 WHERE relationship = 'Total'",
-     [OR, "the Total row must say 100.00 but says 99.99"]),
-    ("category-label", CS, f"UPDATE {CS} SET case_type = 'Runaway' WHERE case_type = 'Endangered Runaway'",
-     [CS, "column case_type: category set and order", "missing row(s) 'Endangered Runaway'", "unexpected row(s) 'Runaway'"]),
-    ("category-order", IN, f"UPDATE {IN} SET sort_order = 100 WHERE sort_order = 1",
-     [IN, "category set and order", "row 1 is 'Online Enticement of Children for Sexual Acts'"]),
-    ("category-zero-row-missing", ST, f"DELETE FROM {ST} WHERE missing_state = 'Wyoming'",
-     [ST, "category set and order", "missing row(s) 'Wyoming'"]),
-    ("total-row-missing", FI, f"DELETE FROM {FI} WHERE file_type = 'Total'",
-     [FI, "category set and order", "missing row(s) 'Total'"]),
-    ("total-row-renamed", CV, f"UPDATE {CV} SET agency_type = 'Total' WHERE agency_type = 'Grand Total'",
-     [CV, "category set and order", "missing row(s) 'Grand Total'"]),
-    ("negative-count", SO, f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'",
-     [SO, "column reports: a count must not be negative", "'Public' (-1)"]),
-    ("null-count", CV, f"UPDATE {CV} SET videos = NULL WHERE agency_type = 'Military'",
-     [CV, "column videos: null value", "'Military'"]),
-    ("null-label", IN, f"UPDATE {IN} SET incident_type = NULL WHERE sort_order = 8",
-     [IN, "column incident_type: null value"]),
-    ("dtype-count", FI, f"ALTER TABLE {FI} ALTER files TYPE DOUBLE", [FI, "column files: dtype is Float64, expected Int64"]),
-    ("dtype-decimal", OR, f"ALTER TABLE {OR} ALTER percent_of_total TYPE DECIMAL(18, 2)",
-     [OR, "column percent_of_total: dtype is Decimal(precision=18, scale=2)"]),
+    (
+        "row-parts-case-type",
+        CS,
+        f"UPDATE {CS} SET total = total + 1 WHERE case_type = 'Family Abduction'",
+        [CS, "column total", "row parts do not sum to the row total", "'Family Abduction'"],
+    ),
+    (
+        "row-parts-age-race",
+        AR,
+        f"UPDATE {AR} SET white = white + 1 WHERE age_group = '15 to 17'",
+        [AR, "column total", "row parts do not sum", "'15 to 17'", "race columns"],
+    ),
+    (
+        "row-parts-state",
+        ST,
+        f"UPDATE {ST} SET resolved = resolved + 1 WHERE missing_state = 'Texas'",
+        [ST, "row parts do not sum", "'Texas' (active + resolved = 4, total = 3)"],
+    ),
+    (
+        "column-total-case-type",
+        CS,
+        f"UPDATE {CS} SET active = active + 1, total = total + 1 WHERE case_type = 'Family Abduction'",
+        [CS, "column active: category rows sum to 5 but the Total row says 4"],
+    ),
+    (
+        "column-total-age-race",
+        AR,
+        f"UPDATE {AR} SET white = white + 1, total = total + 1 WHERE age_group = 'Unknown'",
+        [AR, "column white: category rows sum to 2 but the Total row says 1"],
+    ),
+    (
+        "column-total-state",
+        ST,
+        f"UPDATE {ST} SET active = active - 1, total = total - 1 WHERE missing_state = 'Texas'",
+        ["missing_children_by_state: column active: category rows sum to 3 but the Total row says 4"],
+    ),
+    (
+        "column-total-cvip",
+        CV,
+        f"UPDATE {CV} SET images = images + 1 WHERE agency_type = 'Military'",
+        [CV, "column images: category rows sum to 27 but the Grand Total row says 26"],
+    ),
+    (
+        "column-total-relationships",
+        OR,
+        f"UPDATE {OR} SET known_relationships = 7 WHERE relationship = 'Total'",
+        [OR, "column known_relationships: category rows sum to 6 but the Total row says 7"],
+    ),
+    (
+        "column-total-source",
+        SO,
+        f"UPDATE {SO} SET reports = reports + 1 WHERE reporter_type = 'Public'",
+        [SO, "column reports: category rows sum to 8"],
+    ),
+    (
+        "column-total-files",
+        FI,
+        f"UPDATE {FI} SET files = files + 1 WHERE file_type = 'Videos'",
+        [FI, "column files: category rows sum to"],
+    ),
+    (
+        "column-total-incident",
+        IN,
+        f"UPDATE {IN} SET reports = reports + 1 WHERE incident_type = 'Misleading Domain Name'",
+        [IN, "column reports: category rows sum to 8 but the Total row says 7"],
+    ),
+    (
+        "column-total-esp",
+        ES,
+        f"UPDATE {ES} SET reports = 9 WHERE esp_name = 'Total'",
+        [ES, "column reports: category rows sum to 5 but the Total row says 9"],
+    ),
+    (
+        "column-total-country",
+        CO,
+        f"UPDATE {CO} SET reports = reports + 1 WHERE country = 'France'",
+        [CO, "column reports: category rows sum to 8 but the Total row says 7"],
+    ),
+    (
+        "percent-share",
+        OR,
+        f"UPDATE {OR} SET percent_of_total = 16.66 WHERE relationship = 'Other Relative'",
+        [OR, "column percent_of_total", "rounded share", "'Other Relative' says 16.66 but 1 / 6 = 16.67"],
+    ),
+    (
+        "percent-total-row",
+        OR,
+        f"UPDATE {OR} SET percent_of_total = 99.99 WHERE relationship = 'Total'",
+        [OR, "the Total row must say 100.00 but says 99.99"],
+    ),
+    (
+        "category-label",
+        CS,
+        f"UPDATE {CS} SET case_type = 'Runaway' WHERE case_type = 'Endangered Runaway'",
+        [
+            CS,
+            "column case_type: category set and order",
+            "missing row(s) 'Endangered Runaway'",
+            "unexpected row(s) 'Runaway'",
+        ],
+    ),
+    (
+        "category-order",
+        IN,
+        f"UPDATE {IN} SET sort_order = 100 WHERE sort_order = 1",
+        [IN, "category set and order", "row 1 is 'Online Enticement of Children for Sexual Acts'"],
+    ),
+    (
+        "category-zero-row-missing",
+        ST,
+        f"DELETE FROM {ST} WHERE missing_state = 'Wyoming'",
+        [ST, "category set and order", "missing row(s) 'Wyoming'"],
+    ),
+    (
+        "total-row-missing",
+        FI,
+        f"DELETE FROM {FI} WHERE file_type = 'Total'",
+        [FI, "category set and order", "missing row(s) 'Total'"],
+    ),
+    (
+        "total-row-renamed",
+        CV,
+        f"UPDATE {CV} SET agency_type = 'Total' WHERE agency_type = 'Grand Total'",
+        [CV, "category set and order", "missing row(s) 'Grand Total'"],
+    ),
+    (
+        "negative-count",
+        SO,
+        f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'",
+        [SO, "column reports: a count must not be negative", "'Public' (-1)"],
+    ),
+    (
+        "null-count",
+        CV,
+        f"UPDATE {CV} SET videos = NULL WHERE agency_type = 'Military'",
+        [CV, "column videos: null value", "'Military'"],
+    ),
+    (
+        "null-label",
+        IN,
+        f"UPDATE {IN} SET incident_type = NULL WHERE sort_order = 8",
+        [IN, "column incident_type: null value"],
+    ),
+    (
+        "dtype-count",
+        FI,
+        f"ALTER TABLE {FI} ALTER files TYPE DOUBLE",
+        [FI, "column files: dtype is Float64, expected Int64"],
+    ),
+    (
+        "dtype-decimal",
+        OR,
+        f"ALTER TABLE {OR} ALTER percent_of_total TYPE DECIMAL(18, 2)",
+        [OR, "column percent_of_total: dtype is Decimal(precision=18, scale=2)"],
+    ),
     ("dtype-year", CS, f"ALTER TABLE {CS} ALTER year TYPE BIGINT", [CS, "column year: dtype is Int64"]),
-    ("extra-column", SO, f"ALTER TABLE {SO} ADD COLUMN note VARCHAR",
-     [SO, "column note: not a column of the published table"]),
+    (
+        "extra-column",
+        SO,
+        f"ALTER TABLE {SO} ADD COLUMN note VARCHAR",
+        [SO, "column note: not a column of the published table"],
+    ),
     ("missing-column", CS, f"ALTER TABLE {CS} DROP COLUMN resolved", [CS, "column resolved: missing"]),
-    ("column-order", CS,
-     f"CREATE OR REPLACE TABLE {CS} AS SELECT year, case_type, resolved, active, total, sort_order FROM {CS}",
-     [CS, "out of order", "year, case_type, active, resolved, total"]),
-    ("partition-year", FI, f"UPDATE {FI} SET year = 2019 WHERE file_type = 'Images'",
-     [FI, "column year: must be the year of the partition", "'Images' (2019)"]),
-    ("sort-order-unique", CV, f"UPDATE {CV} SET sort_order = 1 WHERE agency_type = 'Military'",
-     [CV, "column sort_order", "1 repeated value(s)"]),
-    ("esp-order-by-reports", ES, f"UPDATE {ES} SET sort_order = 0 WHERE esp_name = 'Gamma'",
-     [ES, "sorted by reports, most first, ties by name", "'Alpha' (2) comes after 'Gamma' (1)"]),
-    ("esp-ties-by-name", ES,
-     f"UPDATE {ES} SET sort_order = CASE esp_name WHEN 'Alpha' THEN 2 WHEN 'Beta' THEN 1 ELSE sort_order END",
-     [ES, "ties by name", "'Alpha' (2) comes after 'Beta' (2)"]),
-    ("esp-listed-once", ES, f"UPDATE {ES} SET esp_name = 'Alpha' WHERE esp_name = 'Beta'",
-     [ES, "column esp_name: ESP listed more than once: 'Alpha'"]),
-    ("esp-total-last", ES, f"UPDATE {ES} SET sort_order = -5 WHERE esp_name = 'Total'",
-     [ES, "must end with the row(s) 'Total'"]),
-    ("country-order", CO, f"UPDATE {CO} SET sort_order = 0 WHERE country_code = 'US'",
-     [CO, "not in the published order", "'France' comes after 'United States'"]),
-    ("country-code-known", CO, f"UPDATE {CO} SET country_code = 'ZZ' WHERE country_code = 'FR'",
-     [CO, "column country_code: not an ISO 3166-1 code", "'France' (code 'ZZ')"]),
-    ("country-name", CO, f"UPDATE {CO} SET country = 'Deutschland' WHERE country_code = 'DE'",
-     [CO, "column country: not the ISO 3166-1 English short name", "code DE is 'Germany', not 'Deutschland'"]),
-    ("country-no-country-listed", CO, f"UPDATE {CO} SET country = 'Unknown' WHERE country = 'No Country Listed'",
-     [CO, "must end with the row(s) 'No Country Listed', 'Total'"]),
-    ("country-total-code-empty", CO, f"UPDATE {CO} SET country_code = 'US' WHERE country = 'Total'",
-     [CO, "row 'Total' must have an empty code"]),
-    ("headline-key-unique", HM,
-     f"INSERT INTO {HM} SELECT * REPLACE (sort_order * 1000 AS sort_order) FROM {HM} "
-     "WHERE metric_id = 'hotline_calls'",
-     [HM, "(metric_id, period) is not unique: 'hotline_calls/cumulative'"]),
-    ("headline-key-in-catalog", HM, f"UPDATE {HM} SET metric_id = 'made_up' WHERE metric_id = 'hotline_calls'",
-     [HM, "not in the metric catalog: 'made_up/cumulative'"]),
-    ("headline-catalog-order", HM,
-     f"UPDATE {HM} SET sort_order = 0 WHERE metric_id = 'connect_active_users'",
-     [HM, "not in metric-catalog order", "'ncic_missing_child_entries/year' comes after 'connect_active_users/current'"]),
-    ("headline-display-text", HM, f"UPDATE {HM} SET display_text = ' ' WHERE metric_id = 'hotline_calls'",
-     [HM, "column display_text: must not be empty", "'hotline_calls/cumulative'"]),
-    ("headline-display-text-null", HM, f"UPDATE {HM} SET display_text = NULL WHERE metric_id = 'hotline_calls'",
-     [HM, "column display_text: null value", "'hotline_calls/cumulative'"]),
-    ("headline-value-non-negative", HM,
-     f"UPDATE {HM} SET value = -5 WHERE metric_id = 'ncic_missing_child_entries' AND period = 'year'",
-     [HM, "column value: a count must not be negative", "'ncic_missing_child_entries/year' (-5)"]),
-    ("cumulative-not-below-yearly", HM,
-     f"UPDATE {HM} SET value = 100 WHERE metric_id = 'age_progressions' AND period = 'cumulative'",
-     [HM, "a cumulative figure is below the same year's yearly figure",
-      "'age_progressions/cumulative' = 100 < 'age_progressions/year' = 195"]),
-    ("headline-since-cumulative-only", HM,
-     f"UPDATE {HM} SET since = 1990 WHERE metric_id = 'age_progressions' AND period = 'year'",
-     [HM, "column since", "'age_progressions/year' since 1990"]),
+    (
+        "column-order",
+        CS,
+        f"CREATE OR REPLACE TABLE {CS} AS SELECT year, case_type, resolved, active, total, sort_order FROM {CS}",
+        [CS, "out of order", "year, case_type, active, resolved, total"],
+    ),
+    (
+        "partition-year",
+        FI,
+        f"UPDATE {FI} SET year = 2019 WHERE file_type = 'Images'",
+        [FI, "column year: must be the year of the partition", "'Images' (2019)"],
+    ),
+    (
+        "sort-order-unique",
+        CV,
+        f"UPDATE {CV} SET sort_order = 1 WHERE agency_type = 'Military'",
+        [CV, "column sort_order", "1 repeated value(s)"],
+    ),
+    (
+        "esp-order-by-reports",
+        ES,
+        f"UPDATE {ES} SET sort_order = 0 WHERE esp_name = 'Gamma'",
+        [ES, "sorted by reports, most first, ties by name", "'Alpha' (2) comes after 'Gamma' (1)"],
+    ),
+    (
+        "esp-ties-by-name",
+        ES,
+        f"UPDATE {ES} SET sort_order = CASE esp_name WHEN 'Alpha' THEN 2 WHEN 'Beta' THEN 1 ELSE sort_order END",
+        [ES, "ties by name", "'Alpha' (2) comes after 'Beta' (2)"],
+    ),
+    (
+        "esp-listed-once",
+        ES,
+        f"UPDATE {ES} SET esp_name = 'Alpha' WHERE esp_name = 'Beta'",
+        [ES, "column esp_name: ESP listed more than once: 'Alpha'"],
+    ),
+    (
+        "esp-total-last",
+        ES,
+        f"UPDATE {ES} SET sort_order = -5 WHERE esp_name = 'Total'",
+        [ES, "must end with the row(s) 'Total'"],
+    ),
+    (
+        "country-order",
+        CO,
+        f"UPDATE {CO} SET sort_order = 0 WHERE country_code = 'US'",
+        [CO, "not in the published order", "'France' comes after 'United States'"],
+    ),
+    (
+        "country-code-known",
+        CO,
+        f"UPDATE {CO} SET country_code = 'ZZ' WHERE country_code = 'FR'",
+        [CO, "column country_code: not an ISO 3166-1 code", "'France' (code 'ZZ')"],
+    ),
+    (
+        "country-name",
+        CO,
+        f"UPDATE {CO} SET country = 'Deutschland' WHERE country_code = 'DE'",
+        [CO, "column country: not the ISO 3166-1 English short name", "code DE is 'Germany', not 'Deutschland'"],
+    ),
+    (
+        "country-no-country-listed",
+        CO,
+        f"UPDATE {CO} SET country = 'Unknown' WHERE country = 'No Country Listed'",
+        [CO, "must end with the row(s) 'No Country Listed', 'Total'"],
+    ),
+    (
+        "country-total-code-empty",
+        CO,
+        f"UPDATE {CO} SET country_code = 'US' WHERE country = 'Total'",
+        [CO, "row 'Total' must have an empty code"],
+    ),
+    (
+        "headline-key-unique",
+        HM,
+        f"INSERT INTO {HM} SELECT * REPLACE (sort_order * 1000 AS sort_order) FROM {HM} "
+        "WHERE metric_id = 'hotline_calls'",
+        [HM, "(metric_id, period) is not unique: 'hotline_calls/cumulative'"],
+    ),
+    (
+        "headline-key-in-catalog",
+        HM,
+        f"UPDATE {HM} SET metric_id = 'made_up' WHERE metric_id = 'hotline_calls'",
+        [HM, "not in the metric catalog: 'made_up/cumulative'"],
+    ),
+    (
+        "headline-catalog-order",
+        HM,
+        f"UPDATE {HM} SET sort_order = 0 WHERE metric_id = 'connect_active_users'",
+        [
+            HM,
+            "not in metric-catalog order",
+            "'ncic_missing_child_entries/year' comes after 'connect_active_users/current'",
+        ],
+    ),
+    (
+        "headline-display-text",
+        HM,
+        f"UPDATE {HM} SET display_text = ' ' WHERE metric_id = 'hotline_calls'",
+        [HM, "column display_text: must not be empty", "'hotline_calls/cumulative'"],
+    ),
+    (
+        "headline-display-text-null",
+        HM,
+        f"UPDATE {HM} SET display_text = NULL WHERE metric_id = 'hotline_calls'",
+        [HM, "column display_text: null value", "'hotline_calls/cumulative'"],
+    ),
+    (
+        "headline-value-non-negative",
+        HM,
+        f"UPDATE {HM} SET value = -5 WHERE metric_id = 'ncic_missing_child_entries' AND period = 'year'",
+        [HM, "column value: a count must not be negative", "'ncic_missing_child_entries/year' (-5)"],
+    ),
+    (
+        "cumulative-not-below-yearly",
+        HM,
+        f"UPDATE {HM} SET value = 100 WHERE metric_id = 'age_progressions' AND period = 'cumulative'",
+        [
+            HM,
+            "a cumulative figure is below the same year's yearly figure",
+            "'age_progressions/cumulative' = 100 < 'age_progressions/year' = 195",
+        ],
+    ),
+    (
+        "headline-since-cumulative-only",
+        HM,
+        f"UPDATE {HM} SET since = 1990 WHERE metric_id = 'age_progressions' AND period = 'year'",
+        [HM, "column since", "'age_progressions/year' since 1990"],
+    ),
 ]
 
 
@@ -269,7 +470,9 @@ def assert_reported(problems: list[str], fragments: list[str]) -> None:
 @pytest.mark.parametrize(
     ("table", "sql", "fragments"), [case[1:] for case in TABLE_TAMPERING], ids=[case[0] for case in TABLE_TAMPERING]
 )
-def test_table_invariant_fails_when_a_cell_is_tampered(warehouse: Warehouse, table: str, sql: str, fragments: list[str]) -> None:
+def test_table_invariant_fails_when_a_cell_is_tampered(
+    warehouse: Warehouse, table: str, sql: str, fragments: list[str]
+) -> None:
     with warehouse.connect(YEAR) as con:
         assert check_published_table(con, table, YEAR) == []
         con.sql(sql)
@@ -279,8 +482,11 @@ def test_table_invariant_fails_when_a_cell_is_tampered(warehouse: Warehouse, tab
 
 def test_column_and_table_rules_broken_together_are_all_reported(warehouse: Warehouse) -> None:
     """Pandera's lazy mode crashes on this mix (Boolean and String failure cases); we do not."""
-    tamper(warehouse, f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'; "
-                      f"UPDATE {SO} SET reporter_type = 'Others' WHERE reporter_type = 'Electronic Service Provider'")
+    tamper(
+        warehouse,
+        f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'; "
+        f"UPDATE {SO} SET reporter_type = 'Others' WHERE reporter_type = 'Electronic Service Provider'",
+    )
     with warehouse.connect(YEAR) as con:
         problems = check_published_table(con, SO, YEAR)
     assert_reported(problems, ["a count must not be negative"])
@@ -322,6 +528,7 @@ def test_age_and_race_schema_has_the_race_seed_columns_in_order() -> None:
 # Random small valid tables pass (computed here, independently of the SQL models).
 # --------------------------------------------------------------------------------------------
 
+
 def seed_labels(name: str) -> list[str]:
     return [row["label"] for row in read_seed(name)]
 
@@ -354,40 +561,100 @@ def with_total(rows: list[tuple], total: str = "Total") -> list[tuple]:
 def worlds(draw: st.DrawFn) -> dict[str, pl.DataFrame]:
     year = draw(st.integers(2019, 2030))
     small = st.integers(0, 6)
-    cases = draw(st.lists(st.tuples(st.sampled_from(CASE_TYPES), st.booleans(), st.sampled_from(AGE_GROUPS),
-                                    st.sampled_from(RACES), st.sampled_from(STATES)), max_size=25))
-    reports = draw(st.lists(st.tuples(st.sampled_from(["ESP", "PUBLIC"]), st.sampled_from(["Ab", "B", "b", "Zeta Net", "Ω"]),
-                                      st.sampled_from(INCIDENT_TYPES), st.sampled_from([None, *COUNTRY_CODES]),
-                                      small, small, small), max_size=25))
-    requests = draw(st.lists(st.tuples(st.sampled_from(AGENCIES), st.integers(0, 10**7), st.integers(0, 10**6)), max_size=10))
-    relationships = draw(st.lists(st.tuples(st.integers(0, 8), st.sampled_from(RELATIONSHIPS)), min_size=1, max_size=15, unique=True))
+    cases = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(CASE_TYPES),
+                st.booleans(),
+                st.sampled_from(AGE_GROUPS),
+                st.sampled_from(RACES),
+                st.sampled_from(STATES),
+            ),
+            max_size=25,
+        )
+    )
+    reports = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["ESP", "PUBLIC"]),
+                st.sampled_from(["Ab", "B", "b", "Zeta Net", "Ω"]),
+                st.sampled_from(INCIDENT_TYPES),
+                st.sampled_from([None, *COUNTRY_CODES]),
+                small,
+                small,
+                small,
+            ),
+            max_size=25,
+        )
+    )
+    requests = draw(
+        st.lists(st.tuples(st.sampled_from(AGENCIES), st.integers(0, 10**7), st.integers(0, 10**6)), max_size=10)
+    )
+    relationships = draw(
+        st.lists(st.tuples(st.integers(0, 8), st.sampled_from(RELATIONSHIPS)), min_size=1, max_size=15, unique=True)
+    )
     kept = draw(st.lists(st.sampled_from(KEPT_ELSEWHERE), unique=True, max_size=len(KEPT_ELSEWHERE)))
     values = {key: draw(st.integers(0, 10**9)) for key in kept}
 
     tables: dict[str, pl.DataFrame] = {}
     count = Counter((t, active) for t, active, *_ in cases)
-    tables[CS] = frame(year, "case_type", with_total(
-        [(t, count[(t, True)], count[(t, False)], count[(t, True)] + count[(t, False)]) for t in CASE_TYPES]),
-        ["active", "resolved", "total"])
+    tables[CS] = frame(
+        year,
+        "case_type",
+        with_total(
+            [(t, count[(t, True)], count[(t, False)], count[(t, True)] + count[(t, False)]) for t in CASE_TYPES]
+        ),
+        ["active", "resolved", "total"],
+    )
     cells = Counter((age, race) for _, _, age, race, _ in cases)
-    tables[AR] = frame(year, "age_group", with_total(
-        [(a, *(cells[(a, r)] for r in RACES), sum(cells[(a, r)] for r in RACES)) for a in AGE_GROUPS]),
-        [*RACES, "total"])
+    tables[AR] = frame(
+        year,
+        "age_group",
+        with_total([(a, *(cells[(a, r)] for r in RACES), sum(cells[(a, r)] for r in RACES)) for a in AGE_GROUPS]),
+        [*RACES, "total"],
+    )
     by_state = Counter((state, active) for _, active, _, _, state in cases)
-    tables[ST] = frame(year, "missing_state", with_total(
-        [(s, by_state[(s, True)], by_state[(s, False)], by_state[(s, True)] + by_state[(s, False)]) for s in STATES]),
-        ["active", "resolved", "total"])
-    tables[CV] = frame(year, "agency_type", with_total(
-        [(a, sum(1 for r in requests if r[0] == a), sum(r[1] for r in requests if r[0] == a),
-          sum(r[2] for r in requests if r[0] == a)) for a in AGENCIES], "Grand Total"),
-        ["requests", "images", "videos"])
+    tables[ST] = frame(
+        year,
+        "missing_state",
+        with_total(
+            [(s, by_state[(s, True)], by_state[(s, False)], by_state[(s, True)] + by_state[(s, False)]) for s in STATES]
+        ),
+        ["active", "resolved", "total"],
+    )
+    tables[CV] = frame(
+        year,
+        "agency_type",
+        with_total(
+            [
+                (
+                    a,
+                    sum(1 for r in requests if r[0] == a),
+                    sum(r[1] for r in requests if r[0] == a),
+                    sum(r[2] for r in requests if r[0] == a),
+                )
+                for a in AGENCIES
+            ],
+            "Grand Total",
+        ),
+        ["requests", "images", "videos"],
+    )
     known = Counter(r for _, r in relationships)
     whole = len(relationships)
-    shares = [(r, known[r], (Decimal(100 * known[r]) / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)) for r in RELATIONSHIPS]
-    tables[OR] = frame(year, "relationship", [*shares, ("Total", whole, Decimal("100.00"))],
-                       ["known_relationships", "percent_of_total"], percent_of_total=pl.Decimal(5, 2))
+    shares = [
+        (r, known[r], (Decimal(100 * known[r]) / whole).quantize(Decimal("0.01"), ROUND_HALF_UP)) for r in RELATIONSHIPS
+    ]
+    tables[OR] = frame(
+        year,
+        "relationship",
+        [*shares, ("Total", whole, Decimal("100.00"))],
+        ["known_relationships", "percent_of_total"],
+        percent_of_total=pl.Decimal(5, 2),
+    )
     source = Counter(r[0] for r in reports)
-    tables[SO] = frame(year, "reporter_type", with_total([(REPORTER_TYPES[c], source[c]) for c in ("ESP", "PUBLIC")]), ["reports"])
+    tables[SO] = frame(
+        year, "reporter_type", with_total([(REPORTER_TYPES[c], source[c]) for c in ("ESP", "PUBLIC")]), ["reports"]
+    )
     files = [sum(r[4] for r in reports), sum(r[5] for r in reports), sum(r[6] for r in reports)]
     tables[FI] = frame(year, "file_type", with_total([(label, n) for label, n in zip(FILE_TYPES, files)]), ["files"])
     incident = Counter(r[2] for r in reports)
@@ -401,7 +668,8 @@ def worlds(draw: st.DrawFn) -> dict[str, pl.DataFrame]:
     tables[CO] = pl.DataFrame(
         [(year, code, catalog[code][0], country[code]) for code in listed]
         + [(year, None, "No Country Listed", country[None]), (year, None, "Total", len(reports))],
-        schema=["year", "country_code", "country", "reports"], orient="row",
+        schema=["year", "country_code", "country", "reports"],
+        orient="row",
     ).cast({"year": pl.Int32, "country_code": pl.String, "country": pl.String, "reports": pl.Int64})
 
     cvip_images, cvip_videos = sum(r[1] for r in requests), sum(r[2] for r in requests)
@@ -424,17 +692,35 @@ def worlds(draw: st.DrawFn) -> dict[str, pl.DataFrame]:
         if period == "cumulative" and (metric, "year") in values:
             values[(metric, period)] = max(value, values[(metric, "year")])
     rows = [
-        (year, m, p, draw(st.sampled_from([None, year - 30])) if p == "cumulative" else None,
-         values[(m, p)], f"{values[(m, p)]:,}", draw(st.sampled_from([None, "records"])),
-         draw(st.sampled_from([None, -3, 0, 12])) if p != "prior_year" else None)
-        for m, p, _ in metric_catalog() if (m, p) in values
+        (
+            year,
+            m,
+            p,
+            draw(st.sampled_from([None, year - 30])) if p == "cumulative" else None,
+            values[(m, p)],
+            f"{values[(m, p)]:,}",
+            draw(st.sampled_from([None, "records"])),
+            draw(st.sampled_from([None, -3, 0, 12])) if p != "prior_year" else None,
+        )
+        for m, p, _ in metric_catalog()
+        if (m, p) in values
     ]
     tables[HM] = pl.DataFrame(
         rows,
         schema=["year", "metric_id", "period", "since", "value", "display_text", "source", "change_from_prior_year"],
         orient="row",
-    ).cast({"year": pl.Int32, "metric_id": pl.String, "period": pl.String, "since": pl.Int32, "value": pl.Int64,
-            "display_text": pl.String, "source": pl.String, "change_from_prior_year": pl.Int64})
+    ).cast(
+        {
+            "year": pl.Int32,
+            "metric_id": pl.String,
+            "period": pl.String,
+            "since": pl.Int32,
+            "value": pl.Int64,
+            "display_text": pl.String,
+            "source": pl.String,
+            "change_from_prior_year": pl.Int64,
+        }
+    )
     return tables
 
 

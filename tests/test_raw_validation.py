@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -93,7 +93,7 @@ def no_stack_trace(capfd: pytest.CaptureFixture):
 
 
 def _utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -116,8 +116,13 @@ def add_case(**kwargs) -> Callable[[YearExports], None]:
 
 def add_request(**kwargs) -> Callable[[YearExports], None]:
     def change(exports: YearExports) -> None:
-        row = {"request_id": "R2", "received_date": f"{YEAR}-05-01", "agency_type": "MILITARY",
-               "image_count": "3", "video_count": "0"}
+        row = {
+            "request_id": "R2",
+            "received_date": f"{YEAR}-05-01",
+            "agency_type": "MILITARY",
+            "image_count": "3",
+            "video_count": "0",
+        }
         exports.cvip_requests.append({**row, **kwargs})
 
     return change
@@ -132,8 +137,13 @@ def add_relationship(**kwargs) -> Callable[[YearExports], None]:
 
 def add_metric(**kwargs) -> Callable[[YearExports], None]:
     def change(exports: YearExports) -> None:
-        row = {"metric_id": "hotline_calls", "period": "cumulative", "value": "5000000",
-               "since": "1984", "source": "Hotline"}
+        row = {
+            "metric_id": "hotline_calls",
+            "period": "cumulative",
+            "value": "5000000",
+            "since": "1984",
+            "source": "Hotline",
+        }
         exports.program_metrics.append({**row, **kwargs})
 
     return change
@@ -156,133 +166,324 @@ REPORTS = "cybertipline_reports.parquet: column "
 
 DEFECTS = [
     # cases.csv (rows 1 and 2 are the valid defaults; the defect is row 3)
-    Defect("case_number-required", "raw_cases", add_case(number=""),
-           CASES + 'case_number: rule "required (non-empty)": 1 bad row, e.g. row 3'),
-    Defect("case_number-unique", "raw_cases", add_case(number="C1"),
-           CASES + 'case_number: rule "unique": 2 bad rows, e.g. rows 1, 3'),
-    Defect("intake_date-required", "raw_cases", add_case(intake=""),
-           CASES + 'intake_date: rule "required (non-empty)": 1 bad row, e.g. row 3'),
-    Defect("intake_date-format", "raw_cases", add_case(intake="2020-4-1"),
-           CASES + 'intake_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 3', "2020-4-1"),
-    Defect("intake_date-real-date", "raw_cases", add_case(intake="2020-02-30"),
-           CASES + 'intake_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 3', "2020-02-30"),
-    Defect("resolved_date-format", "raw_cases", add_case(resolved="2020-5-17"),
-           CASES + 'resolved_date: rule "a real calendar date as YYYY-MM-DD when present": 1 bad row, e.g. row 3',
-           "2020-5-17"),
-    Defect("resolved_date-real-date", "raw_cases", add_case(resolved="2020-06-31"),
-           CASES + 'resolved_date: rule "a real calendar date as YYYY-MM-DD when present": 1 bad row, e.g. row 3',
-           "2020-06-31"),
-    Defect("resolved_date-before-intake", "raw_cases", add_case(resolved="2020-03-29"),
-           CASES + 'resolved_date: rule "resolved_date >= intake_date when present": 1 bad row, '
-           "e.g. row 3", "2020-03-29"),
-    Defect("case_type-required", "raw_cases", add_case(case_type=""),
-           CASES + 'case_type: rule "required (non-empty)": 1 bad row, e.g. row 3'),
-    Defect("case_type-code", "raw_cases", add_case(case_type="eru"),
-           CASES + 'case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 3', "eru"),
-    Defect("age-range", "raw_cases", add_case(age="21"),
-           CASES + 'age_at_missing: rule "an integer 0..20 when present": 1 bad row, e.g. row 3'),
-    Defect("age-integer", "raw_cases", add_case(age="7.5"),
-           CASES + 'age_at_missing: rule "an integer 0..20 when present": 1 bad row, e.g. row 3', "7.5"),
-    Defect("race-code", "raw_cases", add_case(race="WHX"),
-           CASES + 'race: rule "one of AI, AS, MR, BL, HI, PI, WH, U, or empty": 1 bad row, e.g. row 3',
-           "WHX"),
-    Defect("missing_state-required", "raw_cases", add_case(state=""),
-           CASES + 'missing_state: rule "required (non-empty)": 1 bad row, e.g. row 3'),
-    Defect("missing_state-code", "raw_cases", add_case(state="GU"),  # Guam: not published
-           CASES + 'missing_state: rule "USPS code of the 50 states, DC or PR, or INTL": 1 bad row, '
-           "e.g. row 3", "GU"),
+    Defect(
+        "case_number-required",
+        "raw_cases",
+        add_case(number=""),
+        CASES + 'case_number: rule "required (non-empty)": 1 bad row, e.g. row 3',
+    ),
+    Defect(
+        "case_number-unique",
+        "raw_cases",
+        add_case(number="C1"),
+        CASES + 'case_number: rule "unique": 2 bad rows, e.g. rows 1, 3',
+    ),
+    Defect(
+        "intake_date-required",
+        "raw_cases",
+        add_case(intake=""),
+        CASES + 'intake_date: rule "required (non-empty)": 1 bad row, e.g. row 3',
+    ),
+    Defect(
+        "intake_date-format",
+        "raw_cases",
+        add_case(intake="2020-4-1"),
+        CASES + 'intake_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 3',
+        "2020-4-1",
+    ),
+    Defect(
+        "intake_date-real-date",
+        "raw_cases",
+        add_case(intake="2020-02-30"),
+        CASES + 'intake_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 3',
+        "2020-02-30",
+    ),
+    Defect(
+        "resolved_date-format",
+        "raw_cases",
+        add_case(resolved="2020-5-17"),
+        CASES + 'resolved_date: rule "a real calendar date as YYYY-MM-DD when present": 1 bad row, e.g. row 3',
+        "2020-5-17",
+    ),
+    Defect(
+        "resolved_date-real-date",
+        "raw_cases",
+        add_case(resolved="2020-06-31"),
+        CASES + 'resolved_date: rule "a real calendar date as YYYY-MM-DD when present": 1 bad row, e.g. row 3',
+        "2020-06-31",
+    ),
+    Defect(
+        "resolved_date-before-intake",
+        "raw_cases",
+        add_case(resolved="2020-03-29"),
+        CASES + 'resolved_date: rule "resolved_date >= intake_date when present": 1 bad row, e.g. row 3',
+        "2020-03-29",
+    ),
+    Defect(
+        "case_type-required",
+        "raw_cases",
+        add_case(case_type=""),
+        CASES + 'case_type: rule "required (non-empty)": 1 bad row, e.g. row 3',
+    ),
+    Defect(
+        "case_type-code",
+        "raw_cases",
+        add_case(case_type="eru"),
+        CASES + 'case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 3',
+        "eru",
+    ),
+    Defect(
+        "age-range",
+        "raw_cases",
+        add_case(age="21"),
+        CASES + 'age_at_missing: rule "an integer 0..20 when present": 1 bad row, e.g. row 3',
+    ),
+    Defect(
+        "age-integer",
+        "raw_cases",
+        add_case(age="7.5"),
+        CASES + 'age_at_missing: rule "an integer 0..20 when present": 1 bad row, e.g. row 3',
+        "7.5",
+    ),
+    Defect(
+        "race-code",
+        "raw_cases",
+        add_case(race="WHX"),
+        CASES + 'race: rule "one of AI, AS, MR, BL, HI, PI, WH, U, or empty": 1 bad row, e.g. row 3',
+        "WHX",
+    ),
+    Defect(
+        "missing_state-required",
+        "raw_cases",
+        add_case(state=""),
+        CASES + 'missing_state: rule "required (non-empty)": 1 bad row, e.g. row 3',
+    ),
+    Defect(
+        "missing_state-code",
+        "raw_cases",
+        add_case(state="GU"),  # Guam: not published
+        CASES + 'missing_state: rule "USPS code of the 50 states, DC or PR, or INTL": 1 bad row, e.g. row 3',
+        "GU",
+    ),
     # cvip_requests.csv (row 1 is the valid default)
-    Defect("request_id-required", "raw_cvip_requests", add_request(request_id=""),
-           REQUESTS + 'request_id: rule "required (non-empty)": 1 bad row, e.g. row 2'),
-    Defect("request_id-unique", "raw_cvip_requests", add_request(request_id="R1"),
-           REQUESTS + 'request_id: rule "unique": 2 bad rows, e.g. rows 1, 2'),
-    Defect("received_date-required", "raw_cvip_requests", add_request(received_date=""),
-           REQUESTS + 'received_date: rule "required (non-empty)": 1 bad row, e.g. row 2'),
-    Defect("received_date-format", "raw_cvip_requests", add_request(received_date="20200501"),
-           REQUESTS + 'received_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 2', "20200501"),
-    Defect("received_date-real-date", "raw_cvip_requests", add_request(received_date="2020-13-01"),
-           REQUESTS + 'received_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 2', "2020-13-01"),
-    Defect("received_date-within-year", "raw_cvip_requests", add_request(received_date="2019-12-31"),
-           REQUESTS + 'received_date: rule "within 2020": 1 bad row, e.g. row 2', "2019-12-31"),
-    Defect("agency_type-code", "raw_cvip_requests", add_request(agency_type="FBI_HQ"),
-           REQUESTS + 'agency_type: rule "one of FEDERAL, STATE_LOCAL_ICAC, MILITARY, INTERNATIONAL": '
-           "1 bad row, e.g. row 2", "FBI_HQ"),
-    Defect("image_count-negative", "raw_cvip_requests", add_request(image_count="-37"),
-           REQUESTS + 'image_count: rule "an integer >= 0": 1 bad row, e.g. row 2', "-37"),
-    Defect("video_count-required", "raw_cvip_requests", add_request(video_count=""),
-           REQUESTS + 'video_count: rule "required (non-empty)": 1 bad row, e.g. row 2'),
+    Defect(
+        "request_id-required",
+        "raw_cvip_requests",
+        add_request(request_id=""),
+        REQUESTS + 'request_id: rule "required (non-empty)": 1 bad row, e.g. row 2',
+    ),
+    Defect(
+        "request_id-unique",
+        "raw_cvip_requests",
+        add_request(request_id="R1"),
+        REQUESTS + 'request_id: rule "unique": 2 bad rows, e.g. rows 1, 2',
+    ),
+    Defect(
+        "received_date-required",
+        "raw_cvip_requests",
+        add_request(received_date=""),
+        REQUESTS + 'received_date: rule "required (non-empty)": 1 bad row, e.g. row 2',
+    ),
+    Defect(
+        "received_date-format",
+        "raw_cvip_requests",
+        add_request(received_date="20200501"),
+        REQUESTS + 'received_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 2',
+        "20200501",
+    ),
+    Defect(
+        "received_date-real-date",
+        "raw_cvip_requests",
+        add_request(received_date="2020-13-01"),
+        REQUESTS + 'received_date: rule "a real calendar date as YYYY-MM-DD": 1 bad row, e.g. row 2',
+        "2020-13-01",
+    ),
+    Defect(
+        "received_date-within-year",
+        "raw_cvip_requests",
+        add_request(received_date="2019-12-31"),
+        REQUESTS + 'received_date: rule "within 2020": 1 bad row, e.g. row 2',
+        "2019-12-31",
+    ),
+    Defect(
+        "agency_type-code",
+        "raw_cvip_requests",
+        add_request(agency_type="FBI_HQ"),
+        REQUESTS + 'agency_type: rule "one of FEDERAL, STATE_LOCAL_ICAC, MILITARY, INTERNATIONAL": '
+        "1 bad row, e.g. row 2",
+        "FBI_HQ",
+    ),
+    Defect(
+        "image_count-negative",
+        "raw_cvip_requests",
+        add_request(image_count="-37"),
+        REQUESTS + 'image_count: rule "an integer >= 0": 1 bad row, e.g. row 2',
+        "-37",
+    ),
+    Defect(
+        "video_count-required",
+        "raw_cvip_requests",
+        add_request(video_count=""),
+        REQUESTS + 'video_count: rule "required (non-empty)": 1 bad row, e.g. row 2',
+    ),
     # cvip_offender_relationships.csv
-    Defect("victim_id-required", "raw_cvip_offender_relationships", add_relationship(victim_id=""),
-           RELATIONSHIPS + 'victim_id: rule "required (non-empty)": 1 bad row, e.g. row 2'),
-    Defect("relationship-code", "raw_cvip_offender_relationships",
-           add_relationship(relationship="STEP_PARENT"),
-           RELATIONSHIPS + 'relationship: rule "one of PARENT_GUARDIAN, OTHER_RELATIVE, '
-           "NEIGHBOR_FAMILY_FRIEND, BABYSITTER_MENTOR_COACH, GUARDIANS_PARTNER, ONLINE_ENTICEMENT, "
-           'SELF_PRODUCTION, CHILD_SEX_TRAFFICKER, UNKNOWN_TO_CHILD": 1 bad row, e.g. row 2',
-           "STEP_PARENT"),
-    Defect("victim-relationship-unique", "raw_cvip_offender_relationships",
-           add_relationship(victim_id="V1", relationship="PARENT_GUARDIAN"),
-           RELATIONSHIPS + 'victim_id, relationship: rule "unique together": 2 bad rows, e.g. rows 1, 2'),
+    Defect(
+        "victim_id-required",
+        "raw_cvip_offender_relationships",
+        add_relationship(victim_id=""),
+        RELATIONSHIPS + 'victim_id: rule "required (non-empty)": 1 bad row, e.g. row 2',
+    ),
+    Defect(
+        "relationship-code",
+        "raw_cvip_offender_relationships",
+        add_relationship(relationship="STEP_PARENT"),
+        RELATIONSHIPS + 'relationship: rule "one of PARENT_GUARDIAN, OTHER_RELATIVE, '
+        "NEIGHBOR_FAMILY_FRIEND, BABYSITTER_MENTOR_COACH, GUARDIANS_PARTNER, ONLINE_ENTICEMENT, "
+        'SELF_PRODUCTION, CHILD_SEX_TRAFFICKER, UNKNOWN_TO_CHILD": 1 bad row, e.g. row 2',
+        "STEP_PARENT",
+    ),
+    Defect(
+        "victim-relationship-unique",
+        "raw_cvip_offender_relationships",
+        add_relationship(victim_id="V1", relationship="PARENT_GUARDIAN"),
+        RELATIONSHIPS + 'victim_id, relationship: rule "unique together": 2 bad rows, e.g. rows 1, 2',
+    ),
     # program_metrics.csv (row 1 is the valid default)
-    Defect("metric_id-catalog", "raw_program_metrics", add_metric(metric_id="made_up_metric"),
-           METRICS + 'metric_id: rule "in the metric catalog (sql/seeds/metric_catalog.csv)": '
-           "1 bad row, e.g. row 2", "made_up_metric"),
-    Defect("metric_id-computed", "raw_program_metrics",
-           add_metric(metric_id="cybertipline_reports", period="year", since=""),
-           METRICS + 'metric_id, period: rule "not a metric computed by the pipeline from the '
-           'record-level exports": 1 bad row, e.g. row 2'),
-    Defect("metric-period-pair", "raw_program_metrics", add_metric(period="year", since=""),
-           METRICS + 'metric_id, period: rule "(metric_id, period) in the metric catalog": '
-           "1 bad row, e.g. row 2"),
-    Defect("period-code", "raw_program_metrics", add_metric(period="annual", since=""),
-           METRICS + 'period: rule "one of year, cumulative, current, prior_year": 1 bad row, e.g. row 2',
-           "annual"),
-    Defect("metric-period-unique", "raw_program_metrics",
-           add_metric(metric_id="ncic_missing_child_entries", period="year", since=""),
-           METRICS + 'metric_id, period: rule "unique together": 2 bad rows, e.g. rows 1, 2'),
-    Defect("value-integer", "raw_program_metrics", add_metric(value="5,000,001"),
-           METRICS + 'value: rule "an integer >= 0": 1 bad row, e.g. row 2', "5,000,001"),
-    Defect("since-year", "raw_program_metrics", add_metric(since="2031"),
-           METRICS + 'since: rule "a 4-digit year not after 2020, when present": 1 bad row, e.g. row 2',
-           "2031"),
-    Defect("since-only-cumulative", "raw_program_metrics",
-           add_metric(metric_id="age_progressions", period="year", since="1989"),
-           METRICS + 'since: rule "empty unless period is cumulative": 1 bad row, e.g. row 2'),
+    Defect(
+        "metric_id-catalog",
+        "raw_program_metrics",
+        add_metric(metric_id="made_up_metric"),
+        METRICS + 'metric_id: rule "in the metric catalog (sql/seeds/metric_catalog.csv)": 1 bad row, e.g. row 2',
+        "made_up_metric",
+    ),
+    Defect(
+        "metric_id-computed",
+        "raw_program_metrics",
+        add_metric(metric_id="cybertipline_reports", period="year", since=""),
+        METRICS + 'metric_id, period: rule "not a metric computed by the pipeline from the '
+        'record-level exports": 1 bad row, e.g. row 2',
+    ),
+    Defect(
+        "metric-period-pair",
+        "raw_program_metrics",
+        add_metric(period="year", since=""),
+        METRICS + 'metric_id, period: rule "(metric_id, period) in the metric catalog": 1 bad row, e.g. row 2',
+    ),
+    Defect(
+        "period-code",
+        "raw_program_metrics",
+        add_metric(period="annual", since=""),
+        METRICS + 'period: rule "one of year, cumulative, current, prior_year": 1 bad row, e.g. row 2',
+        "annual",
+    ),
+    Defect(
+        "metric-period-unique",
+        "raw_program_metrics",
+        add_metric(metric_id="ncic_missing_child_entries", period="year", since=""),
+        METRICS + 'metric_id, period: rule "unique together": 2 bad rows, e.g. rows 1, 2',
+    ),
+    Defect(
+        "value-integer",
+        "raw_program_metrics",
+        add_metric(value="5,000,001"),
+        METRICS + 'value: rule "an integer >= 0": 1 bad row, e.g. row 2',
+        "5,000,001",
+    ),
+    Defect(
+        "since-year",
+        "raw_program_metrics",
+        add_metric(since="2031"),
+        METRICS + 'since: rule "a 4-digit year not after 2020, when present": 1 bad row, e.g. row 2',
+        "2031",
+    ),
+    Defect(
+        "since-only-cumulative",
+        "raw_program_metrics",
+        add_metric(metric_id="age_progressions", period="year", since="1989"),
+        METRICS + 'since: rule "empty unless period is cumulative": 1 bad row, e.g. row 2',
+    ),
     # cybertipline_reports.parquet (report_ids 1 and 2 are valid; the defect is report_id 3)
-    Defect("report_id-required", "raw_cybertipline_reports", add_report(report_id=None),
-           REPORTS + 'report_id: rule "required": 1 bad row'),
-    Defect("report_id-unique", "raw_cybertipline_reports", add_report(report_id=2),
-           REPORTS + 'report_id: rule "unique": 2 bad rows, e.g. report_id 2'),
-    Defect("received_at-required", "raw_cybertipline_reports", add_report(received_at=None),
-           REPORTS + 'received_at: rule "required": 1 bad row, e.g. report_id 3'),
-    Defect("received_at-within-year-utc", "raw_cybertipline_reports",
-           # 19:30 on Dec 31 in New York is already the next year in UTC. Converted here, not by
-           # pyarrow: pandera's import sets PYARROW_IGNORE_TIMEZONE, which drops the offset.
-           add_report(received_at=datetime(2020, 12, 31, 19, 30, tzinfo=timezone(timedelta(hours=-5)))
-                      .astimezone(timezone.utc)),
-           REPORTS + 'received_at: rule "within 2020 (UTC)": 1 bad row, e.g. report_id 3'),
-    Defect("reporter_type-code", "raw_cybertipline_reports", add_report(reporter_type="Esp"),
-           REPORTS + 'reporter_type: rule "one of ESP, PUBLIC": 1 bad row, e.g. report_id 3', "Esp"),
-    Defect("esp_name-required-for-esp", "raw_cybertipline_reports", add_report(esp_name="  "),
-           REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, '
-           "e.g. report_id 3"),
-    Defect("esp_name-null-for-public", "raw_cybertipline_reports",
-           add_report(reporter_type="PUBLIC", esp_name="Hidden Provider Name"),
-           REPORTS + 'esp_name: rule "null when reporter_type is PUBLIC": 1 bad row, e.g. report_id 3',
-           "Hidden Provider Name"),
-    Defect("incident_type-code", "raw_cybertipline_reports", add_report(incident_type="SPAM_REPORT"),
-           REPORTS + 'incident_type: rule "one of CSAM, ONLINE_ENTICEMENT, CHILD_SEX_TRAFFICKING, '
-           "CHILD_SEXUAL_MOLESTATION, MISLEADING_WORDS_OR_IMAGES, UNSOLICITED_OBSCENE_MATERIAL, "
-           'MISLEADING_DOMAIN_NAME, CHILD_SEX_TOURISM": 1 bad row, e.g. report_id 3', "SPAM_REPORT"),
-    Defect("incident_country-code", "raw_cybertipline_reports", add_report(incident_country="UK"),
-           REPORTS + 'incident_country: rule "ISO 3166-1 alpha-2 code, XK, or null": 1 bad row, '
-           "e.g. report_id 3"),
-    Defect("image_count-negative", "raw_cybertipline_reports", add_report(image_count=-41),
-           REPORTS + 'image_count: rule ">= 0": 1 bad row, e.g. report_id 3', "-41"),
-    Defect("video_count-required", "raw_cybertipline_reports", add_report(video_count=None),
-           REPORTS + 'video_count: rule "required": 1 bad row, e.g. report_id 3'),
-    Defect("other_file_count-negative", "raw_cybertipline_reports", add_report(other_file_count=-43),
-           REPORTS + 'other_file_count: rule ">= 0": 1 bad row, e.g. report_id 3', "-43"),
+    Defect(
+        "report_id-required",
+        "raw_cybertipline_reports",
+        add_report(report_id=None),
+        REPORTS + 'report_id: rule "required": 1 bad row',
+    ),
+    Defect(
+        "report_id-unique",
+        "raw_cybertipline_reports",
+        add_report(report_id=2),
+        REPORTS + 'report_id: rule "unique": 2 bad rows, e.g. report_id 2',
+    ),
+    Defect(
+        "received_at-required",
+        "raw_cybertipline_reports",
+        add_report(received_at=None),
+        REPORTS + 'received_at: rule "required": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
+        "received_at-within-year-utc",
+        "raw_cybertipline_reports",
+        # 19:30 on Dec 31 in New York is already the next year in UTC. Converted here, not by
+        # pyarrow: pandera's import sets PYARROW_IGNORE_TIMEZONE, which drops the offset.
+        add_report(received_at=datetime(2020, 12, 31, 19, 30, tzinfo=timezone(timedelta(hours=-5))).astimezone(UTC)),
+        REPORTS + 'received_at: rule "within 2020 (UTC)": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
+        "reporter_type-code",
+        "raw_cybertipline_reports",
+        add_report(reporter_type="Esp"),
+        REPORTS + 'reporter_type: rule "one of ESP, PUBLIC": 1 bad row, e.g. report_id 3',
+        "Esp",
+    ),
+    Defect(
+        "esp_name-required-for-esp",
+        "raw_cybertipline_reports",
+        add_report(esp_name="  "),
+        REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
+        "esp_name-null-for-public",
+        "raw_cybertipline_reports",
+        add_report(reporter_type="PUBLIC", esp_name="Hidden Provider Name"),
+        REPORTS + 'esp_name: rule "null when reporter_type is PUBLIC": 1 bad row, e.g. report_id 3',
+        "Hidden Provider Name",
+    ),
+    Defect(
+        "incident_type-code",
+        "raw_cybertipline_reports",
+        add_report(incident_type="SPAM_REPORT"),
+        REPORTS + 'incident_type: rule "one of CSAM, ONLINE_ENTICEMENT, CHILD_SEX_TRAFFICKING, '
+        "CHILD_SEXUAL_MOLESTATION, MISLEADING_WORDS_OR_IMAGES, UNSOLICITED_OBSCENE_MATERIAL, "
+        'MISLEADING_DOMAIN_NAME, CHILD_SEX_TOURISM": 1 bad row, e.g. report_id 3',
+        "SPAM_REPORT",
+    ),
+    Defect(
+        "incident_country-code",
+        "raw_cybertipline_reports",
+        add_report(incident_country="UK"),
+        REPORTS + 'incident_country: rule "ISO 3166-1 alpha-2 code, XK, or null": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
+        "image_count-negative",
+        "raw_cybertipline_reports",
+        add_report(image_count=-41),
+        REPORTS + 'image_count: rule ">= 0": 1 bad row, e.g. report_id 3',
+        "-41",
+    ),
+    Defect(
+        "video_count-required",
+        "raw_cybertipline_reports",
+        add_report(video_count=None),
+        REPORTS + 'video_count: rule "required": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
+        "other_file_count-negative",
+        "raw_cybertipline_reports",
+        add_report(other_file_count=-43),
+        REPORTS + 'other_file_count: rule ">= 0": 1 bad row, e.g. report_id 3',
+        "-43",
+    ),
 ]
 
 
@@ -328,9 +529,7 @@ def test_sparse_report_ids_are_checked_for_uniqueness_too(folders: Folders) -> N
 
     outcome = run(folders, ["raw_cybertipline_reports"])
 
-    assert (
-        REPORTS + 'report_id: rule "unique": 2 bad rows, e.g. report_id 9000000000000'
-    ) in failure_lines(outcome)
+    assert (REPORTS + 'report_id: rule "unique": 2 bad rows, e.g. report_id 9000000000000') in failure_lines(outcome)
 
 
 def test_since_regex_accepts_exactly_the_years_up_to_the_report_year() -> None:
@@ -384,8 +583,7 @@ def missing_column(folder: Path) -> None:
 
 def ragged_row(folder: Path) -> None:
     path = folder / "cvip_requests.csv"
-    path.write_text(path.read_text(encoding="utf-8") + "R7,2020-05-01,FEDERAL,1,2,SecretExtra\n",
-                    encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8") + "R7,2020-05-01,FEDERAL,1,2,SecretExtra\n", encoding="utf-8")
 
 
 def header_only(folder: Path) -> None:
@@ -400,8 +598,11 @@ def no_header(folder: Path) -> None:
 
 def stray_quote(folder: Path) -> None:
     path = folder / "program_metrics.csv"
-    path.write_text(path.read_text(encoding="utf-8") + 'hotline_calls,"cumulative,5000000,1984,SecretSource\n'
-                    "age_progressions,year,12,,Forensic\n", encoding="utf-8")
+    path.write_text(
+        path.read_text(encoding="utf-8") + 'hotline_calls,"cumulative,5000000,1984,SecretSource\n'
+        "age_progressions,year,12,,Forensic\n",
+        encoding="utf-8",
+    )
 
 
 def empty_parquet(folder: Path) -> None:
@@ -430,37 +631,113 @@ def cr_line_endings(folder: Path) -> None:
 
 
 MALFORMED = [
-    ("cr-line-endings", cr_line_endings, "raw_cvip_requests",
-     "cvip_requests.csv: a line ends with CR alone", "rule: LF or CRLF line endings", None),
+    (
+        "cr-line-endings",
+        cr_line_endings,
+        "raw_cvip_requests",
+        "cvip_requests.csv: a line ends with CR alone",
+        "rule: LF or CRLF line endings",
+        None,
+    ),
     ("not-utf8", not_utf8, "raw_cases", "cases.csv: not UTF-8 at data row 3", "rule: UTF-8 CSV", "Paulo"),
-    ("truncated-parquet", truncated_parquet, "raw_cybertipline_reports",
-     "cybertipline_reports.parquet: not a readable Parquet file", "rule: Parquet export", None),
+    (
+        "truncated-parquet",
+        truncated_parquet,
+        "raw_cybertipline_reports",
+        "cybertipline_reports.parquet: not a readable Parquet file",
+        "rule: Parquet export",
+        None,
+    ),
     ("empty-file", empty_file, "raw_cvip_requests", "cvip_requests.csv: the file is empty", "", None),
-    ("header-only", header_only, "raw_cvip_requests", "cvip_requests.csv: no data rows",
-     "rule: at least one data row", None),
-    ("empty-parquet", empty_parquet, "raw_cybertipline_reports", "cybertipline_reports.parquet: no data rows",
-     "rule: at least one data row", None),
-    ("no-header", no_header, "raw_cases", "cases.csv: none of the contract's columns found; is the header row missing?",
-     "rule: exactly the columns", "2020-02-01"),
-    ("wrong-delimiter", wrong_delimiter, "raw_cases",
-     "cases.csv: the header row is separated by ';', not commas", "rule: comma separator", None),
-    ("missing-file", missing_file, "raw_cvip_offender_relationships",
-     "cvip_offender_relationships.csv: missing from the year's folder", "rule: every export is required", None),
-    ("unknown-column", unknown_column, "raw_cases", "cases.csv: 1 unknown column(s), at position(s) 8",
-     "rule: exactly the columns", "child_name"),
-    ("missing-column", missing_column, "raw_program_metrics",
-     "program_metrics.csv: missing column(s) source", "rule: exactly the columns", None),
-    ("ragged-row", ragged_row, "raw_cvip_requests",
-     "cvip_requests.csv: 1 row(s) with a number of fields other than the header's 5, e.g. data row 2",
-     "rule: RFC 4180", "SecretExtra"),
-    ("stray-quote", stray_quote, "raw_program_metrics",
-     "program_metrics.csv: unterminated quote starting at data row 2", "rule: RFC 4180 quoting", "SecretSource"),
-    ("naive-timestamps", naive_timestamps, "raw_cybertipline_reports",
-     'cybertipline_reports.parquet: column received_at: rule "type timestamp with a time zone (a UTC '
-     'instant)": the file has type timestamp without time zone', "the contract says", None),
-    ("report-id-as-text", report_id_as_text, "raw_cybertipline_reports",
-     'cybertipline_reports.parquet: column report_id: rule "type integer": the file has type string',
-     "the contract says integer", "SecretReportId"),
+    (
+        "header-only",
+        header_only,
+        "raw_cvip_requests",
+        "cvip_requests.csv: no data rows",
+        "rule: at least one data row",
+        None,
+    ),
+    (
+        "empty-parquet",
+        empty_parquet,
+        "raw_cybertipline_reports",
+        "cybertipline_reports.parquet: no data rows",
+        "rule: at least one data row",
+        None,
+    ),
+    (
+        "no-header",
+        no_header,
+        "raw_cases",
+        "cases.csv: none of the contract's columns found; is the header row missing?",
+        "rule: exactly the columns",
+        "2020-02-01",
+    ),
+    (
+        "wrong-delimiter",
+        wrong_delimiter,
+        "raw_cases",
+        "cases.csv: the header row is separated by ';', not commas",
+        "rule: comma separator",
+        None,
+    ),
+    (
+        "missing-file",
+        missing_file,
+        "raw_cvip_offender_relationships",
+        "cvip_offender_relationships.csv: missing from the year's folder",
+        "rule: every export is required",
+        None,
+    ),
+    (
+        "unknown-column",
+        unknown_column,
+        "raw_cases",
+        "cases.csv: 1 unknown column(s), at position(s) 8",
+        "rule: exactly the columns",
+        "child_name",
+    ),
+    (
+        "missing-column",
+        missing_column,
+        "raw_program_metrics",
+        "program_metrics.csv: missing column(s) source",
+        "rule: exactly the columns",
+        None,
+    ),
+    (
+        "ragged-row",
+        ragged_row,
+        "raw_cvip_requests",
+        "cvip_requests.csv: 1 row(s) with a number of fields other than the header's 5, e.g. data row 2",
+        "rule: RFC 4180",
+        "SecretExtra",
+    ),
+    (
+        "stray-quote",
+        stray_quote,
+        "raw_program_metrics",
+        "program_metrics.csv: unterminated quote starting at data row 2",
+        "rule: RFC 4180 quoting",
+        "SecretSource",
+    ),
+    (
+        "naive-timestamps",
+        naive_timestamps,
+        "raw_cybertipline_reports",
+        'cybertipline_reports.parquet: column received_at: rule "type timestamp with a time zone (a UTC '
+        'instant)": the file has type timestamp without time zone',
+        "the contract says",
+        None,
+    ),
+    (
+        "report-id-as-text",
+        report_id_as_text,
+        "raw_cybertipline_reports",
+        'cybertipline_reports.parquet: column report_id: rule "type integer": the file has type string',
+        "the contract says integer",
+        "SecretReportId",
+    ),
 ]
 
 
@@ -498,17 +775,23 @@ def test_valid_small_export_passes_every_check(folders: Folders) -> None:
     exports.reports.append(report(3, country="XK", received_at=_utc(YEAR, 12, 31, 23, 59, 59)))
     exports.reports.append(report(4, "PUBLIC", None, country=None, received_at=_utc(YEAR, 1, 1)))
     exports.program_metrics.append(
-        {"metric_id": "cybertipline_reports", "period": "cumulative", "value": "96000000",
-         "since": "1998", "source": "CyberTipline"}
+        {
+            "metric_id": "cybertipline_reports",
+            "period": "cumulative",
+            "value": "96000000",
+            "since": "1998",
+            "source": "CyberTipline",
+        }
     )
     exports.write(Path(folders.raw_dir))
 
     outcome = run(folders)
 
     evaluations = outcome.evaluations()
-    raw_assets = {f"raw_{name}" for name in
-                  ("cases", "cybertipline_reports", "cvip_requests", "cvip_offender_relationships",
-                   "program_metrics")}
+    raw_assets = {
+        f"raw_{name}"
+        for name in ("cases", "cybertipline_reports", "cvip_requests", "cvip_offender_relationships", "program_metrics")
+    }
     assert raw_assets <= evaluations.keys()
     for asset in raw_assets:
         evaluation = evaluations[asset]
@@ -537,8 +820,7 @@ def test_failing_run_leaves_the_release_untouched_and_prints_no_value(folders: F
     assert not bad.result.success
     assert 'cases.csv: column case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 3' in bad.text
     assert (
-        REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, '
-        "e.g. report_id 3"
+        REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, e.g. report_id 3'
     ) in bad.text
     assert "TOP_SECRET_TYPE" not in bad.everything_recorded()
     after = {p.relative_to(release): p.read_bytes() for p in sorted(release.rglob("*")) if p.is_file()}
@@ -561,8 +843,7 @@ def _rewrite_csv(path: Path, *, bom: bool = False, newline: str = "\n", quote_al
 
 @pytest.mark.parametrize(
     "style",
-    [{"bom": True}, {"newline": "\r\n"}, {"quote_all": True},
-     {"bom": True, "newline": "\r\n", "quote_all": True}],
+    [{"bom": True}, {"newline": "\r\n"}, {"quote_all": True}, {"bom": True, "newline": "\r\n", "quote_all": True}],
     ids=["bom", "crlf", "quoted", "bom-crlf-quoted"],
 )
 def test_csv_as_spreadsheets_and_other_tools_write_it_is_accepted(style: dict, folders: Folders) -> None:
@@ -570,8 +851,7 @@ def test_csv_as_spreadsheets_and_other_tools_write_it_is_accepted(style: dict, f
     for name in ("cases.csv", "cvip_requests.csv", "cvip_offender_relationships.csv", "program_metrics.csv"):
         _rewrite_csv(folder / name, **style)
 
-    outcome = run(folders, ["raw_cases", "raw_cvip_requests", "raw_cvip_offender_relationships",
-                            "raw_program_metrics"])
+    outcome = run(folders, ["raw_cases", "raw_cvip_requests", "raw_cvip_offender_relationships", "raw_program_metrics"])
 
     assert outcome.result.success, outcome.text
     evaluations = outcome.evaluations()
@@ -580,6 +860,7 @@ def test_csv_as_spreadsheets_and_other_tools_write_it_is_accepted(style: dict, f
 
 def _tolerated_types(table: pa.Table, variant: str) -> pa.Table:
     """The same values in other physical types than tests/exports.py writes."""
+
     def replace(t: pa.Table, name: str, array: pa.Array) -> pa.Table:
         return t.set_column(t.schema.get_field_index(name), name, array)
 
@@ -620,7 +901,7 @@ def test_a_corrupt_data_page_is_named_by_its_row_group(folders: Folders) -> None
     pq.write_table(pq.read_table(path), path, row_group_size=1000)
     page = pq.read_metadata(path).row_group(1).column(0).data_page_offset
     data = bytearray(path.read_bytes())
-    data[page:page + 8] = bytes(b ^ 0xFF for b in data[page:page + 8])  # its page header
+    data[page : page + 8] = bytes(b ^ 0xFF for b in data[page : page + 8])  # its page header
     path.write_bytes(bytes(data))
 
     outcome = run(folders, ["raw_cybertipline_reports"])
@@ -683,6 +964,5 @@ def test_the_rows_scanned_must_equal_the_parquet_footer(folders: Folders, monkey
     outcome = run(folders, ["raw_cybertipline_reports"])
 
     assert (
-        "cybertipline_reports.parquet: the footer states 3 rows, a full scan reads 2 (rule: every "
-        "record ingested)"
+        "cybertipline_reports.parquet: the footer states 3 rows, a full scan reads 2 (rule: every record ingested)"
     ) in outcome.failures

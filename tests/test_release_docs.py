@@ -51,7 +51,7 @@ def folder(release: Path, tmp_path: Path) -> Path:
 
 
 def _errors(report: frictionless.Report) -> list[str]:
-    return [error_type for error_type, in report.flatten(["type"])]
+    return [error_type for (error_type,) in report.flatten(["type"])]
 
 
 # --- datapackage.json -------------------------------------------------------------------------

@@ -70,11 +70,11 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
         "missing_children_by_state, Texas, total: 1 -> 0",
         "4 cells changed",
     ]
-    code, output = impact("diff", "--year", "2020", "--out-dir", str(root),
-                          "--from", second.name, "--to", second.name)
+    code, output = impact("diff", "--year", "2020", "--out-dir", str(root), "--from", second.name, "--to", second.name)
     assert (code, output) == (0, "0 cells changed\n")
-    code, output = impact("diff", "--year", "2020", "--out-dir", str(root),
-                          "--from", second.name.split("-")[1], "--to", first.name)
+    code, output = impact(
+        "diff", "--year", "2020", "--out-dir", str(root), "--from", second.name.split("-")[1], "--to", first.name
+    )
     assert code == 0 and output.splitlines()[0] == "missing_children_by_state, California, resolved: 1 -> 0"
 
     code, output = impact("releases", "--year", "2020", "--out-dir", str(root))

@@ -38,6 +38,7 @@ def browser_installed() -> None:
     missing = [str(path) for path in (CHROMIUM, AXE) if not path.exists()]
     assert not missing, f"missing {', '.join(missing)}: run `make browser` (Chromium and axe-core)"
 
+
 CASE_TYPES = ("ERU", "FA", "LIOM", "MYA", "NFA")
 RACES = ("AI", "AS", "MR", "BL", "HI", "PI", "WH", "U", "")
 STATES = ("TX", "CA", "NY", "FL", "OH", "WA", "GA", "AK", "HI", "PR", "DC", "INTL")
@@ -59,10 +60,20 @@ def _exports() -> YearExports:
         for i in range(CASES)
     ]
     exports.program_metrics = [
-        {"metric_id": "ncic_missing_child_entries", "period": "year", "value": str(NCIC_ENTRIES),
-         "since": "", "source": "FBI NCIC"},
-        {"metric_id": "hotline_calls", "period": "cumulative", "value": "5284617",
-         "since": "1984", "source": "Call center"},
+        {
+            "metric_id": "ncic_missing_child_entries",
+            "period": "year",
+            "value": str(NCIC_ENTRIES),
+            "since": "",
+            "source": "FBI NCIC",
+        },
+        {
+            "metric_id": "hotline_calls",
+            "period": "cumulative",
+            "value": "5284617",
+            "since": "1984",
+            "source": "Call center",
+        },
     ]
     return exports
 
@@ -76,7 +87,9 @@ def report_html(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = root / "copy"
     shutil.copytree((root / "pub" / str(YEAR)).resolve(), folder)
     write_datapackage(folder, YEAR)
-    return write_report(folder, YEAR, revision="This release revises release 2020-0123456789abcdef: 4 cells changed since.")
+    return write_report(
+        folder, YEAR, revision="This release revises release 2020-0123456789abcdef: 4 cells changed since."
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +152,8 @@ def axe_violations(page: Path, tmp_path: Path, window: str) -> list[dict]:
     the page and the engine are local files."""
     runner = (
         "<script>" + AXE.read_text(encoding="utf-8") + "</script><script>"
-        f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(WCAG_21_AA)}}}, resultTypes: ['violations']}})"
+        f"axe.run(document, {{runOnly: {{type: 'tag', values: {json.dumps(WCAG_21_AA)}}}, "
+        "resultTypes: ['violations']})"
         ".then(function (r) { document.documentElement.setAttribute('data-axe', btoa(unescape(encodeURIComponent("
         "JSON.stringify(r.violations.map(function (v) { return {id: v.id, help: v.help, nodes: v.nodes.map("
         "function (n) { return n.target.join(' '); })}; })))))); })"
@@ -151,8 +165,9 @@ def axe_violations(page: Path, tmp_path: Path, window: str) -> list[dict]:
     copy = page.with_name(f".axe-{page.name}")
     copy.write_text(html.replace("</body>", runner), encoding="utf-8")
     try:
-        dom = _chromium(tmp_path, f"--window-size={window}", "--virtual-time-budget=60000", "--dump-dom",
-                        copy.as_uri()).stdout
+        dom = _chromium(
+            tmp_path, f"--window-size={window}", "--virtual-time-budget=60000", "--dump-dom", copy.as_uri()
+        ).stdout
     finally:
         copy.unlink()
     found = re.search(r'data-axe="([^"]*)"', dom)
@@ -164,8 +179,7 @@ def axe_violations(page: Path, tmp_path: Path, window: str) -> list[dict]:
 
 @pytest.mark.parametrize("window", ["1280,2000", "390,844"])
 @pytest.mark.parametrize("page", ["report", "index"])
-def test_no_wcag_21_aa_violation(page: str, window: str, report_html: Path, index_html: Path,
-                                 tmp_path: Path) -> None:
+def test_no_wcag_21_aa_violation(page: str, window: str, report_html: Path, index_html: Path, tmp_path: Path) -> None:
     violations = axe_violations(report_html if page == "report" else index_html, tmp_path, window)
     assert violations == [], json.dumps(violations, indent=1)
 

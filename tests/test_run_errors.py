@@ -19,15 +19,22 @@ from pipelines.config import Folders
 from pipelines.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS
 from pipelines.demo_data import write_demo_exports
 from pipelines.runner import run_year
-from tests.exports import YearExports, case, report
+from tests.exports import YearExports, report
 
 YEAR = 2020
 TRACE_MARKERS = ("Traceback", "Stack Trace", 'File "/')
 
 
 def impact_run(folders: Folders, *years: int):
-    args = ["run", "--raw-dir", folders.raw_dir, "--out-dir", folders.published_dir,
-            "--warehouse-dir", folders.warehouse_dir]
+    args = [
+        "run",
+        "--raw-dir",
+        folders.raw_dir,
+        "--out-dir",
+        folders.published_dir,
+        "--warehouse-dir",
+        folders.warehouse_dir,
+    ]
     for year in years:
         args += ["--year", str(year)]
     return CliRunner().invoke(main, args, catch_exceptions=False)
@@ -102,9 +109,12 @@ SENTINEL = "Qx7SentinelValue"
 
 def _with_sentinels(exports: YearExports) -> None:
     """One more row per column of every export, holding the sentinel in that column."""
-    for export, rows in ((CASES, exports.cases), (CVIP_REQUESTS, exports.cvip_requests),
-                         (CVIP_OFFENDER_RELATIONSHIPS, exports.relationships),
-                         (PROGRAM_METRICS, exports.program_metrics)):
+    for export, rows in (
+        (CASES, exports.cases),
+        (CVIP_REQUESTS, exports.cvip_requests),
+        (CVIP_OFFENDER_RELATIONSHIPS, exports.relationships),
+        (PROGRAM_METRICS, exports.program_metrics),
+    ):
         template = rows[0]
         for column in export.columns:
             rows.append({**template, column: SENTINEL})

@@ -1,6 +1,6 @@
 """The yearly schedule asks for the year that just ended, every January 15 at 06:00 UTC."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import dagster as dg
 
@@ -19,7 +19,7 @@ def test_schedule_asks_for_the_year_that_just_ended() -> None:
     for tick_year in (2021, 2024):
         context = dg.build_schedule_context(
             repository_def=defs.get_repository_def(),
-            scheduled_execution_time=datetime(tick_year, 1, 15, 6, 0, tzinfo=timezone.utc),
+            scheduled_execution_time=datetime(tick_year, 1, 15, 6, 0, tzinfo=UTC),
         )
         requests = list(schedule.evaluate_tick(context).run_requests or [])
         assert [r.partition_key for r in requests] == [str(tick_year - 1)]
@@ -35,7 +35,7 @@ def test_schedule_skips_ticks_for_years_before_the_first_partition() -> None:
     schedule = defs.resolve_schedule_def("yearly_release_schedule")
     context = dg.build_schedule_context(
         repository_def=defs.get_repository_def(),
-        scheduled_execution_time=datetime(2019, 1, 15, 6, 0, tzinfo=timezone.utc),  # for 2018
+        scheduled_execution_time=datetime(2019, 1, 15, 6, 0, tzinfo=UTC),  # for 2018
     )
     tick = schedule.evaluate_tick(context)
     assert not tick.run_requests

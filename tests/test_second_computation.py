@@ -102,7 +102,12 @@ def use_sql_copy(monkeypatch: pytest.MonkeyPatch, sql_dir: Path) -> None:
     ("sql_file", "right", "wrong", "fragments"), [r[1:] for r in WRONG_RULES], ids=[r[0] for r in WRONG_RULES]
 )
 def test_a_wrong_business_rule_is_refused_and_named(
-    raw_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sql_file: str, right: str, wrong: str,
+    raw_root: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sql_file: str,
+    right: str,
+    wrong: str,
     fragments: list[str],
 ) -> None:
     sql_dir = tmp_path / "sql"
@@ -151,14 +156,23 @@ EXPECTED = frame([("Images", 5), ("Videos", 3), ("Total", 8)])
 @pytest.mark.parametrize(
     ("built", "message"),
     [
-        (frame([("Images", 5), ("Videos", 4), ("Total", 8)]),
-         "t: row 'Videos', column files: SQL model 4, second computation 3"),
+        (
+            frame([("Images", 5), ("Videos", 4), ("Total", 8)]),
+            "t: row 'Videos', column files: SQL model 4, second computation 3",
+        ),
         (frame([("Images", 5), ("Total", 8)]), "t: row(s) 'Videos' missing from the SQL model's table"),
-        (frame([("Images", 5), ("Videos", 3), ("Other", 0), ("Total", 8)]),
-         "t: row(s) 'Other' in the SQL model's table only"),
-        (frame([("Videos", 3), ("Images", 5), ("Total", 8)]), "t: row order: row 1 is 'Videos' in the SQL model's table, 'Images' in the second computation"),
-        (frame([("Images", 5), ("Videos", 3), ("Total", 8)]).rename({"files": "n"}),
-         "t: columns: SQL model has file_type, n, second computation file_type, files"),
+        (
+            frame([("Images", 5), ("Videos", 3), ("Other", 0), ("Total", 8)]),
+            "t: row(s) 'Other' in the SQL model's table only",
+        ),
+        (
+            frame([("Videos", 3), ("Images", 5), ("Total", 8)]),
+            "t: row order: row 1 is 'Videos' in the SQL model's table, 'Images' in the second computation",
+        ),
+        (
+            frame([("Images", 5), ("Videos", 3), ("Total", 8)]).rename({"files": "n"}),
+            "t: columns: SQL model has file_type, n, second computation file_type, files",
+        ),
     ],
     ids=["cell", "missing-row", "extra-row", "row-order", "columns"],
 )

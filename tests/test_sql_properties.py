@@ -27,7 +27,8 @@ INCIDENTS = catalog("incident_types")
 AGENCIES = catalog("agency_types")
 RELATIONSHIPS = catalog("relationships")
 KEPT_ELSEWHERE = [
-    (row["metric_id"], row["period"]) for row in catalog("metric_catalog").iter_rows(named=True)
+    (row["metric_id"], row["period"])
+    for row in catalog("metric_catalog").iter_rows(named=True)
     if not row["computed_from"]
 ]
 STATE_CODES = ["TX", "CA", "NY", "DC", "PR", "INTL", "WY"]
@@ -36,9 +37,7 @@ COUNTRY_CODES = [None, "US", "IN", "XK", "AX", "CI"]
 
 # Year boundaries are where the population and status rules can go wrong: draw them often.
 BOUNDARIES = [date(2019, 12, 31), date(2020, 1, 1), date(2020, 12, 31), date(2021, 1, 1)]
-dates = st.one_of(
-    st.sampled_from(BOUNDARIES), st.dates(min_value=date(2018, 6, 1), max_value=date(2021, 6, 30))
-)
+dates = st.one_of(st.sampled_from(BOUNDARIES), st.dates(min_value=date(2018, 6, 1), max_value=date(2021, 6, 30)))
 cases_strategy = st.lists(
     st.tuples(
         dates,
@@ -93,8 +92,15 @@ def test_every_table_equals_its_second_computation(
     root = tmp_path_factory.mktemp("prop")
     exports = YearExports.small(YEAR)
     exports.cases = [
-        case(f"C{i}", intake.isoformat(), "" if offset is None else (intake + timedelta(days=offset)).isoformat(),
-             case_type, "" if age is None else age, race, state)
+        case(
+            f"C{i}",
+            intake.isoformat(),
+            "" if offset is None else (intake + timedelta(days=offset)).isoformat(),
+            case_type,
+            "" if age is None else age,
+            race,
+            state,
+        )
         for i, (intake, offset, case_type, age, race, state) in enumerate(raw_cases)
     ]
     exports.reports = [
@@ -102,12 +108,24 @@ def test_every_table_equals_its_second_computation(
         for i, (reporter, esp, incident, country, images, videos, other) in enumerate(raw_reports)
     ]
     exports.cvip_requests = [
-        {"request_id": f"R{i}", "received_date": "2020-05-01", "agency_type": agency, "image_count": str(images), "video_count": str(videos)}
+        {
+            "request_id": f"R{i}",
+            "received_date": "2020-05-01",
+            "agency_type": agency,
+            "image_count": str(images),
+            "video_count": str(videos),
+        }
         for i, (agency, images, videos) in enumerate(raw_requests)
     ]
     exports.relationships = [{"victim_id": f"V{v}", "relationship": r} for v, r in sorted(raw_rels)]
     exports.program_metrics = [
-        {"metric_id": m, "period": p, "value": str(v), "since": "1990" if p == "cumulative" else "", "source": "records"}
+        {
+            "metric_id": m,
+            "period": p,
+            "value": str(v),
+            "since": "1990" if p == "cumulative" else "",
+            "source": "records",
+        }
         for (m, p), v in sorted(raw_metrics.items())
     ]
     year_dir = exports.write(root / "raw")

@@ -40,7 +40,9 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ]
     # Age-group boundaries: one resolved 2020 case per age.
     for age in (0, 2, 3, 5, 6, 8, 9, 11, 12, 14, 17, 18, 20):
-        exports.cases.append(case(f"age-{age}", "2020-07-01", "2020-07-02", "MYA" if age >= 18 else "ERU", age, "AS", "WA"))
+        exports.cases.append(
+            case(f"age-{age}", "2020-07-01", "2020-07-02", "MYA" if age >= 18 else "ERU", age, "AS", "WA")
+        )
     exports.reports = [
         report(1, esp_name="B Corp"),
         report(2, esp_name="A Corp"),
@@ -76,8 +78,14 @@ def test_status_is_as_of_december_31(release: Path) -> None:
 def test_age_groups_take_their_boundaries_and_empty_age_is_unknown(release: Path) -> None:
     rows = by_label(read(release, "missing_children_by_age_and_race"), "age_group")
     expected_asian = {
-        "Less than 1 to 2": "2", "3 to 5": "2", "6 to 8": "2", "9 to 11": "2",
-        "12 to 14": "2", "15 to 17": "1", "18 to 20": "2", "Unknown": "0",
+        "Less than 1 to 2": "2",
+        "3 to 5": "2",
+        "6 to 8": "2",
+        "9 to 11": "2",
+        "12 to 14": "2",
+        "15 to 17": "1",
+        "18 to 20": "2",
+        "Unknown": "0",
     }
     assert {label: rows[label]["asian"] for label in expected_asian} == expected_asian
     assert rows["Unknown"]["unknown"] == "1"  # empty age, race U
@@ -95,7 +103,13 @@ def test_every_state_is_listed_with_zeros_and_international_last(release: Path) 
     assert labels[-2:] == ["International", "Total"]
     assert labels[:52] == sorted(labels[:52])
     states = by_label(rows, "missing_state")
-    assert states["Alabama"] == {"year": "2020", "missing_state": "Alabama", "active": "0", "resolved": "0", "total": "0"}
+    assert states["Alabama"] == {
+        "year": "2020",
+        "missing_state": "Alabama",
+        "active": "0",
+        "resolved": "0",
+        "total": "0",
+    }
     assert states["International"]["active"] == "1"
     assert states["Puerto Rico"]["resolved"] == "1"
     assert states["New York"]["total"] == "0"  # only excluded cases there
@@ -106,13 +120,23 @@ def test_incident_types_and_agencies_without_records_show_zero_rows(release: Pat
     assert len(incidents) == 9 and incidents[-1]["incident_type"] == "Total"
     assert by_label(incidents, "incident_type")["Child Sex Trafficking"]["reports"] == "0"
     agencies = by_label(read(release, "cvip_requests_by_agency"), "agency_type")
-    assert agencies["Military"] == {"year": "2020", "agency_type": "Military", "requests": "0", "images": "0", "videos": "0"}
+    assert agencies["Military"] == {
+        "year": "2020",
+        "agency_type": "Military",
+        "requests": "0",
+        "images": "0",
+        "videos": "0",
+    }
 
 
 def test_esps_most_reports_first_ties_by_name(release: Path) -> None:
     rows = read(release, "cybertipline_reports_by_esp")
     assert [(r["esp_name"], r["reports"]) for r in rows] == [
-        ("Acme Chat, Inc.", "3"), ("A Corp", "2"), ("B Corp", "2"), ('The "Hub" Network', "1"), ("Total", "8"),
+        ("Acme Chat, Inc.", "3"),
+        ("A Corp", "2"),
+        ("B Corp", "2"),
+        ('The "Hub" Network', "1"),
+        ("Total", "8"),
     ]
 
 
@@ -125,7 +149,10 @@ def test_csv_quotes_names_with_commas_and_quotes(release: Path) -> None:
 def test_countries_by_name_then_no_country_then_total(release: Path) -> None:
     rows = read(release, "cybertipline_reports_by_country")
     assert [(r["country_code"], r["country"], r["reports"]) for r in rows] == [
-        ("XK", "Kosovo", "1"), ("US", "United States", "8"), ("", "No Country Listed", "0"), ("", "Total", "9"),
+        ("XK", "Kosovo", "1"),
+        ("US", "United States", "8"),
+        ("", "No Country Listed", "0"),
+        ("", "Total", "9"),
     ]
 
 

@@ -15,9 +15,7 @@ YEAR = 2020
 
 def _settings(warehouse: Warehouse) -> tuple[str, str]:
     with warehouse.connect(YEAR) as con:
-        return con.sql(
-            "SELECT current_setting('memory_limit'), current_setting('temp_directory')"
-        ).fetchall()[0]
+        return con.sql("SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()[0]
 
 
 def test_default_limit_and_spill_folder_under_the_warehouse(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,7 +7,6 @@ the list of suppressed cells in the warehouse (pipelines/public_use.py). The blo
 and fails if any suppressed cell can be derived exactly; ``release`` then publishes nothing.
 """
 
-
 import json
 
 import dagster as dg

@@ -41,9 +41,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             reasons.append(f"{len(missing)} check(s) did not run in this run ({named}{more})")
         raise dg.Failure(
-            description="not published: "
-            + "; ".join(reasons)
-            + ". Materialize the whole year: every asset and check."
+            description="not published: " + "; ".join(reasons) + ". Materialize the whole year: every asset and check."
         )
     audit = metadata[("public_use_tables", DISCLOSURE_CHECK)]
     public = {"min_public_count": audit["min_public_count"].value, "tables": audit["per_table"].value}
@@ -65,17 +63,13 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
     kinds={"parquet", "csv", "html"},
     owners=["team:data-engineering"],
 )
-def release(
-    context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
-) -> dg.MaterializeResult:
+def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse) -> dg.MaterializeResult:
     year = int(context.partition_key)
     checks, public = checks_of_this_run(context)
     with warehouse.connect(year) as con:
         changed = changed_since_ingest(con, folders.raw_year_dir(year))
         if changed:
-            raise dg.Failure(
-                description=f"not published: raw export(s) changed during the run: {', '.join(changed)}"
-            )
+            raise dg.Failure(description=f"not published: raw export(s) changed during the run: {', '.join(changed)}")
         folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public)
     context.log.info(f"Release of {year} published at {folder} -> {folder.resolve().name}")
     return dg.MaterializeResult(

@@ -30,9 +30,7 @@ AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
         "(sql/audits/headline_metrics_previous_year.sql)."
     ),
 )
-def consistent_with_previous_year(
-    context: dg.AssetCheckExecutionContext, warehouse: Warehouse
-) -> dg.AssetCheckResult:
+def consistent_with_previous_year(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
     year = int(context.partition_key)
     with warehouse.connect(year) as con:
         compared = con.sql("SELECT count(*) FROM previous_year_headline_metrics").fetchall()[0][0]
@@ -47,7 +45,7 @@ def consistent_with_previous_year(
             ),
         )
     lines = [
-        f"headline_metrics {metric}/{period}: rule \"{rule}\": {this_year:,} in {year}, "
+        f'headline_metrics {metric}/{period}: rule "{rule}": {this_year:,} in {year}, '
         f"{last_year:,} in the {year - 1} release"
         for metric, period, rule, this_year, last_year in violations
     ]
@@ -102,9 +100,7 @@ def within_previous_year_band(
             "(figure VARCHAR, this_year BIGINT, last_year BIGINT, band DOUBLE)"
         )
         if accepted:
-            con.executemany(
-                f"INSERT INTO {ACKNOWLEDGED_TABLE} VALUES (?, ?, ?, ?)", [(*row, band) for row in accepted]
-            )
+            con.executemany(f"INSERT INTO {ACKNOWLEDGED_TABLE} VALUES (?, ?, ?, ?)", [(*row, band) for row in accepted])
     lines = [
         f"{figure}: {this_year:,} in {year}, {last_year:,} in the {year - 1} release, outside "
         f"±{band:.0%} (rule: within the band of last year's release; if the change is real, "

@@ -201,13 +201,14 @@ def audit(
             c[p] = sign
             result = milp(c, integrality=np.ones(width), bounds=bounds, constraints=constraints, options=OPTIONS)
             if result.status != 0:
-                return AuditResult([], [f"disclosure: no whole-number table agrees with the public release ({result.message})"])
+                return AuditResult(
+                    [], [f"disclosure: no whole-number table agrees with the public release ({result.message})"]
+                )
             extremes.append(round(sign * result.fun))
         interval = Interval(model.cells[empty[p]], status[p], lp[p], (extremes[0], extremes[1]))
         intervals.append(interval)
         if interval.lp[1] - interval.lp[0] < WIDTH_TOLERANCE or extremes[1] == extremes[0]:
             problems.append(
-                f"disclosure: {_cell_name(interval.cell)} ({status[p]}) can be derived exactly from the "
-                "public release"
+                f"disclosure: {_cell_name(interval.cell)} ({status[p]}) can be derived exactly from the public release"
             )
     return AuditResult(intervals, problems)

@@ -259,11 +259,7 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
             CsvRule(
                 "since",
                 "empty unless period is cumulative",
-                (
-                    gxe.ExpectColumnValuesToBeNull(
-                        column="since", row_condition=Column("period") != "cumulative"
-                    ),
-                ),
+                (gxe.ExpectColumnValuesToBeNull(column="since", row_condition=Column("period") != "cumulative"),),
             ),
         ]
     raise ValueError(f"{export.file_name} is not a CSV export")
@@ -350,9 +346,10 @@ class GxSession:
     about 0.15 s each, and a new Data Docs site builder compiles GX's Jinja templates again
     (0.3 s per build). Here one ephemeral context holds one pandas datasource (a dataframe asset
     and batch definition per export, created once) and a site builder per year folder, whose
-    compiled templates serve the four exports of the year. Each validation starts from an empty context (no suite, validation definition or
-    result of an earlier export), so the Data Docs of an export show that export's suite and
-    validation only, as a fresh context did, in ``<warehouse_dir>/data_docs/<year>/<export>/``.
+    compiled templates serve the four exports of the year. Each validation starts from an empty
+    context (no suite, validation definition or result of an earlier export), so the Data Docs of
+    an export show that export's suite and validation only, as a fresh context did, in
+    ``<warehouse_dir>/data_docs/<year>/<export>/``.
     """
 
     def __init__(self) -> None:
@@ -394,7 +391,7 @@ class GxSession:
         for index, rule in enumerate(rules):
             for expectation in rule.expectations:
                 expectation.meta = {"rule_index": index, "column": rule.column, "rule": rule.rule}
-                expectation.description = f"{export.file_name}: column {rule.column}: rule \"{rule.rule}\""
+                expectation.description = f'{export.file_name}: column {rule.column}: rule "{rule.rule}"'
                 expectations.append(expectation)
         with self._lock:
             self._clear()
@@ -402,9 +399,7 @@ class GxSession:
                 gx.ExpectationSuite(name=f"{export.name}_contract", expectations=expectations)
             )
             definition = self.context.validation_definitions.add(
-                gx.ValidationDefinition(
-                    name=f"{export.name}_{year}", data=self._batch_definition(export), suite=suite
-                )
+                gx.ValidationDefinition(name=f"{export.name}_{year}", data=self._batch_definition(export), suite=suite)
             )
             result = definition.run(
                 batch_parameters={"dataframe": frame},

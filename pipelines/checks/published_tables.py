@@ -44,20 +44,20 @@ if not _ARROW_TZ_PRESET:
     # would then store offset datetimes as local clock time in the whole process
     # (tests/test_raw_validation.py shows it).
     os.environ.pop("PYARROW_IGNORE_TIMEZONE", None)
-import polars as pl
-from pandera.api.polars.components import Column
-from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
+import polars as pl  # noqa: E402
+from pandera.api.polars.components import Column  # noqa: E402
+from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors  # noqa: E402
 
-from pipelines.checks.table_rules import (
+from pipelines.checks.table_rules import (  # noqa: E402
     Rule,
-    listing,
     categories_exactly,
     category_rows_sum_to_total_row,
+    listing,
     one_year,
     row_parts_sum_to_total,
 )
-from pipelines.partitions import yearly_partitions
-from pipelines.tables import TableSpec, spec, specs
+from pipelines.partitions import yearly_partitions  # noqa: E402
+from pipelines.tables import TableSpec, spec  # noqa: E402
 
 CHECK_NAME = "schema_and_totals"
 CHECK_OUTPUT_KEY = "check_output"  # pandera.constants.CHECK_OUTPUT_KEY
@@ -98,9 +98,7 @@ def table_rules(table: TableSpec) -> list[tuple[str, Rule]]:
         described = " + ".join(parts) if len(parts) <= 3 else f"the {len(parts)} race columns"
         rules.append(("row parts sum to total", row_parts_sum_to_total(table.label, parts, total, described)))
     if table.total is not None and table.label is not None and table.count_columns:
-        rules.append(
-            ("column totals", category_rows_sum_to_total_row(table.label, table.count_columns, table.total))
-        )
+        rules.append(("column totals", category_rows_sum_to_total_row(table.label, table.count_columns, table.total)))
     return rules + list(table.rules)
 
 
@@ -232,9 +230,7 @@ def validate_table(table: str, frame: pl.DataFrame, year: int | None = None) -> 
     column_errors = _pandera_errors(columns_only, frame)
     problems = [describe_column_error(table, error, labels) for error in column_errors]
     if any(error.reason_code in STRUCTURAL for error in column_errors):
-        return problems + [
-            f"{table}: the table invariants were not evaluated because of the column errors above"
-        ]
+        return problems + [f"{table}: the table invariants were not evaluated because of the column errors above"]
 
     # Pass 2: the table invariants, each a scalar-bool dataframe check (failure case False).
     checks_only = pa.DataFrameSchema(checks=full.checks, name=full.name)
@@ -254,9 +250,7 @@ def load_published_table(con: duckdb.DuckDBPyConnection, table: str) -> tuple[pl
     except duckdb.Error as error:
         return None, [f"{table}: the table cannot be read from the warehouse ({error})"]
     if "sort_order" not in columns:
-        return None, [
-            f"{table}: column sort_order: missing (rule: the warehouse table carries its published order)"
-        ]
+        return None, [f"{table}: column sort_order: missing (rule: the warehouse table carries its published order)"]
     problems = []
     null_orders, duplicate_orders = con.sql(
         "SELECT count(*) FILTER (WHERE sort_order IS NULL), "
@@ -284,9 +278,7 @@ def check_published_table(con: duckdb.DuckDBPyConnection, table: str, year: int 
 # --------------------------------------------------------------------------------------------
 
 
-def check_result(
-    name: str, problems: list[str], passed_text: str, metadata: dict[str, Any]
-) -> dg.AssetCheckResult:
+def check_result(name: str, problems: list[str], passed_text: str, metadata: dict[str, Any]) -> dg.AssetCheckResult:
     """The result of check ``name``: passed when there is no problem; otherwise a summary and
     every problem, one per line, under the metadata key ``failure`` (read by pipelines.runner)."""
     if not problems:

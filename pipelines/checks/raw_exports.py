@@ -69,8 +69,7 @@ def check_result(
     broken = [o for o in outcomes if not o.passed]
     if broken:
         description = (
-            f"{export.file_name}: {len(broken)} of {len(outcomes)} rules broken "
-            f"(checked on all {rows:,} rows)"
+            f"{export.file_name}: {len(broken)} of {len(outcomes)} rules broken (checked on all {rows:,} rows)"
         )
     else:
         description = f"{export.file_name}: all {len(outcomes)} rules hold on {rows:,} rows"
@@ -110,9 +109,7 @@ def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:
         year = int(context.partition_key)
         with warehouse.connect(year) as con:
             rows = ingested_rows(con, export)
-        validation = validate_csv_export(
-            export, year, rows, docs_dir=data_docs_dir(warehouse.directory, year, export)
-        )
+        validation = validate_csv_export(export, year, rows, docs_dir=data_docs_dir(warehouse.directory, year, export))
         metadata: dict[str, Any] = {
             "file": dg.MetadataValue.path(str(folders.raw_year_dir(year) / export.file_name)),
             "engine": "great_expectations (pandas)",
@@ -223,6 +220,5 @@ def cybertipline_reports_contract(
 
 
 raw_export_checks: list[dg.AssetChecksDefinition] = [
-    cybertipline_reports_contract if export is CYBERTIPLINE_REPORTS else _csv_check(export)
-    for export in RAW_EXPORTS
+    cybertipline_reports_contract if export is CYBERTIPLINE_REPORTS else _csv_check(export) for export in RAW_EXPORTS
 ]

@@ -231,8 +231,7 @@ def differences(
             a, b = built_rows[label][column], expected_rows[label][column]
             if a != b:
                 cells.append(
-                    f"{table}: row {label!r}, column {column}: SQL model {_shown(a)}, second "
-                    f"computation {_shown(b)}"
+                    f"{table}: row {label!r}, column {column}: SQL model {_shown(a)}, second computation {_shown(b)}"
                 )
     if len(cells) > MAX_LISTED:
         cells = cells[:MAX_LISTED] + [f"{table}: and {len(cells) - MAX_LISTED} more differing cells"]
@@ -266,8 +265,13 @@ def _signature(folder: Path) -> tuple:
 def raw_year(folder: Path, year: int, previous_release: Path | None) -> RawYear:
     """The year's exports, read once per process while the files are unchanged: the eleven
     tables of a run share one scan of the CyberTipline export."""
-    key = (str(folder), year, str(previous_release), _signature(folder),
-           _signature(previous_release) if previous_release else ())
+    key = (
+        str(folder),
+        year,
+        str(previous_release),
+        _signature(folder),
+        _signature(previous_release) if previous_release else (),
+    )
     with _LOCK:
         found = _CACHE.get(key)
         if found is None:
@@ -292,9 +296,7 @@ def second_computation_spec(table: str) -> dg.AssetCheckSpec:
     )
 
 
-def second_computation(
-    con: duckdb.DuckDBPyConnection, table: str, raw: RawYear
-) -> dg.AssetCheckResult:
+def second_computation(con: duckdb.DuckDBPyConnection, table: str, raw: RawYear) -> dg.AssetCheckResult:
     from pipelines.checks.published_tables import check_result, load_published_table
 
     built, problems = load_published_table(con, table)
@@ -303,9 +305,7 @@ def second_computation(
             problems += compare(table, built, raw)
         except (OSError, pl.exceptions.PolarsError) as error:
             # The error's type only: a parser's message may quote a raw value.
-            problems.append(
-                f"{table}: the second computation could not read the raw exports ({type(error).__name__})"
-            )
+            problems.append(f"{table}: the second computation could not read the raw exports ({type(error).__name__})")
     return check_result(
         CHECK_NAME,
         problems,

@@ -91,9 +91,7 @@ def row_parts_sum_to_total(label_column: str, parts: Sequence[str], total: str, 
             values = [row[p] for p in parts]
             summed = None if any(v is None for v in values) else sum(values)
             if summed is None or row[total] is None or summed != row[total]:
-                bad.append(
-                    f"{_quoted(row[label_column])} ({parts_name} = {summed}, {total} = {row[total]})"
-                )
+                bad.append(f"{_quoted(row[label_column])} ({parts_name} = {summed}, {total} = {row[total]})")
         if not bad:
             return []
         return [f"column {total}: row parts do not sum to the row total in {listing(bad)}"]
@@ -106,9 +104,7 @@ def _single_total_row(
 ) -> tuple[pl.DataFrame | None, list[str]]:
     totals = frame.filter(pl.col(label_column) == total_label)
     if totals.height != 1:
-        return None, [
-            f"column {label_column}: expected exactly one {_quoted(total_label)} row, found {totals.height}"
-        ]
+        return None, [f"column {label_column}: expected exactly one {_quoted(total_label)} row, found {totals.height}"]
     return totals, []
 
 
@@ -125,8 +121,7 @@ def category_rows_sum_to_total_row(label_column: str, columns: Sequence[str], to
             stated = totals[column].item()
             if categories[column].null_count() or stated is None or summed != stated:
                 problems.append(
-                    f"column {column}: category rows sum to {summed} but the {total_label} row "
-                    f"says {stated}"
+                    f"column {column}: category rows sum to {summed} but the {total_label} row says {stated}"
                 )
         return problems
 
@@ -155,9 +150,7 @@ def percents_are_rounded_shares(frame: pl.DataFrame) -> list[str]:
         return problems
     whole = totals["known_relationships"].item()
     bad = []
-    for label, part, percent in frame.select(
-        "relationship", "known_relationships", "percent_of_total"
-    ).iter_rows():
+    for label, part, percent in frame.select("relationship", "known_relationships", "percent_of_total").iter_rows():
         if whole == 0 or whole is None:
             if percent is not None:
                 bad.append(f"{_quoted(label)} says {percent} but a share of 0 is undefined (null)")
@@ -181,10 +174,10 @@ def _named_rows_then_total(frame: pl.DataFrame, label_column: str, tail: Sequenc
     """The last rows are exactly ``tail`` (e.g. No Country Listed, Total), each label once."""
     labels = frame[label_column].to_list()
     problems = []
-    if labels[-len(tail):] != list(tail):
+    if labels[-len(tail) :] != list(tail):
         problems.append(
             f"column {label_column}: the table must end with the row(s) "
-            f"{', '.join(_quoted(t) for t in tail)}, found {', '.join(_quoted(x) for x in labels[-len(tail):])}"
+            f"{', '.join(_quoted(t) for t in tail)}, found {', '.join(_quoted(x) for x in labels[-len(tail) :])}"
         )
     for label in tail:
         if labels.count(label) > 1:
@@ -211,8 +204,7 @@ def esp_rows_by_reports(frame: pl.DataFrame) -> list[str]:
             misplaced.append(f"{_quoted(name_b)} ({reports_b}) comes after {_quoted(name_a)} ({reports_a})")
     if misplaced:
         problems.append(
-            "column esp_name: rows are not sorted by reports, most first, ties by name: "
-            + listing(misplaced)
+            "column esp_name: rows are not sorted by reports, most first, ties by name: " + listing(misplaced)
         )
     return problems
 
@@ -239,9 +231,7 @@ def country_rows_in_catalog_order(frame: pl.DataFrame) -> list[str]:
             misplaced.append(f"{_quoted(expected_name)} comes after {_quoted(previous[0])}")
         previous = (expected_name, position)
     if unknown:
-        problems.append(
-            f"column country_code: not an ISO 3166-1 code (or XK) in row(s) {listing(unknown)}"
-        )
+        problems.append(f"column country_code: not an ISO 3166-1 code (or XK) in row(s) {listing(unknown)}")
     if misnamed:
         problems.append(f"column country: not the ISO 3166-1 English short name: {listing(misnamed)}")
     if misplaced:
@@ -265,9 +255,7 @@ def headline_keys_in_catalog(frame: pl.DataFrame) -> list[str]:
         problems.append(f"column metric_id: (metric_id, period) is not unique: {listing(repeated)}")
     known = [k for k in keys if k in position]
     misplaced = [
-        f"'{b[0]}/{b[1]}' comes after '{a[0]}/{a[1]}'"
-        for a, b in zip(known, known[1:])
-        if position[b] < position[a]
+        f"'{b[0]}/{b[1]}' comes after '{a[0]}/{a[1]}'" for a, b in zip(known, known[1:]) if position[b] < position[a]
     ]
     if misplaced:
         problems.append(f"column metric_id: rows are not in metric-catalog order: {listing(misplaced)}")
@@ -283,11 +271,7 @@ def since_only_for_cumulative(frame: pl.DataFrame) -> list[str]:
     ]
     if not bad:
         return []
-    return [
-        "column since: a first year is only given for a cumulative figure, not after the year: "
-        + listing(bad)
-    ]
-
+    return ["column since: a first year is only given for a cumulative figure, not after the year: " + listing(bad)]
 
 
 def cumulative_not_below_yearly(frame: pl.DataFrame) -> list[str]:

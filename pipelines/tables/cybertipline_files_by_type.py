@@ -5,6 +5,7 @@ import polars as pl
 from pipelines.checks.second_computation import RawYear, catalog, published
 from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
 
+
 def compute(raw: RawYear) -> pl.DataFrame:
     """Files per type: each type sums its own count column of the export (the seed's code names
     it); the Total sums every file of every report."""

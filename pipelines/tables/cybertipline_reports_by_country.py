@@ -6,6 +6,7 @@ from pipelines.checks.second_computation import RawYear, published
 from pipelines.checks.table_rules import NO_COUNTRY, country_rows_in_catalog_order
 from pipelines.tables import TOTAL, Column, TableSpec, count, label
 
+
 def compute(raw: RawYear) -> pl.DataFrame:
     """Reports per listed country by English short name, then No Country Listed, then Total."""
     from pipelines.seeds import countries

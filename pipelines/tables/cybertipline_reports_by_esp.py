@@ -6,13 +6,12 @@ from pipelines.checks.second_computation import RawYear, published
 from pipelines.checks.table_rules import esp_rows_by_reports
 from pipelines.tables import TOTAL, TableSpec, count, label
 
+
 def compute(raw: RawYear) -> pl.DataFrame:
     """Reports per ESP, most first, ties by name, then the Total of all ESP reports."""
     esp = raw.report_groups.filter(pl.col("reporter_type") == "ESP")
     per_esp = (
-        esp.group_by("esp_name")
-        .agg(pl.col("reports").sum())
-        .sort(["reports", "esp_name"], descending=[True, False])
+        esp.group_by("esp_name").agg(pl.col("reports").sum()).sort(["reports", "esp_name"], descending=[True, False])
     )
     total = esp.select(pl.lit(TOTAL).alias("esp_name"), pl.col("reports").sum())
     return published(raw.year, pl.concat([per_esp, total], how="vertical_relaxed"), ["reports"])

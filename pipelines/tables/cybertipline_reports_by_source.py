@@ -5,6 +5,7 @@ import polars as pl
 from pipelines.checks.second_computation import RawYear, catalog, per_category, published
 from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
 
+
 def compute(raw: RawYear) -> pl.DataFrame:
     """Reports per reporter type, then the Total of all reports."""
     groups = raw.report_groups

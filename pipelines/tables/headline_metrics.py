@@ -12,6 +12,7 @@ from pipelines.checks.table_rules import (
 )
 from pipelines.tables import Column, TableSpec
 
+
 def computed_figures(raw: RawYear) -> dict[tuple[str, str], int]:
     """The figures computed from the record-level exports, from the raw exports themselves."""
     groups = raw.report_groups
@@ -59,9 +60,9 @@ def compute(raw: RawYear) -> pl.DataFrame:
     computed = computed_figures(raw)
     kept = {(m, p): (v, s, src) for m, p, v, s, src in raw.program_metrics.iter_rows()}
     last = raw.previous_headline
-    last_values = {} if last is None else {
-        (m, p): v for m, p, v in last.select("metric_id", "period", "value").iter_rows()
-    }
+    last_values = (
+        {} if last is None else {(m, p): v for m, p, v in last.select("metric_id", "period", "value").iter_rows()}
+    )
     rows = []
     for entry in catalog("metric_catalog").iter_rows(named=True):
         key = (entry["metric_id"], entry["period"])
@@ -86,8 +87,13 @@ def compute(raw: RawYear) -> pl.DataFrame:
     return pl.DataFrame(
         rows,
         schema={
-            "year": pl.Int32, "metric_id": pl.String, "period": pl.String, "since": pl.Int32,
-            "value": pl.Int64, "display_text": pl.String, "source": pl.String,
+            "year": pl.Int32,
+            "metric_id": pl.String,
+            "period": pl.String,
+            "since": pl.Int32,
+            "value": pl.Int64,
+            "display_text": pl.String,
+            "source": pl.String,
             "change_from_prior_year": pl.Int64,
         },
         orient="row",
@@ -108,8 +114,7 @@ SPEC = TableSpec(
         Column(
             "period",
             "Period",
-            "year, cumulative (since the year in since, when known), current (level at year end) "
-            "or prior_year.",
+            "year, cumulative (since the year in since, when known), current (level at year end) or prior_year.",
             pl.String,
         ),
         Column("since", "Since", "First year of a cumulative count; empty when not stated.", pl.Int32, nullable=True),

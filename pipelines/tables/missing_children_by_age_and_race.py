@@ -14,6 +14,7 @@ RACE_COLUMNS = tuple(
     for row in read_seed("races")
 )
 
+
 def age_group() -> pl.Expr:
     """The age group of a case (sql/seeds/age_groups.csv): an empty age is the group without
     bounds, any other age the group whose bounds hold it."""

@@ -8,8 +8,6 @@ from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
 COUNTS = ("active", "resolved", "total")
 
 
-
-
 def status_counts() -> list[pl.Expr]:
     """Active (not resolved by December 31), Resolved and all cases."""
     return [

@@ -9,6 +9,7 @@ from pipelines.checks.second_computation import RawYear, catalog, per_category, 
 from pipelines.checks.table_rules import percents_are_rounded_shares
 from pipelines.tables import TOTAL, Column, TableSpec, count, label, seed_categories
 
+
 def share(part: int, whole: int) -> Decimal | None:
     """part / whole in percent, two decimals, half away from zero; none of nothing."""
     if whole == 0:
