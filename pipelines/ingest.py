@@ -3,9 +3,10 @@
 Every export is read twice, by two independent readers, and refused unless they agree:
 
 * A CSV export is first streamed with Python's ``csv`` module (strict RFC 4180 quoting, UTF-8
-  with an optional byte-order mark, LF or CRLF line endings): it counts the records and
-  finds the first structural fault (a byte that is not UTF-8, an unterminated quote, a row with
-  a different number of fields than the header) with its data-row number. DuckDB then loads the
+  with an optional byte-order mark, LF or CRLF line endings, blank lines only at the end): it
+  counts the records and finds the first structural fault (a byte that is not UTF-8, an
+  unterminated quote, a row with a different number of fields than the header, a blank line
+  between records) with its data-row number. DuckDB then loads the
   file as text (every column VARCHAR) with ``source_row``, the 1-based data-row number that the
   checks use to name bad rows; its row count must equal the streaming count, record for record.
 * A Parquet export's footer states its row count; the ingest's one full scan of the file
@@ -159,6 +160,7 @@ def read_csv_stream(export: RawExport, path: Path) -> CsvReading:
     header: list[str] | None = None
     wrong_width: list[int] = []
     wrong_width_count = 0
+    blank: list[int] = []
     try:
         for record in reader:
             if header is None:
@@ -171,7 +173,9 @@ def read_csv_stream(export: RawExport, path: Path) -> CsvReading:
                             )
                 _check_columns(export, name, header)
                 continue
-            if len(record) != len(header):
+            if not record:
+                blank.append(len(fingerprints) + 1)
+            elif len(record) != len(header):
                 wrong_width_count += 1
                 if len(wrong_width) < MAX_EXAMPLES:
                     wrong_width.append(len(fingerprints) + 1)
@@ -190,11 +194,25 @@ def read_csv_stream(export: RawExport, path: Path) -> CsvReading:
         ) from None
     if header is None:
         raise RawExportError(f"{name}: the file is empty (rule: a header row and at least one data row)")
+    # Blank lines after the last record are not records: many exporters end a file with one, and
+    # DuckDB skips them. Between records a blank line is refused: DuckDB would skip it too, and a
+    # line lost in the middle of an export is more likely a damaged file than a style.
+    while blank and blank[-1] == len(fingerprints):
+        blank.pop()
+        fingerprints.pop()
+    problems = []
+    if blank:
+        problems.append(
+            f"{name}: {len(blank):,} blank line(s) between records, e.g. {_rows_text(blank)} (rule: one "
+            "record per line; blank lines only at the end of the file)"
+        )
     if wrong_width_count:
-        raise RawExportError(
+        problems.append(
             f"{name}: {wrong_width_count:,} row(s) with a number of fields other than the header's "
             f"{len(header)}, e.g. {_rows_text(wrong_width)} (rule: RFC 4180, one field per column)"
         )
+    if problems:
+        raise RawExportError(problems)
     return CsvReading(header=header, fingerprints=fingerprints)
 
 

@@ -237,3 +237,34 @@ def test_every_published_table_has_a_second_computation() -> None:
     from pipelines.tables import specs
 
     assert all(spec.second_computation is not None for spec in specs().values())
+
+
+def test_raw_csv_with_every_field_quoted_reads_like_plain(tmp_path: Path) -> None:
+    """Exporters that quote every field write an empty one as ``""``: no value, not an empty text."""
+    import csv
+
+    plain = exports().write(tmp_path / "plain")
+    quoted = exports().write(tmp_path / "quoted")
+    for path in quoted.glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.reader(handle))
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    assert '""' in (quoted / "cases.csv").read_text(encoding="utf-8")
+    a, b = second.RawYear(plain, YEAR), second.RawYear(quoted, YEAR)
+    assert a.population.equals(b.population)
+    assert a.cvip_requests.equals(b.cvip_requests)
+    assert a.relationships.equals(b.relationships)
+    assert a.program_metrics.equals(b.program_metrics)
+
+
+def test_raw_csv_with_blank_lines_at_the_end_reads_like_plain(tmp_path: Path) -> None:
+    plain = exports().write(tmp_path / "plain")
+    padded = exports().write(tmp_path / "padded")
+    for path in padded.glob("*.csv"):
+        path.write_bytes(path.read_bytes() + b"\n\r\n\n")
+    a, b = second.RawYear(plain, YEAR), second.RawYear(padded, YEAR)
+    assert a.cases.equals(b.cases)
+    assert a.cvip_requests.equals(b.cvip_requests)
+    assert a.relationships.equals(b.relationships)
+    assert a.program_metrics.equals(b.program_metrics)

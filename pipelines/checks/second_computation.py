@@ -63,8 +63,14 @@ class RawYear:
     """Last year's release folder (``published/<year - 1>``), for the headline figures."""
 
     def _csv(self, file_name: str) -> pl.DataFrame:
-        # Text columns: an empty field is null; the contract's types are applied below.
-        return pl.read_csv(self.folder / file_name, infer_schema=False)
+        """The export as text columns; the contract's types are applied by the callers.
+
+        An empty field is null whether it is quoted or not (``""``, as exporters that quote every
+        field write it; polars would otherwise read it as an empty string). Blank lines at the end
+        of the file are not records (polars would read each as a row of nulls); the ingest refuses
+        blank lines between records before this check runs."""
+        text = (self.folder / file_name).read_bytes().rstrip(b"\r\n")
+        return pl.read_csv(text, infer_schema=False, null_values=[""])
 
     @cached_property
     def cases(self) -> pl.DataFrame:

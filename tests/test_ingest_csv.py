@@ -1,0 +1,73 @@
+"""The ingest's CSV readers (pipelines/ingest.py) on small files, without Dagster: what real
+exporters write is accepted, record for record, and a damaged file is refused."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipelines.contract import CASES
+from pipelines.ingest import RawExportError, load_csv, read_csv_stream
+from tests.exports import YearExports, case
+
+YEAR = 2020
+
+
+@pytest.fixture
+def cases_csv(tmp_path: Path) -> Path:
+    exports = YearExports.small(YEAR)
+    exports.cases = [
+        case("c1", "2020-03-01", "", "ERU", 10, "", "TX"),
+        case("c2", "2020-04-01", "2020-05-01", "FA", "", "AS", "CA"),
+        case("c3", "2020-06-01", "2020-06-02", "LIOM", 3, "WH", "NY"),
+    ]
+    return exports.write(tmp_path / "raw") / CASES.file_name
+
+
+def loaded(path: Path) -> list[tuple]:
+    con = duckdb.connect()
+    rows = load_csv(con, CASES, path)
+    table = con.sql(f"SELECT * EXCLUDE (source_row) FROM {CASES.table} ORDER BY source_row").fetchall()
+    assert rows == len(table)
+    return table
+
+
+def test_every_field_quoted_loads_like_plain(cases_csv: Path, tmp_path: Path) -> None:
+    """Exporters that quote every field write an empty one as ``""``: still no value."""
+    with cases_csv.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    quoted = tmp_path / "quoted" / CASES.file_name
+    quoted.parent.mkdir()
+    with quoted.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, quoting=csv.QUOTE_ALL, lineterminator="\n").writerows(rows)
+    assert quoted.read_text(encoding="utf-8").splitlines()[1].startswith('"c1","2020-03-01","",')
+
+    assert loaded(quoted) == loaded(cases_csv)
+    assert loaded(quoted)[0][2] is None  # resolved_date of c1
+
+
+@pytest.mark.parametrize("ending", ["\n", "\n\n\n", "\r\n\r\n"], ids=["one", "three-lf", "two-crlf"])
+def test_blank_lines_at_the_end_are_not_records(cases_csv: Path, ending: str) -> None:
+    plain = loaded(cases_csv)
+    text = cases_csv.read_text(encoding="utf-8")
+    if "\r" in ending:
+        text = text.replace("\n", "\r\n")
+    cases_csv.write_text(text + ending, encoding="utf-8", newline="")
+
+    assert read_csv_stream(CASES, cases_csv).rows == 3
+    assert loaded(cases_csv) == plain
+
+
+def test_a_blank_line_between_records_is_refused_with_its_data_row(cases_csv: Path) -> None:
+    lines = cases_csv.read_text(encoding="utf-8").splitlines(keepends=True)
+    cases_csv.write_text("".join([*lines[:3], "\n", *lines[3:], "\n"]), encoding="utf-8")
+
+    with pytest.raises(RawExportError) as raised:
+        read_csv_stream(CASES, cases_csv)
+    assert raised.value.lines == [
+        "cases.csv: 1 blank line(s) between records, e.g. data row 3 (rule: one record per line; "
+        "blank lines only at the end of the file)"
+    ]
