@@ -40,3 +40,21 @@ def test_schedule_skips_ticks_for_years_before_the_first_partition() -> None:
     tick = schedule.evaluate_tick(context)
     assert not tick.run_requests
     assert "IMPACT_FIRST_YEAR=2019" in tick.skip_message
+
+
+def test_the_schedule_says_which_year_its_next_tick_publishes() -> None:
+    from pipelines.schedules import describe
+
+    assert "the next tick, 2027-01-15 06:00 UTC, publishes 2026" in describe(datetime(2026, 12, 2, tzinfo=UTC))
+    assert "the next tick, 2027-01-15 06:00 UTC, publishes 2026" in describe(datetime(2027, 1, 15, 5, tzinfo=UTC))
+    assert "the next tick, 2028-01-15 06:00 UTC, publishes 2027" in describe(datetime(2027, 1, 15, 6, tzinfo=UTC))
+
+
+def test_a_tick_tags_its_run_with_the_year() -> None:
+    schedule = defs.resolve_schedule_def("yearly_release_schedule")
+    context = dg.build_schedule_context(
+        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime(2024, 1, 15, 6, 0, tzinfo=UTC),
+    )
+    [request] = schedule.evaluate_tick(context).run_requests
+    assert request.tags["impact/year"] == "2023"
