@@ -107,7 +107,7 @@ def linear_fit(points: Sequence[tuple[float, float]]) -> dict[str, Any]:
 def _reports(raw: Path, years: Sequence[int]) -> dict[str, int]:
     import pyarrow.parquet as pq
 
-    from pipelines.demo_data import CYBERTIPLINE_FILE
+    from pipelines.demo.cybertipline_reports import CYBERTIPLINE_FILE
 
     return {str(year): pq.read_metadata(raw / str(year) / CYBERTIPLINE_FILE).num_rows for year in years}
 
@@ -126,7 +126,7 @@ def run_backfill_benchmark(
     ``work_dir/results/backfill.json``) and return them. Raises :class:`BackfillError`."""
     import shutil
 
-    from pipelines.demo_data import write_demo_exports
+    from pipelines.demo import write_demo_exports
 
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
     scales = sorted(float(s) for s in scales)

@@ -39,7 +39,7 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
     """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
     from tqdm import tqdm
 
-    from pipelines.demo_data import write_demo_exports
+    from pipelines.demo import write_demo_exports
 
     with tqdm(desc=f"demo exports {year}", unit="file", total=5, file=sys.stderr) as bar:
 

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.config import Folders
-from pipelines.demo_data import write_demo_exports
+from pipelines.demo import write_demo_exports
 
 YEARS = (2019, 2020, 2021, 2022, 2023)
 SCALE = 0.0005  # every year at the same scale: prior-year figures agree across releases

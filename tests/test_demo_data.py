@@ -4,7 +4,7 @@ The checks here recompute the published tables from the generated rows with thei
 queries (population and status rules of raw/README.md), independently of the pipeline's SQL models,
 and compare them with the transcribed reference files. The CyberTipline export is generated at
 scale 0.001 to keep the suite fast; its full size is exercised by hand (see the module
-docstring of pipelines/demo_data.py).
+docstring of pipelines/demo).
 """
 
 from __future__ import annotations
@@ -20,8 +20,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines import demo_data
-from pipelines.demo_data import apportion, cybertipline_plan, load_profile, write_demo_exports
+from pipelines.demo import available_years, cases, common, cybertipline_plan, load_profile, write_demo_exports
+from pipelines.demo import cybertipline_reports as cybertipline
+from pipelines.demo import program_metrics as program_metrics_export
+from pipelines.demo.common import apportion
+from pipelines.demo.profiles import PROFILES_DIR
 from tests.conftest import REFERENCE_2020 as REFERENCE
 
 YEAR = 2020
@@ -63,7 +66,7 @@ RELATIONSHIP_LABELS = {
     "CHILD_SEX_TRAFFICKER": "Child Sex Trafficker",
     "UNKNOWN_TO_CHILD": "Unknown to Child",
 }
-INCIDENT_TYPES = set(demo_data.INCIDENT_TYPES)
+INCIDENT_TYPES = set(common.INCIDENT_TYPES)
 
 
 def _read_csv(path: Path) -> list[dict[str, str]]:
@@ -255,7 +258,7 @@ def test_case_codes_and_ages_are_valid(con: duckdb.DuckDBPyConnection) -> None:
     assert (bad_type, bad_race, bad_age, mya_not_adult, bad_number) == (0, 0, 0, 0, 0)
     assert fa_young > 0.6 * fa_all  # family abductions are mostly young children
     states = {s for (s,) in con.sql("SELECT DISTINCT missing_state FROM cases").fetchall()}
-    assert states <= set(demo_data.STATES)
+    assert states <= set(common.STATES)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -318,7 +321,7 @@ def test_program_metrics_reproduce_headline_figures(exports: dict[str, Path]) ->
             continue
         assert key in metrics, key
         if key == ("cybertipline_reports", "prior_year"):
-            # Resized exports carry last year's resized report count (see _write_program_metrics).
+            # Resized exports carry last year's resized report count (see pipelines/demo/program_metrics.py).
             assert int(metrics[key]["value"]) == cybertipline_plan(load_profile(2019), SCALE)["n"]
             continue
         if key == ("cybertipline_reports", "cumulative"):
@@ -415,7 +418,7 @@ def test_full_size_plan_has_the_published_counts() -> None:
     sources = dict(plan["sources"])
     assert sources[None] == 303_299
     assert sum(c for name, c in plan["sources"] if name is not None) == 21_447_786
-    profile = tomllib.loads((demo_data.PROFILES_DIR / "2020.toml").read_text(encoding="utf-8"))
+    profile = tomllib.loads((PROFILES_DIR / "2020.toml").read_text(encoding="utf-8"))
     named = profile["cybertipline"]["named_esps"]
     assert all(sources[name] == count for name, count in named.items())
     others = [c for name, c in plan["sources"] if name is not None and name not in named]
@@ -458,9 +461,9 @@ def test_resized_cybertipline_figures_keep_the_products_rules(scale: float, tmp_
     and last year's cumulative count, and its prior-year count is last year's yearly count: the
     product's own checks (second computation, previous year) accept every year."""
     figures = {}
-    for year in demo_data.available_years():
+    for year in available_years():
         path = tmp_path / f"{year}.csv"
-        demo_data._write_program_metrics(load_profile(year), year, scale, path)
+        program_metrics_export.write(load_profile(year), year, scale, path)
         metrics = {(r["metric_id"], r["period"]): int(r["value"]) for r in _read_csv(path)}
         figures[year] = (
             cybertipline_plan(load_profile(year), scale)["n"],
@@ -517,7 +520,7 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
         path.write_bytes(b"half")
         raise RuntimeError("killed")
 
-    monkeypatch.setattr(demo_data, "_write_cybertipline", broken)
+    monkeypatch.setattr(cybertipline, "write", broken)
     with pytest.raises(RuntimeError):
         write_demo_exports(YEAR, tmp_path, scale=SCALE)
     assert target.read_bytes() == b"previous"
@@ -540,11 +543,11 @@ def _yearly_figure(profile: dict, metric: str) -> int | None:
 
 
 def test_profiles_are_consistent_across_years() -> None:
-    years = demo_data.available_years()
+    years = available_years()
     assert years == [2019, 2020, 2021, 2022, 2023]
     profiles = {y: load_profile(y) for y in years}
     for year, profile in profiles.items():
-        demo_data._case_type_by_age_group(profile)  # the case tables can be joined
+        cases.case_type_by_age_group(profile)  # the case tables can be joined
         cybertipline_plan(profile)  # the other ESPs fit below the named ones
         if year != 2020:
             assert "SYNTHETIC" in profile["description"]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.config import Folders
-from pipelines.demo_data import write_demo_exports
+from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
 from pipelines.sql_models import models
 from pipelines.verify import verify_release

@@ -12,7 +12,7 @@ import polars as pl
 import pytest
 
 from pipelines.config import Folders
-from pipelines.demo_data import write_demo_exports
+from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
 
 

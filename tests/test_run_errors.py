@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from pipelines.cli import main
 from pipelines.config import Folders
 from pipelines.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS
-from pipelines.demo_data import write_demo_exports
+from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
 from tests.exports import YearExports, report
 

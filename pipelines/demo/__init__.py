@@ -1,0 +1,103 @@
+"""Deterministic demo data: record-level raw exports (raw/README.md) that reproduce a year's figures.
+
+The real exports are confidential, so the product ships a generator of synthetic ones. It reads
+the year's *profile* (``pipelines/demo/profiles/<year>.toml``), which holds every target figure
+(for 2020 the numbers of the published page, ``tests/reference/2020``), and writes five files
+into ``raw_dir/<year>/``:
+
+``cases.csv``
+    one row per case, including rows *outside* the year's population (older open cases, cases
+    resolved before the year, cases opened after it) and every boundary the population and
+    status rules have to get right (recoveries of earlier cases, a child missing on Dec 31 and
+    found on Jan 2, ...). The population rebuilt from the rows with the contract's rules reproduces the
+    case-type, age-and-race and state tables *jointly*, from one set of rows.
+``cybertipline_reports.parquet``
+    21.75 million rows for 2020. Generated inside DuckDB with one vectorised ``COPY (SELECT ...
+    FROM range(n))``, never materialised in Python: full size takes seconds and little memory.
+``cvip_requests.csv``, ``cvip_offender_relationships.csv``, ``program_metrics.csv``
+    small files built with numpy's ``default_rng``.
+
+Why a profile file: the pipeline must compute every published figure from the records; if the
+figures lived in code, a pipeline bug could be masked by a constant. Keeping them in the demo
+generator's own data makes the pipeline's reproduction of ``reference/2020`` a real end-to-end
+test.
+
+Determinism: the same (year, scale, seed) give byte-identical files. Everything random comes
+from ``numpy.random.default_rng`` seeded with ``[seed, year, stream]`` (one stream per file, so a
+file does not change when another file's generation changes) or from integer arithmetic inside
+DuckDB, whose Parquet output is in row-index order (see cybertipline_reports.write). The seed changes *which* rows carry
+which attribute, never the marginals, which are fixed by the profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from pipelines.demo import cases, cvip_offender_relationships, cvip_requests, cybertipline_reports, program_metrics
+from pipelines.demo.common import atomic_target
+from pipelines.demo.cybertipline_reports import cybertipline_plan
+from pipelines.demo.profiles import available_years, load_profile
+
+__all__ = ["available_years", "cybertipline_plan", "load_profile", "write_demo_exports"]
+
+
+def write_demo_exports(
+    year: int,
+    raw_dir: Path,
+    scale: float = 1.0,
+    seed: int = 2020,
+    progress: Callable[[str], None] | None = None,
+    realistic: bool | None = None,
+) -> list[Path]:
+    """Write the five raw exports of ``year`` into ``raw_dir/<year>/`` and return their paths
+    (sorted).
+
+    ``scale`` (> 0) resizes only the CyberTipline export: below 1 it shrinks it for fast tests,
+    above 1 it grows it for benchmarks (2.0 = twice the reports). Every category and file total
+    is scaled with largest-remainder rounding so its tables stay consistent; the other files are
+    always full size (they are small and hold the exact published tables). CyberTipline figures
+    kept in other systems (last year's reports, the cumulative count) are scaled with it, so an
+    export of any size passes the product's checks (a cumulative count is never below the year's).
+
+    ``realistic`` writes the CyberTipline export as a real one looks (see cybertipline_reports._cybertipline_query):
+    report ids unique but neither consecutive nor sorted, received times random within the
+    year. That file is about ten times larger than the tidy one (ids and times that compress to
+    nothing) and slower to read, which is what a benchmark must see. ``None``: realistic above
+    full size (``scale > 1``), tidy otherwise. Both give the same tables.
+    ``progress`` is called once after each file is in place, with a short message.
+
+    Each file is written to a temporary name in the target folder, then moved into place with
+    ``os.replace``: a killed run never leaves a half-written export behind.
+    """
+    if not (isinstance(scale, (int, float)) and float(scale) > 0.0):
+        raise ValueError(f"scale must be greater than 0, got {scale!r}")
+    profile = load_profile(year)
+    out_dir = Path(raw_dir) / str(int(year))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    year = int(year)
+    report = progress or (lambda _message: None)
+    if realistic is None:
+        realistic = float(scale) > 1.0
+
+    steps: list[tuple[str, Callable[[Path], None]]] = [
+        (program_metrics.PROGRAM_METRICS_FILE, lambda p: program_metrics.write(profile, year, float(scale), p)),
+        (cvip_requests.CVIP_REQUESTS_FILE, lambda p: cvip_requests.write(profile, year, seed, p)),
+        (
+            cvip_offender_relationships.RELATIONSHIPS_FILE,
+            lambda p: cvip_offender_relationships.write(profile, year, seed, p),
+        ),
+        (cases.CASES_FILE, lambda p: cases.write(profile, year, seed, p)),
+        (
+            cybertipline_reports.CYBERTIPLINE_FILE,
+            lambda p: cybertipline_reports.write(profile, year, float(scale), seed, p, realistic),
+        ),
+    ]
+    written = []
+    for name, writer in steps:
+        target = out_dir / name
+        with atomic_target(target) as temporary:
+            writer(temporary)
+        written.append(target)
+        report(f"{year}/{name}")
+    return sorted(written)

@@ -1,0 +1,202 @@
+"""The demo profiles (``profiles/<year>.toml``): every target figure of a year's demo exports,
+read and checked before any file is written."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+from pipelines.demo.common import (
+    AGE_GROUPS,
+    AGENCY_TYPES,
+    CASE_TYPES,
+    INCIDENT_TYPES,
+    RACES,
+    RELATIONSHIPS,
+    STATES,
+    country_codes,
+)
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+"""One ``<year>.toml`` per year the generator knows."""
+
+PERIODS = ("year", "cumulative", "current", "prior_year")
+
+COMPUTED_METRICS = frozenset(
+    {
+        ("missing_children_cases_assisted", "year"),
+        ("cybertipline_reports", "year"),
+        ("cybertipline_public_reports", "year"),
+        ("cybertipline_esp_reports", "year"),
+        ("cybertipline_files", "year"),
+        ("cybertipline_images", "year"),
+        ("cybertipline_videos", "year"),
+        ("cybertipline_other_files", "year"),
+        ("cvip_law_enforcement_requests", "year"),
+        ("cvip_request_images_videos", "year"),
+        ("cvip_actively_traded_children", "cumulative"),
+    }
+)
+"""Figures the pipeline computes from the record-level exports (raw/README.md): a profile must not put
+them in ``program_metrics.csv``. The metric catalog, when present, is checked as well."""
+
+_CATALOG = Path(__file__).resolve().parents[2] / "sql" / "seeds" / "metric_catalog.csv"
+
+
+def available_years() -> list[int]:
+    """Years that have a demo profile."""
+    return sorted(int(p.stem) for p in PROFILES_DIR.glob("*.toml") if p.stem.isdigit())
+
+
+def load_profile(year: int) -> dict[str, Any]:
+    """Read and validate the profile of ``year``; ``ValueError`` when there is none or it is
+    inconsistent (e.g. the case-type and state totals disagree)."""
+    path = PROFILES_DIR / f"{int(year)}.toml"
+    if not path.is_file():
+        raise ValueError(
+            f"no demo-data profile for year {year}: expected {path} "
+            f"(profiles exist for {', '.join(map(str, available_years())) or 'no year'})"
+        )
+    with path.open("rb") as handle:
+        profile = tomllib.load(handle)
+    if profile.get("year") != int(year):
+        raise ValueError(f"{path}: 'year' is {profile.get('year')!r}, expected {year}")
+    _validate_profile(profile, path)
+    return profile
+
+
+def _fail(path: Path, message: str) -> None:
+    raise ValueError(f"demo profile {path.name}: {message}")
+
+
+def _check_keys(path: Path, section: str, got: Iterable[str], expected: Sequence[str]) -> None:
+    got = list(got)
+    if set(got) != set(expected):
+        missing = [k for k in expected if k not in got]
+        extra = [k for k in got if k not in expected]
+        _fail(path, f"[{section}] keys differ: missing {missing}, unknown {extra}")
+
+
+def _check_counts(path: Path, section: str, values: Iterable[Any]) -> None:
+    for value in values:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            _fail(path, f"[{section}] holds {value!r}: counts must be integers >= 0")
+
+
+def _validate_profile(profile: dict[str, Any], path: Path) -> None:
+    """Check everything the generator relies on, so a bad profile fails before any file is
+    written (a half-consistent profile would produce exports the pipeline rightly rejects)."""
+    if not str(profile.get("description", "")).strip():
+        _fail(path, "a 'description' is required (say whether the figures are published or synthetic)")
+
+    cases = profile["cases"]
+    by_type = cases["status_by_case_type"]
+    _check_keys(path, "cases.status_by_case_type", by_type, CASE_TYPES)
+    by_age = cases["race_by_age_group"]
+    _check_keys(path, "cases.race_by_age_group", by_age, list(AGE_GROUPS))
+    by_state = cases["status_by_state"]
+    _check_keys(path, "cases.status_by_state", by_state, STATES)
+    for section, table, width in (
+        ("status_by_case_type", by_type, 2),
+        ("race_by_age_group", by_age, len(RACES)),
+        ("status_by_state", by_state, 2),
+    ):
+        for key, row in table.items():
+            if not isinstance(row, list) or len(row) != width:
+                _fail(path, f"[cases.{section}] {key} must be a list of {width} counts")
+            _check_counts(path, f"cases.{section}", row)
+    active = sum(v[0] for v in by_type.values())
+    resolved = sum(v[1] for v in by_type.values())
+    if (sum(v[0] for v in by_state.values()), sum(v[1] for v in by_state.values())) != (active, resolved):
+        _fail(path, "active/resolved totals of status_by_state differ from status_by_case_type")
+    if sum(sum(v) for v in by_age.values()) != active + resolved:
+        _fail(path, "race_by_age_group total differs from the case-type total")
+    rules = cases["rule_rows"]
+    _check_counts(path, "cases.rule_rows", [v for k, v in rules.items() if k != "unknown_race_blank_share"])
+    if rules["prior_year_recoveries"] > resolved:
+        _fail(path, "prior_year_recoveries exceeds the resolved cases")
+    if rules["active_resolved_next_year"] > active:
+        _fail(path, "active_resolved_next_year exceeds the active cases")
+    if rules["active_missing_dec31_found_jan2"] > rules["active_resolved_next_year"]:
+        _fail(path, "active_missing_dec31_found_jan2 exceeds active_resolved_next_year")
+    if not 0.0 <= float(rules["unknown_race_blank_share"]) <= 1.0:
+        _fail(path, "unknown_race_blank_share must be within [0, 1]")
+
+    cvip = profile["cvip"]
+    _check_keys(path, "cvip.requests_by_agency", cvip["requests_by_agency"], AGENCY_TYPES)
+    for agency, row in cvip["requests_by_agency"].items():
+        if not isinstance(row, list) or len(row) != 3:
+            _fail(path, f"[cvip.requests_by_agency] {agency} must be [requests, images, videos]")
+        _check_counts(path, "cvip.requests_by_agency", row)
+        if row[0] == 0 and (row[1] or row[2]):
+            _fail(path, f"[cvip.requests_by_agency] {agency} has files but no requests")
+    rel = cvip["relationships"]
+    _check_keys(path, "cvip.relationships.counts", rel["counts"], RELATIONSHIPS)
+    _check_counts(path, "cvip.relationships.counts", rel["counts"].values())
+    victims = rel["distinct_victims"]
+    pairs = sum(rel["counts"].values())
+    if not (isinstance(victims, int) and 0 < victims <= pairs):
+        _fail(path, "cvip.relationships.distinct_victims must be within 1..number of relationships")
+    if max(rel["counts"].values()) > victims:
+        _fail(path, "a relationship count exceeds distinct_victims: (victim, relationship) must be unique")
+
+    cyber = profile["cybertipline"]
+    _check_keys(path, "cybertipline.incident_types", cyber["incident_types"], INCIDENT_TYPES)
+    _check_counts(path, "cybertipline.incident_types", cyber["incident_types"].values())
+    _check_counts(
+        path,
+        "cybertipline",
+        [
+            cyber[k]
+            for k in ("public_reports", "images", "videos", "other_files", "other_esp_count", "other_esp_reports")
+        ],
+    )
+    _check_counts(path, "cybertipline.named_esps", cyber["named_esps"].values())
+    total = sum(cyber["named_esps"].values()) + cyber["other_esp_reports"] + cyber["public_reports"]
+    if total != sum(cyber["incident_types"].values()):
+        _fail(
+            path,
+            f"named + other ESP + public reports ({total}) differ from the incident-type "
+            f"total ({sum(cyber['incident_types'].values())})",
+        )
+    if (cyber["other_esp_reports"] > 0) != (cyber["other_esp_count"] > 0):
+        _fail(path, "other_esp_count and other_esp_reports must both be zero or both positive")
+    if cyber["other_esp_count"] > cyber["other_esp_reports"]:
+        _fail(path, "other_esp_count exceeds other_esp_reports (each ESP needs a report)")
+    countries = cyber["countries"]
+    _check_counts(path, "cybertipline.countries.weights", countries["weights"].values())
+    _check_counts(path, "cybertipline.countries", [countries["no_country_weight"], countries["other_countries_weight"]])
+    known = country_codes()
+    unknown = [c for c in countries["weights"] if c not in known and c != "XK"]
+    if unknown:
+        _fail(path, f"unknown country codes in cybertipline.countries.weights: {unknown}")
+
+    seen: set[tuple[str, str]] = set()
+    catalog = _read_catalog()
+    for item in profile.get("program_metrics", []):
+        key = (item["metric_id"], item["period"])
+        if key in seen:
+            _fail(path, f"program metric {key} appears twice")
+        seen.add(key)
+        if item["period"] not in PERIODS:
+            _fail(path, f"program metric {key}: unknown period")
+        computed = key in COMPUTED_METRICS or (catalog is not None and catalog.get(key))
+        if computed:
+            _fail(path, f"program metric {key} is computed by the pipeline and must not be in program_metrics")
+        if catalog is not None and key not in catalog:
+            _fail(path, f"program metric {key} is not in the metric catalog")
+        _check_counts(path, "program_metrics", [item["value"]])
+        if not str(item.get("source", "")).strip():
+            _fail(path, f"program metric {key} needs a source")
+
+
+def _read_catalog() -> dict[tuple[str, str], str] | None:
+    """(metric_id, period) -> computed_from of the metric catalog, or None when the repository's
+    seeds are not next to the package (e.g. an installed wheel)."""
+    if not _CATALOG.is_file():
+        return None
+    with _CATALOG.open(newline="", encoding="utf-8") as handle:
+        return {(r["metric_id"], r["period"]): r["computed_from"] for r in csv.DictReader(handle)}
