@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.demo import available_years, cases, common, cybertipline_plan, load_profile, write_demo_exports
+from pipelines.demo import available_years, cases, common, cybertipline_plan, load_profile, profiles, write_demo_exports
 from pipelines.demo import cybertipline_reports as cybertipline
 from pipelines.demo import program_metrics as program_metrics_export
 from pipelines.demo.common import apportion
@@ -525,6 +525,81 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
         write_demo_exports(YEAR, tmp_path, scale=SCALE)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Codes from the seeds
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "changed", "message"),
+    [
+        (
+            "ERU = [2042, 25030]",
+            "ERX = [2042, 25030]",
+            r"\[cases.status_by_case_type\] has codes \['ERX'\] that sql/seeds/case_types.csv does not have "
+            r"and no entry for the codes \['ERU'\] of sql/seeds/case_types.csv",
+        ),
+        ('"0-2" = [', '"0-3" = [', r"\[cases.race_by_age_group\] has codes \['0-3'\] that sql/seeds/age_groups.csv"),
+        ("INTL = [23, 10]", "XX = [23, 10]", r"\[cases.status_by_state\] has codes \['XX'\] that the states of"),
+        ("MILITARY = [113,", "NAVY = [113,", r"\[cvip.requests_by_agency\] has codes \['NAVY'\] that sql/seeds/agency"),
+        (
+            "SELF_PRODUCTION = 230",
+            "SELFIE = 230",
+            r"\[cvip.relationships.counts\] has codes \['SELFIE'\] that sql",
+        ),
+        (
+            "CHILD_SEX_TOURISM = 955",
+            "SEX_TOURISM = 955",
+            r"\[cybertipline.incident_types\] has codes \['SEX_TOURISM'\] ",
+        ),
+        ("XK = 4000", "XX = 4000", r"\[cybertipline.countries.weights\] has codes \['XX'\] that pycountry"),
+        (
+            'metric_id = "hotline_calls"',
+            'metric_id = "hotline_minutes"',
+            r"program metric \('hotline_minutes', 'cumulative'\) is not in sql/seeds/metric_catalog.csv",
+        ),
+        (
+            'metric_id = "cybertipline_reports"\nperiod = "prior_year"',
+            'metric_id = "cybertipline_reports"\nperiod = "year"',
+            r"program metric \('cybertipline_reports', 'year'\) is computed by the pipeline",
+        ),
+    ],
+)
+def test_profile_codes_must_be_the_seeds(
+    line: str, changed: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile naming a code that ``sql/seeds/`` (or pycountry) does not have fails in one
+    line that names the section, the code and where the codes come from; nothing is written."""
+    text = (PROFILES_DIR / f"{YEAR}.toml").read_text(encoding="utf-8")
+    assert text.count(line) == 1, line
+    (tmp_path / f"{YEAR}.toml").write_text(text.replace(line, changed), encoding="utf-8")
+    monkeypatch.setattr(profiles, "PROFILES_DIR", tmp_path)
+    with pytest.raises(ValueError, match=f"^demo profile {YEAR}.toml: {message}") as raised:
+        write_demo_exports(YEAR, tmp_path / "raw", scale=SCALE)
+    assert "\n" not in str(raised.value)
+    assert not (tmp_path / "raw").exists()
+
+
+def test_generator_tables_must_be_the_seeds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator's own tables per code (age preferences per case type, file-count curves per
+    file type, the reporter types it writes) fail clearly when the seeds no longer match them."""
+    profile = load_profile(YEAR)
+    with monkeypatch.context() as patch:
+        patch.setattr(cases, "CASE_TYPES", (*common.CASE_TYPES, "NEW"))
+        with pytest.raises(ValueError, match=r"age preferences .* no entry for the codes \['NEW'\] of sql/seeds/case"):
+            cases.case_type_by_age_group(profile)
+    with monkeypatch.context() as patch:
+        patch.setattr(cases, "AGE_GROUPS", {k: v for k, v in common.AGE_GROUPS.items() if k != "18-20"})
+        with pytest.raises(ValueError, match=r"age groups \['18-20'\] that sql/seeds/age_groups.csv does not have"):
+            cases.case_type_by_age_group(profile)
+    with monkeypatch.context() as patch:
+        patch.setattr(cybertipline, "FILE_TYPES", (*common.FILE_TYPES, "audio_count"))
+        with pytest.raises(ValueError, match=r"file types .* no entry for the codes \['audio_count'\] of sql/seeds"):
+            cybertipline_plan(profile, SCALE)
+    with pytest.raises(ValueError, match=r"sql/seeds/reporter_types\.csv has no code 'BOT'"):
+        common.seed_code("reporter_types", "BOT")
 
 
 # ---------------------------------------------------------------------------------------------

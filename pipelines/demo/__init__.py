@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from pipelines import contract
 from pipelines.demo import cases, cvip_offender_relationships, cvip_requests, cybertipline_reports, program_metrics
 from pipelines.demo.common import atomic_target
 from pipelines.demo.cybertipline_reports import cybertipline_plan
@@ -81,15 +82,15 @@ def write_demo_exports(
         realistic = float(scale) > 1.0
 
     steps: list[tuple[str, Callable[[Path], None]]] = [
-        (program_metrics.PROGRAM_METRICS_FILE, lambda p: program_metrics.write(profile, year, float(scale), p)),
-        (cvip_requests.CVIP_REQUESTS_FILE, lambda p: cvip_requests.write(profile, year, seed, p)),
+        (contract.PROGRAM_METRICS.file_name, lambda p: program_metrics.write(profile, year, float(scale), p)),
+        (contract.CVIP_REQUESTS.file_name, lambda p: cvip_requests.write(profile, year, seed, p)),
         (
-            cvip_offender_relationships.RELATIONSHIPS_FILE,
+            contract.CVIP_OFFENDER_RELATIONSHIPS.file_name,
             lambda p: cvip_offender_relationships.write(profile, year, seed, p),
         ),
-        (cases.CASES_FILE, lambda p: cases.write(profile, year, seed, p)),
+        (contract.CASES.file_name, lambda p: cases.write(profile, year, seed, p)),
         (
-            cybertipline_reports.CYBERTIPLINE_FILE,
+            contract.CYBERTIPLINE_REPORTS.file_name,
             lambda p: cybertipline_reports.write(profile, year, float(scale), seed, p, realistic),
         ),
     ]

@@ -9,16 +9,15 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.demo.common import AGE_GROUPS, RACES, STATES, day, random_stream, write_csv
-
-CASES_FILE = "cases.csv"
+from pipelines.contract import CASES
+from pipelines.demo.common import AGE_GROUPS, CASE_TYPES, RACES, STATES, check_codes, day, random_stream, write_csv
 
 # Which age groups each case type takes, in order of preference, when the case-type and
 # age-group totals of the profile are joined into one set of rows (see case_type_by_age_group).
 # Missing young adults are 18-20 by definition; family abductions are mostly young children;
 # nonfamily abductions mostly young teenagers; "lost, injured or otherwise missing" takes what
 # is left of the young adults, the unknown ages and the young children; endangered runaways,
-# processed last, take whatever remains.
+# processed last, take whatever remains. The case types are taken in this order.
 _AGE_PREFERENCE: dict[str, tuple[str, ...]] = {
     "MYA": ("18-20",),
     "FA": ("0-2", "3-5", "6-8", "9-11", "12-14", "15-17", "unknown"),
@@ -31,18 +30,29 @@ _EXPORT_DAYS_AFTER_YEAR_END = 14
 """The export of year Y is taken on January 14 of Y+1: no date in it is later than that."""
 
 
+def _check_age_preference() -> None:
+    """The preferences take every case type of the seed, and only age groups of the seed."""
+    problem = check_codes(_AGE_PREFERENCE, CASE_TYPES, "sql/seeds/case_types.csv")
+    unknown = sorted({group for groups in _AGE_PREFERENCE.values() for group in groups} - set(AGE_GROUPS))
+    if unknown:
+        problem = f"age groups {unknown} that sql/seeds/age_groups.csv does not have"
+    if problem:
+        raise ValueError(f"the demo generator's age preferences (pipelines/demo/cases.py) have {problem}")
+
+
 def case_type_by_age_group(profile: dict[str, Any]) -> dict[tuple[str, str], int]:
     """Join the case-type and age-group totals into cell counts, greedily by preference.
 
     Any matrix with the right row and column sums reproduces both published tables; the greedy
     order (_AGE_PREFERENCE) keeps the ages believable for each case type.
     """
+    _check_age_preference()
     cases = profile["cases"]
     type_left = {t: sum(v) for t, v in cases["status_by_case_type"].items()}
     group_left = {g: sum(v) for g, v in cases["race_by_age_group"].items()}
     cells: dict[tuple[str, str], int] = {}
-    for case_type in ("MYA", "FA", "NFA", "LIOM", "ERU"):
-        for group in _AGE_PREFERENCE[case_type]:
+    for case_type, preferred in _AGE_PREFERENCE.items():
+        for group in preferred:
             take = min(type_left[case_type], group_left[group])
             if take:
                 cells[(case_type, group)] = take
@@ -224,8 +234,4 @@ def _build_cases(profile: dict[str, Any], year: int, seed: int) -> list[tuple[st
 
 
 def write(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
-    write_csv(
-        path,
-        ("case_number", "intake_date", "resolved_date", "case_type", "age_at_missing", "race", "missing_state"),
-        _build_cases(profile, year, seed),
-    )
+    write_csv(path, CASES.columns, _build_cases(profile, year, seed))

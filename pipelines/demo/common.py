@@ -1,5 +1,6 @@
-"""What every export of the demo generator shares: the category codes, deterministic randomness,
-exact apportioning of totals, and files that appear whole or not at all."""
+"""What every export of the demo generator shares: the category codes (from ``sql/seeds/`` and
+pycountry, read as the product reads them), deterministic randomness, exact apportioning of
+totals, and files that appear whole or not at all."""
 
 from __future__ import annotations
 
@@ -13,101 +14,58 @@ from typing import Any
 
 import numpy as np
 
-CASE_TYPES = ("ERU", "FA", "LIOM", "MYA", "NFA")
-RACES = ("AI", "AS", "MR", "BL", "HI", "PI", "WH", "U")
+from pipelines.seeds import countries, read_seed, us_state_rows
+
+
+def seed_codes(name: str) -> tuple[str, ...]:
+    """The codes of ``sql/seeds/<name>.csv`` in published order, read by the product's one seed
+    reader: the generator writes exactly the codes the pipeline accepts, and a profile's lists of
+    counts by position (races) follow the seed's order."""
+    return tuple(row["code"] for row in read_seed(name))
+
+
+def seed_code(name: str, code: str) -> str:
+    """``code``, which the generator writes with a meaning of its own (e.g. PUBLIC reports have no
+    ESP name); ``ValueError`` when ``sql/seeds/<name>.csv`` does not have it."""
+    if code not in seed_codes(name):
+        raise ValueError(f"sql/seeds/{name}.csv has no code {code!r}, which the demo generator writes")
+    return code
+
+
+def _age_group_key(row: dict[str, str]) -> str:
+    """The profile's key of an age group: ``<min>-<max>`` of the seed, ``unknown`` without ages."""
+    return f"{row['min_age']}-{row['max_age']}" if row["min_age"] else "unknown"
+
+
+CASE_TYPES = seed_codes("case_types")
+RACES = seed_codes("races")
+AGENCY_TYPES = seed_codes("agency_types")
+RELATIONSHIPS = seed_codes("relationships")
+INCIDENT_TYPES = seed_codes("incident_types")
+FILE_TYPES = seed_codes("file_types")
 AGE_GROUPS: dict[str, tuple[int, int] | None] = {
-    "unknown": None,
-    "0-2": (0, 2),
-    "3-5": (3, 5),
-    "6-8": (6, 8),
-    "9-11": (9, 11),
-    "12-14": (12, 14),
-    "15-17": (15, 17),
-    "18-20": (18, 20),
+    _age_group_key(row): (int(row["min_age"]), int(row["max_age"])) if row["min_age"] else None
+    for row in read_seed("age_groups")
 }
-STATES = (
-    "AL",
-    "AK",
-    "AZ",
-    "AR",
-    "CA",
-    "CO",
-    "CT",
-    "DE",
-    "DC",
-    "FL",
-    "GA",
-    "HI",
-    "ID",
-    "IL",
-    "IN",
-    "IA",
-    "KS",
-    "KY",
-    "LA",
-    "ME",
-    "MD",
-    "MA",
-    "MI",
-    "MN",
-    "MS",
-    "MO",
-    "MT",
-    "NE",
-    "NV",
-    "NH",
-    "NJ",
-    "NM",
-    "NY",
-    "NC",
-    "ND",
-    "OH",
-    "OK",
-    "OR",
-    "PA",
-    "PR",
-    "RI",
-    "SC",
-    "SD",
-    "TN",
-    "TX",
-    "UT",
-    "VT",
-    "VA",
-    "WA",
-    "WV",
-    "WI",
-    "WY",
-    "INTL",
-)
-AGENCY_TYPES = ("FEDERAL", "STATE_LOCAL_ICAC", "MILITARY", "INTERNATIONAL")
-RELATIONSHIPS = (
-    "PARENT_GUARDIAN",
-    "OTHER_RELATIVE",
-    "NEIGHBOR_FAMILY_FRIEND",
-    "BABYSITTER_MENTOR_COACH",
-    "GUARDIANS_PARTNER",
-    "ONLINE_ENTICEMENT",
-    "SELF_PRODUCTION",
-    "CHILD_SEX_TRAFFICKER",
-    "UNKNOWN_TO_CHILD",
-)
-INCIDENT_TYPES = (
-    "CSAM",
-    "ONLINE_ENTICEMENT",
-    "CHILD_SEX_TRAFFICKING",
-    "CHILD_SEXUAL_MOLESTATION",
-    "MISLEADING_WORDS_OR_IMAGES",
-    "UNSOLICITED_OBSCENE_MATERIAL",
-    "MISLEADING_DOMAIN_NAME",
-    "CHILD_SEX_TOURISM",
-)
+"""Profile key -> (youngest, oldest) age of the group, None for the unknown ages."""
+STATES = tuple(code for code, _ in us_state_rows())
+"""The states of the product (pycountry's US subdivisions, then INTL), in its published order."""
+COUNTRIES = frozenset(countries()["code"].to_list())
+"""The country codes the product publishes: ISO 3166-1 from pycountry, plus XK (Kosovo)."""
 
 
-def country_codes() -> set[str]:
-    import pycountry
-
-    return {c.alpha_2 for c in pycountry.countries}
+def check_codes(got: Iterable[str], expected: Sequence[str], source: str) -> str | None:
+    """What is wrong when the codes ``got`` (keys of a profile section or of a generator table)
+    are not exactly ``expected``, the codes of ``source``; None when they are."""
+    got = list(got)
+    unknown = [code for code in got if code not in expected]
+    missing = [code for code in expected if code not in got]
+    problems = []
+    if unknown:
+        problems.append(f"codes {unknown} that {source} does not have")
+    if missing:
+        problems.append(f"no entry for the codes {missing} of {source}")
+    return " and ".join(problems) or None
 
 
 @contextmanager

@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.contract import CVIP_OFFENDER_RELATIONSHIPS
 from pipelines.demo.common import RELATIONSHIPS, random_stream, write_csv
-
-RELATIONSHIPS_FILE = "cvip_offender_relationships.csv"
 
 
 def write(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
@@ -41,4 +40,4 @@ def write(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
     rows = sorted(
         ((f"CV{int(ids[v]):07d}", r) for v in range(victims) for r in held[v]), key=lambda row: (row[0], rank[row[1]])
     )
-    write_csv(path, ("victim_id", "relationship"), rows)
+    write_csv(path, CVIP_OFFENDER_RELATIONSHIPS.columns, rows)

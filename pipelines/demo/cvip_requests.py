@@ -8,9 +8,8 @@ from typing import Any
 
 import numpy as np
 
+from pipelines.contract import CVIP_REQUESTS
 from pipelines.demo.common import AGENCY_TYPES, day, random_stream, write_csv
-
-CVIP_REQUESTS_FILE = "cvip_requests.csv"
 
 
 def write(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
@@ -34,7 +33,7 @@ def write(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
         dates.append(y0 + rng.integers(0, days, size=requests))
         agencies.extend([agency] * requests)
     if not agencies:
-        write_csv(path, ("request_id", "received_date", "agency_type", "image_count", "video_count"), [])
+        write_csv(path, CVIP_REQUESTS.columns, [])
         return
     all_dates = np.concatenate(dates)
     all_images = np.concatenate(images)
@@ -45,4 +44,4 @@ def write(profile: dict[str, Any], year: int, seed: int, path: Path) -> None:
         (f"CVIP-{year}-{k + 1:05d}", text[i], agencies[i], int(all_images[i]), int(all_videos[i]))
         for k, i in enumerate(order)
     ]
-    write_csv(path, ("request_id", "received_date", "agency_type", "image_count", "video_count"), rows)
+    write_csv(path, CVIP_REQUESTS.columns, rows)

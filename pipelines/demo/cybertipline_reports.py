@@ -12,17 +12,25 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.demo.common import INCIDENT_TYPES, apportion, country_codes, day, random_stream
+from pipelines.demo.common import (
+    COUNTRIES,
+    FILE_TYPES,
+    INCIDENT_TYPES,
+    apportion,
+    check_codes,
+    day,
+    random_stream,
+    seed_code,
+)
 
-CYBERTIPLINE_FILE = "cybertipline_reports.parquet"
-
-# File counts per report: each file type is the sum of telescoping components
-# (share of the type's total, share of the reports that may carry them, power of the curve).
-# A "bulk" component gives most reports a few files; a "heavy" one gives a few reports hundreds.
-_FILE_COMPONENTS: dict[str, tuple[tuple[float, float, int], ...]] = {
-    "image_count": ((0.75, 0.80, 2), (0.25, 0.002, 3)),
-    "video_count": ((0.70, 0.55, 2), (0.30, 0.003, 3)),
-    "other_file_count": ((1.0, 0.03, 2),),
+# Per file type (sql/seeds/file_types.csv, the export's file-count columns): the profile's key of
+# its total, and the telescoping components whose sum is its count per report (share of the
+# type's total, share of the reports that may carry them, power of the curve). A "bulk"
+# component gives most reports a few files; a "heavy" one gives a few reports hundreds.
+_FILES: dict[str, tuple[str, tuple[tuple[float, float, int], ...]]] = {
+    "image_count": ("images", ((0.75, 0.80, 2), (0.25, 0.002, 3))),
+    "video_count": ("videos", ((0.70, 0.55, 2), (0.30, 0.003, 3))),
+    "other_file_count": ("other_files", ((1.0, 0.03, 2),)),
 }
 
 # Uninhabited or tiny territories go to the end of the country long tail (fewest reports).
@@ -200,6 +208,9 @@ def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, 
     the profile's; below, every list is apportioned to the scaled row count with largest
     remainders (so all lists still sum to ``n``) and file totals are rounded.
     """
+    problem = check_codes(_FILES, FILE_TYPES, "sql/seeds/file_types.csv")
+    if problem:
+        raise ValueError(f"the demo generator's file types (pipelines/demo/cybertipline_reports.py) have {problem}")
     cyber = profile["cybertipline"]
     named = list(cyber["named_esps"].items())
     smallest_named = min((c for _, c in named), default=None)
@@ -212,7 +223,7 @@ def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, 
     countries = cyber["countries"]
     listed = list(countries["weights"].items())
     tail_codes = sorted(
-        (c for c in country_codes() if c not in countries["weights"]),
+        (c for c in COUNTRIES if c not in countries["weights"]),
         key=lambda code: (code in _TINY_TERRITORIES, zlib.crc32(code.encode()), code),
     )
     # Long tail: weight ~ (rank + 12)^-2.5 in a fixed pseudo-random order of the codes, integers
@@ -225,7 +236,7 @@ def cybertipline_plan(profile: dict[str, Any], scale: float = 1.0) -> dict[str, 
     country_counts = apportion([w for _, w in weights], n_full)
     country_list = [(code, c) for (code, _), c in zip(weights, country_counts)]
 
-    files = {"image_count": cyber["images"], "video_count": cyber["videos"], "other_file_count": cyber["other_files"]}
+    files = {column: cyber[total] for column, (total, _components) in _FILES.items()}
 
     if scale != 1.0:
         n = resized(n_full, scale)
@@ -380,6 +391,7 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, re
 
     sources = plan["sources"]
     public = next(k for k, (name, _) in enumerate(sources) if name is None)
+    public_code, esp_code = seed_code("reporter_types", "PUBLIC"), seed_code("reporter_types", "ESP")
     source_names = _names_sql(con, "demo_source_names", [name for name, _ in sources])
     incident_names = _names_sql(con, "demo_incident_names", [code for code, _ in plan["incident_types"]])
     country_codes = _names_sql(con, "demo_country_codes", [code for code, _ in plan["countries"]])
@@ -387,8 +399,8 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, re
     incident_sql = _category_sql("j_incident", [c for _, c in plan["incident_types"]])
     country_sql = _category_sql("j_country", [c for _, c in plan["countries"]])
     files_sql = {
-        column: _files_sql("i", n, plan["files"][column], _FILE_COMPONENTS[column], seed, year, 10 + stream)
-        for stream, column in enumerate(("image_count", "video_count", "other_file_count"))
+        column: _files_sql("i", n, plan["files"][column], components, seed, year, 10 + stream)
+        for stream, (column, (_total, components)) in enumerate(_FILES.items())
     }
 
     rows = f"""
@@ -414,7 +426,7 @@ def _cybertipline_query(con: Any, plan: dict[str, Any], year: int, seed: int, re
         SELECT
             CAST({report_id} AS BIGINT) AS report_id,
             {received} AS received_at,
-            CASE WHEN source = {public} THEN 'PUBLIC' ELSE 'ESP' END AS reporter_type,
+            CASE WHEN source = {public} THEN '{public_code}' ELSE '{esp_code}' END AS reporter_type,
             {source_names}[source + 1] AS esp_name,
             {incident_names}[incident + 1] AS incident_type,
             {country_codes}[country + 1] AS incident_country,

@@ -3,7 +3,6 @@ read and checked before any file is written."""
 
 from __future__ import annotations
 
-import csv
 import tomllib
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -13,37 +12,17 @@ from pipelines.demo.common import (
     AGE_GROUPS,
     AGENCY_TYPES,
     CASE_TYPES,
+    COUNTRIES,
     INCIDENT_TYPES,
     RACES,
     RELATIONSHIPS,
     STATES,
-    country_codes,
+    check_codes,
 )
+from pipelines.seeds import read_seed
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 """One ``<year>.toml`` per year the generator knows."""
-
-PERIODS = ("year", "cumulative", "current", "prior_year")
-
-COMPUTED_METRICS = frozenset(
-    {
-        ("missing_children_cases_assisted", "year"),
-        ("cybertipline_reports", "year"),
-        ("cybertipline_public_reports", "year"),
-        ("cybertipline_esp_reports", "year"),
-        ("cybertipline_files", "year"),
-        ("cybertipline_images", "year"),
-        ("cybertipline_videos", "year"),
-        ("cybertipline_other_files", "year"),
-        ("cvip_law_enforcement_requests", "year"),
-        ("cvip_request_images_videos", "year"),
-        ("cvip_actively_traded_children", "cumulative"),
-    }
-)
-"""Figures the pipeline computes from the record-level exports (raw/README.md): a profile must not put
-them in ``program_metrics.csv``. The metric catalog, when present, is checked as well."""
-
-_CATALOG = Path(__file__).resolve().parents[2] / "sql" / "seeds" / "metric_catalog.csv"
 
 
 def available_years() -> list[int]:
@@ -72,12 +51,11 @@ def _fail(path: Path, message: str) -> None:
     raise ValueError(f"demo profile {path.name}: {message}")
 
 
-def _check_keys(path: Path, section: str, got: Iterable[str], expected: Sequence[str]) -> None:
-    got = list(got)
-    if set(got) != set(expected):
-        missing = [k for k in expected if k not in got]
-        extra = [k for k in got if k not in expected]
-        _fail(path, f"[{section}] keys differ: missing {missing}, unknown {extra}")
+def _check_keys(path: Path, section: str, got: Iterable[str], expected: Sequence[str], source: str) -> None:
+    """The keys of a section are exactly the codes of ``source`` (a seed, or the product's states)."""
+    problem = check_codes(got, expected, source)
+    if problem:
+        _fail(path, f"[{section}] has {problem}")
 
 
 def _check_counts(path: Path, section: str, values: Iterable[Any]) -> None:
@@ -94,11 +72,11 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
 
     cases = profile["cases"]
     by_type = cases["status_by_case_type"]
-    _check_keys(path, "cases.status_by_case_type", by_type, CASE_TYPES)
+    _check_keys(path, "cases.status_by_case_type", by_type, CASE_TYPES, "sql/seeds/case_types.csv")
     by_age = cases["race_by_age_group"]
-    _check_keys(path, "cases.race_by_age_group", by_age, list(AGE_GROUPS))
+    _check_keys(path, "cases.race_by_age_group", by_age, list(AGE_GROUPS), "sql/seeds/age_groups.csv")
     by_state = cases["status_by_state"]
-    _check_keys(path, "cases.status_by_state", by_state, STATES)
+    _check_keys(path, "cases.status_by_state", by_state, STATES, "the states of pycountry plus INTL")
     for section, table, width in (
         ("status_by_case_type", by_type, 2),
         ("race_by_age_group", by_age, len(RACES)),
@@ -126,7 +104,7 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
         _fail(path, "unknown_race_blank_share must be within [0, 1]")
 
     cvip = profile["cvip"]
-    _check_keys(path, "cvip.requests_by_agency", cvip["requests_by_agency"], AGENCY_TYPES)
+    _check_keys(path, "cvip.requests_by_agency", cvip["requests_by_agency"], AGENCY_TYPES, "sql/seeds/agency_types.csv")
     for agency, row in cvip["requests_by_agency"].items():
         if not isinstance(row, list) or len(row) != 3:
             _fail(path, f"[cvip.requests_by_agency] {agency} must be [requests, images, videos]")
@@ -134,7 +112,7 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
         if row[0] == 0 and (row[1] or row[2]):
             _fail(path, f"[cvip.requests_by_agency] {agency} has files but no requests")
     rel = cvip["relationships"]
-    _check_keys(path, "cvip.relationships.counts", rel["counts"], RELATIONSHIPS)
+    _check_keys(path, "cvip.relationships.counts", rel["counts"], RELATIONSHIPS, "sql/seeds/relationships.csv")
     _check_counts(path, "cvip.relationships.counts", rel["counts"].values())
     victims = rel["distinct_victims"]
     pairs = sum(rel["counts"].values())
@@ -144,7 +122,9 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
         _fail(path, "a relationship count exceeds distinct_victims: (victim, relationship) must be unique")
 
     cyber = profile["cybertipline"]
-    _check_keys(path, "cybertipline.incident_types", cyber["incident_types"], INCIDENT_TYPES)
+    _check_keys(
+        path, "cybertipline.incident_types", cyber["incident_types"], INCIDENT_TYPES, "sql/seeds/incident_types.csv"
+    )
     _check_counts(path, "cybertipline.incident_types", cyber["incident_types"].values())
     _check_counts(
         path,
@@ -169,34 +149,25 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     countries = cyber["countries"]
     _check_counts(path, "cybertipline.countries.weights", countries["weights"].values())
     _check_counts(path, "cybertipline.countries", [countries["no_country_weight"], countries["other_countries_weight"]])
-    known = country_codes()
-    unknown = [c for c in countries["weights"] if c not in known and c != "XK"]
+    unknown = [c for c in countries["weights"] if c not in COUNTRIES]
     if unknown:
-        _fail(path, f"unknown country codes in cybertipline.countries.weights: {unknown}")
+        _fail(path, f"[cybertipline.countries.weights] has codes {unknown} that pycountry (plus XK) does not have")
 
     seen: set[tuple[str, str]] = set()
-    catalog = _read_catalog()
+    catalog = {(row["metric_id"], row["period"]): row["computed_from"] for row in read_seed("metric_catalog")}
     for item in profile.get("program_metrics", []):
         key = (item["metric_id"], item["period"])
         if key in seen:
             _fail(path, f"program metric {key} appears twice")
         seen.add(key)
-        if item["period"] not in PERIODS:
-            _fail(path, f"program metric {key}: unknown period")
-        computed = key in COMPUTED_METRICS or (catalog is not None and catalog.get(key))
-        if computed:
-            _fail(path, f"program metric {key} is computed by the pipeline and must not be in program_metrics")
-        if catalog is not None and key not in catalog:
-            _fail(path, f"program metric {key} is not in the metric catalog")
+        if key not in catalog:
+            _fail(path, f"program metric {key} is not in sql/seeds/metric_catalog.csv")
+        if catalog[key]:
+            _fail(
+                path,
+                f"program metric {key} is computed by the pipeline (from {catalog[key]}) "
+                "and must not be in program_metrics",
+            )
         _check_counts(path, "program_metrics", [item["value"]])
         if not str(item.get("source", "")).strip():
             _fail(path, f"program metric {key} needs a source")
-
-
-def _read_catalog() -> dict[tuple[str, str], str] | None:
-    """(metric_id, period) -> computed_from of the metric catalog, or None when the repository's
-    seeds are not next to the package (e.g. an installed wheel)."""
-    if not _CATALOG.is_file():
-        return None
-    with _CATALOG.open(newline="", encoding="utf-8") as handle:
-        return {(r["metric_id"], r["period"]): r["computed_from"] for r in csv.DictReader(handle)}

@@ -6,11 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from pipelines.contract import PROGRAM_METRICS
 from pipelines.demo.common import write_csv
 from pipelines.demo.cybertipline_reports import cybertipline_plan, resized
 from pipelines.demo.profiles import PROFILES_DIR, load_profile
-
-PROGRAM_METRICS_FILE = "program_metrics.csv"
 
 
 def write(profile: dict[str, Any], year: int, scale: float, path: Path) -> None:
@@ -33,4 +32,4 @@ def write(profile: dict[str, Any], year: int, scale: float, path: Path) -> None:
         (m["metric_id"], m["period"], value(m), "" if m.get("since") in (None, "") else int(m["since"]), m["source"])
         for m in profile.get("program_metrics", [])
     ]
-    write_csv(path, ("metric_id", "period", "value", "since", "source"), rows)
+    write_csv(path, PROGRAM_METRICS.columns, rows)
