@@ -25,8 +25,14 @@ test.
 Determinism: the same (year, scale, seed) give byte-identical files. Everything random comes
 from ``numpy.random.default_rng`` seeded with ``[seed, year, stream]`` (one stream per file, so a
 file does not change when another file's generation changes) or from integer arithmetic inside
-DuckDB, whose Parquet output is in row-index order (see cybertipline_reports.write). The seed changes *which* rows carry
-which attribute, never the marginals, which are fixed by the profile.
+DuckDB, whose Parquet output is in row-index order (see cybertipline_reports.write). The seed
+changes *which* rows carry which attribute, never the marginals, which are fixed by the profile.
+
+One module per export (``cases``, ``cybertipline_reports``, ``cvip_requests``,
+``cvip_offender_relationships``, ``program_metrics``), each with a ``write``; ``profiles`` reads and
+checks the profiles; ``common`` holds what they share. Every category code comes from
+``sql/seeds/`` (or pycountry for states and countries) as the product reads it, never from a list
+of its own: a profile naming a code the seeds lack fails before any file is written.
 """
 
 from __future__ import annotations
