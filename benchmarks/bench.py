@@ -1,16 +1,23 @@
-"""`make bench`: `impact run` against the bare DuckDB floor at several sizes of the 2020 exports.
+"""`make bench`: `impact run` side by side with the dbt-duckdb peer and the bare DuckDB floor.
 
 For each scale (1 = the 21,751,085 CyberTipline reports of 2020), on realistic exports (report ids
 in no order, random times: ``impact demo-data --realistic``, written once under the work folder
 and kept for the next run), in one run:
 
+* ``dbt``: the peer a team would build instead (benchmarks/peers/dbt/): ``dbt build`` of a
+  dbt-duckdb project publishing the same eleven tables as Parquet and CSV, with its tests; in its
+  own virtual environment (benchmarks/.venv-dbt, from benchmarks/peers/dbt/requirements.txt,
+  created on first use), DuckDB capped at 512MiB like the product;
 * ``floor``: benchmarks/floor.sql, a bare DuckDB script over the Parquet export computing the
-  CyberTipline aggregates and row rules (benchmarks/peers.py);
+  CyberTipline aggregates and row rules (benchmarks/peers.py), DuckDB capped like the product;
 * ``impact run``: the whole pipeline end to end (every export, every check, the second
   computation, the release), fresh warehouse and release folders each time;
-* ``polars``: the streaming peer a user would write instead, at the peer scales (default 10);
-* ``pandas``: at the pandas scales only (it holds the whole export in memory): its peak memory per
-  million reports, measured there, says what it would need at the largest scale.
+* ``polars``, ``pandas``: the single-file peers, only at the scales asked for (``--polars-scale``,
+  ``--pandas-scale``): uncapped, they need 11.5 GiB (polars, scale 10) and 160 MiB per million
+  reports (pandas).
+
+The dbt peer and ``impact run`` must publish the same tables, cell for cell (Parquet values and
+CSV fields); every peer must agree with the release on the totals and find no bad row.
 
 Each command is its own process, timed with ``time.perf_counter`` and measured with ``wait4``
 (peak RSS of the process, and of the processes it waited for). The exports sit in the page cache
@@ -37,13 +44,14 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 PEERS = HERE / "peers.py"
+DBT_PROJECT = HERE / "peers" / "dbt"
+DBT_VENV = HERE / ".venv-dbt"
 YEAR = 2020
 GIB, MIB = 1 << 30, 1 << 20
 
 TARGETS = {
-    # scale: (impact run wall / floor wall at most, peak RSS at most)
-    10.0: (1.5, 2 * GIB),
-    1.0: (2.0, 1 * GIB),
+    # scale: (impact run wall / dbt peer wall at most, impact run peak RSS / dbt peer's at most)
+    10.0: (1.0, 1.25),
 }
 TARGET_MARGINAL = 1.2
 """impact run's seconds per extra million reports at most this times the floor's."""
@@ -112,6 +120,69 @@ def peer(name: str, parquet: Path, out: Path) -> dict[str, Any]:
     return result
 
 
+def dbt_executable() -> Path:
+    """dbt in its own virtual environment, installed from the peer's pinned requirements when
+    missing or when the requirements changed (a stamp holds the file's text)."""
+    requirements = DBT_PROJECT / "requirements.txt"
+    stamp = DBT_VENV / "requirements.installed"
+    dbt = DBT_VENV / "bin" / "dbt"
+    if not dbt.is_file() or not stamp.is_file() or stamp.read_text() != requirements.read_text():
+        print("installing the dbt peer's environment (benchmarks/.venv-dbt)", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", "--clear", str(DBT_VENV)], check=True)
+        pip = [str(DBT_VENV / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check"]
+        installed = subprocess.run([*pip, "-r", str(requirements)], capture_output=True, text=True)
+        if installed.returncode != 0:
+            sys.exit(f"installing {requirements} failed:\n{installed.stdout}{installed.stderr}")
+        stamp.write_text(requirements.read_text())
+    return dbt
+
+
+def dbt_peer(dbt: Path, raw: Path, out: Path) -> dict[str, Any]:
+    """``dbt build`` of the peer: seeds, models, the eleven tables as Parquet and CSV, every test;
+    fresh warehouse and output folders each time."""
+    folder = out / "dbt"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "tables").mkdir(parents=True)
+    env = {
+        "IMPACT_PEER_RAW_DIR": str(raw / str(YEAR)),
+        "IMPACT_PEER_OUT_DIR": str(folder / "tables"),
+        "IMPACT_PEER_WAREHOUSE": str(folder / "peer.duckdb"),
+        "IMPACT_PEER_YEAR": str(YEAR),
+        "DBT_TARGET_PATH": str(folder / "target"),
+        "DBT_LOG_PATH": str(folder / "logs"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    project = ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)]
+    result = measure([str(dbt), "build", *project], out / "dbt.log", env=env)
+    result["tables"] = str(folder / "tables")
+    return result
+
+
+def table_differences(release: Path, peer: Path) -> list[str]:
+    """Where the peer's tables differ from the release's: the same tables, columns, Parquet values
+    and CSV fields, row by row; empty when they are equal cell for cell."""
+    import csv
+
+    import pyarrow.parquet as pq
+
+    ours = sorted(p.stem for p in release.glob("*.parquet"))
+    theirs = sorted(p.stem for p in peer.glob("*.parquet"))
+    problems = [f"tables: release {', '.join(ours)}; peer {', '.join(theirs)}"] if ours != theirs else []
+    for name in sorted(set(ours) & set(theirs)):
+        a, b = pq.read_table(release / f"{name}.parquet"), pq.read_table(peer / f"{name}.parquet")
+        if a.column_names != b.column_names:
+            problems.append(f"{name}: columns {a.column_names} and {b.column_names}")
+        elif a.to_pylist() != b.to_pylist():
+            problems.append(f"{name}.parquet: the values differ")
+        with (
+            (release / f"{name}.csv").open(newline="", encoding="utf-8") as x,
+            (peer / f"{name}.csv").open(newline="", encoding="utf-8") as y,
+        ):
+            if list(csv.reader(x)) != list(csv.reader(y)):
+                problems.append(f"{name}.csv: the fields differ")
+    return problems
+
+
 def impact_run(impact: str, raw: Path, out: Path) -> dict[str, Any]:
     shutil.rmtree(out / "published", ignore_errors=True)
     shutil.rmtree(out / "warehouse", ignore_errors=True)
@@ -152,6 +223,7 @@ def per_million(low: dict[str, Any], high: dict[str, Any], name: str) -> float:
 
 def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scales: list[float]) -> dict[str, Any]:
     impact = str(Path(sys.executable).with_name("impact"))
+    dbt = dbt_executable() if scales else None
     results: dict[str, Any] = {
         "started_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": {
@@ -175,8 +247,10 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
             "generated_s": generated_s,
         }
         if scale in scales:
+            entry["dbt"] = dbt_peer(dbt, raw, out)
             entry["floor"] = peer("floor", parquet, out)
             entry["impact_run"] = impact_run(impact, raw, out)
+            entry["table_differences"] = table_differences(out / "published" / str(YEAR), Path(entry["dbt"]["tables"]))
         if scale in polars_scales:
             entry["polars"] = peer("polars", parquet, out)
         if scale in pandas_scales:
@@ -187,6 +261,7 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
         )
         if "impact_run" in entry:
             entry["peers_agree"] &= entry["impact_run"]["published_reports"] == reports
+            entry["peers_agree"] &= not entry["table_differences"]
         results["scales"].append(entry)
 
     timed = [e for e in results["scales"] if "impact_run" in e]
@@ -223,25 +298,30 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
 
 def render(results: dict[str, Any]) -> str:
     lines = [
-        "| scale | reports | Parquet | command | wall (s) | × floor | peak RSS | CPU (s) | load | target |",
-        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
+        "| scale | reports | Parquet | command | wall (s) | × dbt | × floor | peak RSS | × dbt "
+        "| CPU (s) | load | target |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for e in results["scales"]:
         floor = e.get("floor", {}).get("wall_s")
-        for name in ("floor", "impact_run", "polars", "pandas"):
+        dbt = e.get("dbt")
+        for name in ("dbt", "floor", "impact_run", "polars", "pandas"):
             if name not in e:
                 continue
             m = e[name]
             target = ""
-            if name == "impact_run" and e["scale"] in TARGETS:
+            if name == "impact_run" and e["scale"] in TARGETS and dbt:
                 ratio, rss = TARGETS[e["scale"]]
-                ok = m["wall_s"] <= ratio * floor and m["peak_rss_bytes"] <= rss
-                target = f"≤ {ratio:g}× floor, ≤ {rss / GIB:g} GiB: {'met' if ok else '**missed**'}"
-            times = f"{m['wall_s'] / floor:.2f}×" if floor else ""
+                ok = m["wall_s"] <= ratio * dbt["wall_s"] and m["peak_rss_bytes"] <= rss * dbt["peak_rss_bytes"]
+                target = f"≤ {ratio:g}× dbt, ≤ {rss:g}× its memory: {'met' if ok else '**missed**'}"
+            versus_dbt = f"{m['wall_s'] / dbt['wall_s']:.2f}×" if dbt else ""
+            versus_floor = f"{m['wall_s'] / floor:.2f}×" if floor else ""
+            memory_dbt = f"{m['peak_rss_bytes'] / dbt['peak_rss_bytes']:.2f}×" if dbt else ""
             lines.append(
                 f"| {e['scale']:g} | {e['reports']:,} | {e['parquet_bytes'] / MIB:,.0f} MiB | {name.replace('_', ' ')} "
-                f"| {m['wall_s']:.2f} | {times} "
-                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {m['cpu_s']:.1f} | {m['load_1m_before']:.1f} | {target} |"
+                f"| {m['wall_s']:.2f} | {versus_dbt} | {versus_floor} "
+                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {memory_dbt} | {m['cpu_s']:.1f} | {m['load_1m_before']:.1f} "
+                f"| {target} |"
             )
     marginal = results.get("marginal_s_per_million")
     if marginal:
@@ -283,9 +363,12 @@ def render(results: dict[str, Any]) -> str:
     agree = all(e["peers_agree"] for e in results["scales"])
     lines += [
         "",
-        "Every peer and the published release agree on the totals and find no bad row."
+        "The dbt peer publishes the same tables as the release, cell for cell; every peer and the release "
+        "agree on the totals and find no bad row."
         if agree
-        else "**The peers or the release disagree**: see the JSON.",
+        else "**The peers or the release disagree**: "
+        + "; ".join(d for e in results["scales"] for d in e.get("table_differences", []))
+        + " (see the JSON).",
     ]
     return "\n".join(lines)
 
@@ -293,13 +376,13 @@ def render(results: dict[str, Any]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work-dir", type=Path, default=Path("bench"), help="exports (kept), runs and logs [bench/]")
-    parser.add_argument("--scale", type=float, action="append", help="floor and impact run [1, 2, 10]")
-    parser.add_argument("--polars-scale", type=float, action="append", help="polars streaming peer [10]")
-    parser.add_argument("--pandas-scale", type=float, action="append", help="pandas peer [0.25, 0.5]")
+    parser.add_argument("--scale", type=float, action="append", help="dbt peer, floor and impact run [1, 2, 10]")
+    parser.add_argument("--polars-scale", type=float, action="append", default=[], help="polars streaming peer")
+    parser.add_argument("--pandas-scale", type=float, action="append", default=[], help="pandas peer")
     parser.add_argument("--out", type=Path, help="JSON results [WORK_DIR/bench.json]")
     args = parser.parse_args()
     work = args.work_dir.resolve()
-    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale or [10.0], args.pandas_scale or [0.25, 0.5])
+    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale, args.pandas_scale)
     out = args.out or work / "bench.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(render(results))

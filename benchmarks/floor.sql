@@ -1,7 +1,7 @@
 -- The floor of the benchmark: what a bare DuckDB script costs to compute the CyberTipline
 -- aggregates and to check the row rules of raw/README.md straight from the Parquet export, as a
--- user would write it, with DuckDB's defaults (all cores, 80% of RAM). `impact run` is compared
--- with it. It is not part of the pipeline.
+-- user would write it, with DuckDB capped like the product's warehouse (512MiB, all cores).
+-- `impact run` is compared with it. It is not part of the pipeline.
 --
 -- Run by benchmarks/peers.py (`floor`), one statement per "-- name:" section, in order.
 -- Parameters: $path (the Parquet file), $year_start and $next_year_start (TIMESTAMPTZ, the year

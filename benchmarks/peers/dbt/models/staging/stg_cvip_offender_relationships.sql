@@ -1,0 +1,2 @@
+select victim_id, relationship
+from {{ source('raw', 'cvip_offender_relationships') }}
