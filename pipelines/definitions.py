@@ -1,9 +1,10 @@
-"""The Dagster code location: every asset, check, job, schedule and resource of the product."""
+"""The Dagster code location: every asset, check, job, schedule, sensor and resource of the product."""
 
 from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.alerts import failed_run_alerts
 from pipelines.assets.release import release
 from pipelines.config import Folders, duckdb_memory_limit, duckdb_threads
 from pipelines.graph import all_checks, checked_assets
@@ -37,6 +38,7 @@ def build_definitions(folders: Folders) -> dg.Definitions:
         asset_checks=all_checks,
         jobs=[yearly_release_job],
         schedules=[yearly_release_schedule(yearly_release_job)],
+        sensors=[failed_run_alerts(folders)],
         resources=build_resources(folders),
         loggers={"console": console_without_traces},  # the run's problems are listed at its end
         # One process per run: every step of a year opens that year's DuckDB file read-write, and

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.alerts import alerts_path, append_alert, failure_messages
 from pipelines.config import Folders
 from pipelines.config import log_level as default_log_level
 
@@ -74,46 +75,6 @@ def _is_data_problem(data) -> bool:
     )
 
 
-def _failure_messages(result: dg.ExecuteInProcessResult) -> list[str]:
-    """One line per problem: each failed check's failure lines, each failed step's."""
-    from pipelines.checks.raw_exports import CHECK_NAME as RAW_CHECK_NAME  # lines name their file
-
-    messages = []
-    for evaluation in result.get_asset_check_evaluations():
-        if not evaluation.passed:
-            text = evaluation.metadata.get("failure")
-            lines = text.value.splitlines() if text is not None and text.value else []
-            name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: "
-            if evaluation.check_name == RAW_CHECK_NAME:
-                messages.extend(lines)  # each names its file, column, rule and rows
-            else:
-                messages.extend(name + line for line in lines or [evaluation.description or ""])
-    for event in result.get_step_failure_events():
-        data = event.step_failure_data
-        if data.error is not None and data.error.cls_name == "DagsterAssetCheckFailedError":
-            continue  # already reported by the check evaluation above
-        if data.user_failure_data is not None and data.user_failure_data.description:
-            messages.extend(data.user_failure_data.description.splitlines())
-        else:
-            # Dagster wraps the exception raised in the step; its cause is what went wrong. Its
-            # message may quote a value: only its type is shown, the trace goes to the log file.
-            error = data.error.cause or data.error if data.error is not None else None
-            kind = error.cls_name if error is not None else "an unknown error"
-            messages.append(f"step {event.step_key} failed: product error ({kind})")
-    if not messages:
-        # A failure before any step, e.g. a resource that could not start: the year's lock is
-        # held by another process, or a folder cannot be written (pipelines/preflight.py).
-        for event in result.all_events:
-            error = getattr(event.event_specific_data, "error", None)
-            if event.event_type_value in ("PIPELINE_FAILURE", "RUN_FAILURE") and error is not None:
-                cause = error.cause or error
-                messages.append("run failed: " + cause.message.strip().split(": ", 1)[-1])
-    skipped = [e.step_key for e in result.all_events if e.event_type_value == "STEP_SKIPPED"]
-    if skipped and messages:
-        messages.append(f"not run because of the failures above: {', '.join(sorted(skipped))}")
-    return messages
-
-
 def default_instance() -> dg.DagsterInstance:
     """The Dagster instance of ``DAGSTER_HOME`` when it is set, so that runs started from the
     command line or cron show in the UI with their checks; otherwise a temporary one."""
@@ -159,18 +120,23 @@ def run_year(
 ) -> YearOutcome:
     """Run the ``yearly_release`` job for one year: every asset and check of the code location;
     nothing is published unless all pass."""
+    instance = instance or default_instance()
     result = job_for(folders).execute_in_process(
         run_config=run_config(log_level),
         partition_key=str(year),
-        instance=instance or default_instance(),
+        instance=instance,
         raise_on_error=False,
     )
     release = Path(folders.published_dir) / str(year)
-    failures = _failure_messages(result)
+    failures = failure_messages(result.all_events)
     error_log = _write_product_error_log(result, folders, year)
     if error_log is not None:
         failures.append(f"the trace of the product error is in {error_log}")
     success = result.success and not failures
+    if not success:
+        # The daemon's run-failure sensor does not watch runs executed in this process: the
+        # same line as it writes (pipelines/alerts.py), with the problems printed here.
+        append_alert(alerts_path(folders.warehouse_dir), instance, result.run_id, failures)
     return YearOutcome(
         year=year,
         success=success,

@@ -19,10 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.alerts import failure_messages
 from pipelines.checks.gx_validation import years_up_to_regex
 from pipelines.checks.raw_exports import CHECK_NAME
 from pipelines.config import Folders
-from pipelines.runner import _failure_messages, job_for, run_config
+from pipelines.runner import job_for, run_config
 from tests.exports import YearExports, case, report
 
 YEAR = 2020
@@ -76,7 +77,7 @@ def run(folders: Folders, assets: list[str] | None = None) -> Run:
         asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,
         raise_on_error=False,
     )
-    return Run(result, _failure_messages(result), Path(folders.raw_dir).parent)
+    return Run(result, failure_messages(result.all_events), Path(folders.raw_dir).parent)
 
 
 @pytest.fixture(autouse=True)
