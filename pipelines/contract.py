@@ -96,3 +96,8 @@ RAW_EXPORTS: tuple[RawExport, ...] = (
     CVIP_OFFENDER_RELATIONSHIPS,
     PROGRAM_METRICS,
 )
+
+COMPLETE_MARKER = "_SUCCESS"
+"""The file a producer writes in ``raw/<year>/`` after the last export of the year, as Spark and
+Hadoop jobs do: the year is complete when the five exports and this marker are there and no
+export was modified after it (raw/README.md, "When a year is complete")."""

@@ -11,6 +11,7 @@ from pipelines.graph import all_checks, checked_assets
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.runner import console_without_traces
 from pipelines.schedules import yearly_release_schedule
+from pipelines.sensors import raw_exports_sensor
 
 all_assets = [*checked_assets, release]
 
@@ -37,8 +38,8 @@ def build_definitions(folders: Folders) -> dg.Definitions:
         assets=all_assets,
         asset_checks=all_checks,
         jobs=[yearly_release_job],
-        schedules=[yearly_release_schedule(yearly_release_job)],
-        sensors=[failed_run_alerts(folders)],
+        schedules=[yearly_release_schedule(yearly_release_job, folders)],
+        sensors=[raw_exports_sensor(yearly_release_job, folders), failed_run_alerts(folders)],
         resources=build_resources(folders),
         loggers={"console": console_without_traces},  # the run's problems are listed at its end
         # One process per run: every step of a year opens that year's DuckDB file read-write, and

@@ -92,3 +92,11 @@ def diff_releases(old: Path | None, new: Path | None) -> list[CellChange]:
                 if old_value != new_value:
                     changes.append(CellChange(table, label, column, old_value, new_value))
     return changes
+
+
+def changes_per_table(changes: list[CellChange]) -> dict[str, int]:
+    """How many cells changed in each table (tables in name order, only those with a change)."""
+    counts: dict[str, int] = {}
+    for change in changes:
+        counts[change.table] = counts.get(change.table, 0) + 1
+    return dict(sorted(counts.items()))

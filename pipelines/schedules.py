@@ -1,13 +1,28 @@
-"""The yearly schedule: every January 15 at 06:00 UTC, publish the year that just ended.
+"""The yearly schedule: every January 15 at 06:00 UTC, the deadline for the year that just ended.
 
-Exports arrive after year end (README.md), so the run for year Y starts on Y+1-01-15.
+Exports arrive after year end (README.md), and ``raw_exports_sensor`` publishes a year as soon as
+its exports are complete (pipelines/sensors.py). The schedule is the deadline: on Y+1-01-15 it
+asks for the run of year Y unless the year is already published from the exports in ``raw/``;
+when they are not complete it skips, naming the missing or unfinished files (shown on the tick in
+the UI), instead of starting a run that would fail on a missing file. The sensor publishes the
+year when they arrive.
 """
 
 from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.config import FIRST_YEAR
+from pipelines.config import FIRST_YEAR, Folders
+from pipelines.sensors import (
+    ExportChanged,
+    changed_exports,
+    content_hashes,
+    content_key,
+    look_at,
+    released_hashes,
+    run_of_content,
+    run_request,
+)
 
 YEAR_TAG = "impact/year"
 """The tag of a scheduled run (and of its tick's run request) naming the year it publishes."""
@@ -24,13 +39,15 @@ def describe(now: datetime) -> str:
     tick = next_tick(now)
     return (
         f"Publishes the year that just ended, every January 15 at 06:00 UTC: the next tick, "
-        f"{tick:%Y-%m-%d %H:%M} UTC, publishes {tick.year - 1} (run tag {YEAR_TAG}). Ticks for "
-        f"years before IMPACT_FIRST_YEAR={FIRST_YEAR} skip."
+        f"{tick:%Y-%m-%d %H:%M} UTC, publishes {tick.year - 1} (run tag {YEAR_TAG}), unless it is "
+        f"already published from its exports. It is the deadline: when the exports are not complete "
+        f"it skips, naming the missing or unfinished files, and raw_exports_sensor publishes the year "
+        f"when they arrive. Ticks for years before IMPACT_FIRST_YEAR={FIRST_YEAR} skip."
     )
 
 
-def yearly_release_schedule(job) -> dg.ScheduleDefinition:
-    """The schedule of ``job`` (the yearly asset job of pipelines/definitions.py)."""
+def yearly_release_schedule(job, folders: Folders) -> dg.ScheduleDefinition:
+    """The schedule of ``job`` (the yearly asset job of pipelines/definitions.py) over ``folders``."""
 
     @dg.schedule(
         name="yearly_release_schedule",
@@ -44,6 +61,22 @@ def yearly_release_schedule(job) -> dg.ScheduleDefinition:
         year = context.scheduled_execution_time.year - 1
         if year < FIRST_YEAR:
             return dg.SkipReason(f"{year} is before the first yearly partition, IMPACT_FIRST_YEAR={FIRST_YEAR}")
-        return dg.RunRequest(run_key=f"release-{year}", partition_key=str(year), tags={YEAR_TAG: str(year)})
+        exports = look_at(folders.raw_dir, year)
+        if not exports.complete:
+            return dg.SkipReason(f"not published on its deadline: {exports.problem()}")
+        try:
+            hashes = content_hashes(exports, {})  # once a year: no cache to keep
+        except ExportChanged as changed:
+            return dg.SkipReason(f"not published on its deadline: {changed}")
+        key = content_key(year, hashes)
+        released = released_hashes(folders.published_dir, year)
+        changed = changed_exports(hashes, released)
+        if not changed:
+            return dg.SkipReason(f"{year} is already published from these exports ({key})")
+        other_run = run_of_content(context.instance, key)
+        if other_run is not None:
+            return dg.SkipReason(f"{year}: run {other_run} was already asked for these exports ({key})")
+        request = run_request(year, key, changed, released is None)
+        return request.with_replaced_attrs(tags={**request.tags, YEAR_TAG: str(year)})
 
     return schedule

@@ -20,6 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipelines.contract import COMPLETE_MARKER
 from pipelines.demo import available_years, cases, common, cybertipline_plan, load_profile, profiles, write_demo_exports
 from pipelines.demo import cybertipline_reports as cybertipline
 from pipelines.demo import program_metrics as program_metrics_export
@@ -515,6 +516,7 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
     target = tmp_path / str(YEAR) / "cybertipline_reports.parquet"
     target.parent.mkdir()
     target.write_bytes(b"previous")
+    (target.parent / COMPLETE_MARKER).touch()  # a complete year, being written again
 
     def broken(profile, year, scale, seed, path, realistic):
         path.write_bytes(b"half")
@@ -525,6 +527,12 @@ def test_failed_write_leaves_previous_file_and_no_temporary(tmp_path: Path, monk
         write_demo_exports(YEAR, tmp_path, scale=SCALE)
     assert target.read_bytes() == b"previous"
     assert [p.name for p in target.parent.iterdir() if p.name.startswith(".")] == []
+    assert not (target.parent / COMPLETE_MARKER).exists()  # no longer complete
+
+
+def test_the_complete_marker_is_written_after_the_last_export(exports: dict[str, Path]) -> None:
+    marker = exports["cases.csv"].parent / COMPLETE_MARKER
+    assert all(marker.stat().st_mtime_ns >= path.stat().st_mtime_ns for path in exports.values())
 
 
 # ---------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The yearly schedule asks for the year that just ended, every January 15 at 06:00 UTC."""
+"""The yearly schedule fires every January 15 at 06:00 UTC for the year that just ended (what it
+asks for, given the raw folder: tests/test_sensors.py)."""
 
 from datetime import UTC, datetime
 
@@ -12,17 +13,6 @@ def test_schedule_fires_on_january_15_at_six_utc() -> None:
     assert schedule.cron_schedule == "0 6 15 1 *"
     assert schedule.execution_timezone == "UTC"
     assert schedule.job_name == "yearly_release"
-
-
-def test_schedule_asks_for_the_year_that_just_ended() -> None:
-    schedule = defs.resolve_schedule_def("yearly_release_schedule")
-    for tick_year in (2021, 2024):
-        context = dg.build_schedule_context(
-            repository_def=defs.get_repository_def(),
-            scheduled_execution_time=datetime(tick_year, 1, 15, 6, 0, tzinfo=UTC),
-        )
-        requests = list(schedule.evaluate_tick(context).run_requests or [])
-        assert [r.partition_key for r in requests] == [str(tick_year - 1)]
 
 
 def test_the_2020_partition_exists_for_the_schedule() -> None:
@@ -48,13 +38,3 @@ def test_the_schedule_says_which_year_its_next_tick_publishes() -> None:
     assert "the next tick, 2027-01-15 06:00 UTC, publishes 2026" in describe(datetime(2026, 12, 2, tzinfo=UTC))
     assert "the next tick, 2027-01-15 06:00 UTC, publishes 2026" in describe(datetime(2027, 1, 15, 5, tzinfo=UTC))
     assert "the next tick, 2028-01-15 06:00 UTC, publishes 2027" in describe(datetime(2027, 1, 15, 6, tzinfo=UTC))
-
-
-def test_a_tick_tags_its_run_with_the_year() -> None:
-    schedule = defs.resolve_schedule_def("yearly_release_schedule")
-    context = dg.build_schedule_context(
-        repository_def=defs.get_repository_def(),
-        scheduled_execution_time=datetime(2024, 1, 15, 6, 0, tzinfo=UTC),
-    )
-    [request] = schedule.evaluate_tick(context).run_requests
-    assert request.tags["impact/year"] == "2023"

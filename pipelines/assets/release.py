@@ -5,10 +5,11 @@ import json
 import dagster as dg
 
 from pipelines.assets.public_use import DISCLOSURE_CHECK
+from pipelines.diff import changes_per_table, diff_releases
 from pipelines.graph import all_check_keys
 from pipelines.ingest import changed_since_ingest
 from pipelines.partitions import yearly_partitions
-from pipelines.release import write_release
+from pipelines.release import replaced_release, write_release
 from pipelines.resources import ProjectFolders, Warehouse
 from pipelines.sql_models import models
 
@@ -48,6 +49,20 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
     return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)], public
 
 
+def revision_metadata(published_root, release_folder) -> dict:
+    """For a revision, the cells changed since the release it replaced, in total and per table
+    (``impact diff`` lists them); nothing for a year's first release. Counts only: the changed
+    figures are in the release itself."""
+    replaced = replaced_release(published_root, release_folder)
+    if replaced is None:
+        return {}
+    changes = diff_releases(replaced, release_folder)
+    return {
+        "cells_changed": dg.MetadataValue.int(len(changes)),
+        "cells_changed_per_table": dg.MetadataValue.json(changes_per_table(changes)),
+    }
+
+
 @dg.asset(
     group_name="release",
     partitions_def=yearly_partitions,
@@ -77,6 +92,7 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
             "folder": dg.MetadataValue.path(str(folder)),
             "release": dg.MetadataValue.path(str(folder.resolve())),
             "replaces": json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["replaces"] or "",
+            **revision_metadata(folders.published_root(), folder.resolve()),
             "report": dg.MetadataValue.path(str(folder / "report.html")),
             "tables": len(PUBLISHED_TABLES),
             "checks_passed": len(checks),

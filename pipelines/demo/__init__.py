@@ -75,7 +75,9 @@ def write_demo_exports(
     ``progress`` is called once after each file is in place, with a short message.
 
     Each file is written to a temporary name in the target folder, then moved into place with
-    ``os.replace``: a killed run never leaves a half-written export behind.
+    ``os.replace``: a killed run never leaves a half-written export behind. Like a real export
+    job, it removes the year's ``_SUCCESS`` marker first and writes it after the last file
+    (raw/README.md, "When a year is complete"), so the raw-folder sensor waits for the whole year.
     """
     if not (isinstance(scale, (int, float)) and float(scale) > 0.0):
         raise ValueError(f"scale must be greater than 0, got {scale!r}")
@@ -101,10 +103,12 @@ def write_demo_exports(
         ),
     ]
     written = []
+    (out_dir / contract.COMPLETE_MARKER).unlink(missing_ok=True)
     for name, writer in steps:
         target = out_dir / name
         with atomic_target(target) as temporary:
             writer(temporary)
         written.append(target)
         report(f"{year}/{name}")
+    (out_dir / contract.COMPLETE_MARKER).touch()
     return sorted(written)

@@ -1,0 +1,252 @@
+"""Watching ``raw/``: a year is published when its exports arrive, and again when one is corrected.
+
+The rule for "the exports of a year are complete" (raw/README.md, "When a year is complete"):
+the five exports are in ``raw/<year>/`` and so is the marker ``_SUCCESS``, written after the last
+of them, as Spark and Hadoop jobs write it when their output is whole. A marker is a rule every
+producer can meet (an export job, ``rsync`` followed by ``touch``), it is decided from one look at
+the folder, and a half-copied export is never mistaken for a finished one, however slowly it
+arrives; waiting for files to stay unchanged over two looks would publish a copy that stalled
+for longer than the interval between them. An export modified after the marker (its mtime is
+later) is unfinished until the marker is written again. Other files in the folder are ignored.
+
+The sensor looks at every yearly partition on each tick. The decision costs a ``stat`` per file:
+the SHA-256 of an export is computed only when its size, mtime or ctime changed since the tick
+that last hashed it (the hashes are kept in the sensor's cursor), so a tick over unchanged
+multi-gigabyte exports reads no export. When a complete year's content differs from what its
+current release was made from (the input SHA-256s in ``published/<year>/manifest.json``), the
+sensor asks for a run of ``yearly_release`` for that year with a run key made of the year and
+the content hashes: one content runs once, whether it is published or refused. A published
+year whose export is replaced by a corrected one is therefore published again: a revision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.config import Folders
+from pipelines.contract import COMPLETE_MARKER, RAW_EXPORTS
+from pipelines.manifest import sha256_file
+from pipelines.partitions import partition_years
+
+MARKER = COMPLETE_MARKER
+
+EXPORT_FILES = tuple(sorted(export.file_name for export in RAW_EXPORTS))
+EXPORTS_TAG = "impact/exports"
+"""The tag of a run requested for a content: the year and the digest of its five SHA-256s."""
+CHANGED_TAG = "impact/changed"
+"""The exports whose content differs from the year's current release (or ``first release``)."""
+
+Signature = tuple[int, int, int]
+"""(size, mtime_ns, ctime_ns) of a file: when none changed, its bytes did not. The ctime also
+changes when a copy tool restores an old mtime on new bytes (``cp -p``, ``rsync -t``)."""
+
+
+def _signature(stat: os.stat_result) -> Signature:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
+
+
+@dataclass(frozen=True)
+class YearExports:
+    """What ``raw/<year>/`` holds, from one ``stat`` per file."""
+
+    year: int
+    folder: Path
+    signatures: dict[str, Signature] = field(default_factory=dict)
+    """The exports present, by file name."""
+    marker: Signature | None = None
+    after_marker: tuple[str, ...] = ()
+    """Exports modified after the marker was written: still being written, or corrected."""
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        return tuple(name for name in EXPORT_FILES if name not in self.signatures)
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing and self.marker is not None and not self.after_marker
+
+    @property
+    def empty(self) -> bool:
+        return not self.signatures and self.marker is None
+
+    def problem(self) -> str:
+        """Why the year is not complete, naming the files (file names only, never contents)."""
+        parts = []
+        if self.missing:
+            parts.append("missing " + ", ".join(self.missing))
+        if self.after_marker:
+            parts.append(f"unfinished (modified after {MARKER}) " + ", ".join(self.after_marker))
+        if self.marker is None and not self.missing:
+            parts.append(f"unfinished: no {MARKER} written after the last export")
+        elif self.marker is None:
+            parts.append(f"no {MARKER}")
+        return f"{self.year}: " + "; ".join(parts) + f" in {self.folder}"
+
+
+def look_at(raw_dir: str | Path, year: int) -> YearExports:
+    """The state of ``raw_dir/<year>/``: which exports are there, and whether the marker follows them."""
+    folder = Path(raw_dir).resolve() / str(year)
+    signatures: dict[str, Signature] = {}
+    marker = None
+    for name in (*EXPORT_FILES, MARKER):
+        try:
+            stat = (folder / name).stat()
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        if name == MARKER:
+            marker = _signature(stat)
+        elif (folder / name).is_file():
+            signatures[name] = _signature(stat)
+    after = tuple(name for name, sig in signatures.items() if marker is not None and sig[1] > marker[1])
+    return YearExports(year, folder, signatures, marker, after)
+
+
+def content_hashes(exports: YearExports, cache: dict[str, list]) -> dict[str, str]:
+    """The SHA-256 of each export of a complete year. ``cache`` maps ``<year>/<file>`` to
+    ``[size, mtime_ns, ctime_ns, sha256]``; only a file whose signature differs is read, and the
+    cache is updated."""
+    hashes = {}
+    for name, signature in sorted(exports.signatures.items()):
+        key = f"{exports.year}/{name}"
+        cached = cache.get(key)
+        if cached is None or tuple(cached[:3]) != signature:
+            digest = sha256_file(exports.folder / name)
+            if _signature((exports.folder / name).stat()) != signature:
+                raise ExportChanged(exports.year, name)
+            cache[key] = [*signature, digest]
+        hashes[name] = cache[key][3]
+    return hashes
+
+
+class ExportChanged(Exception):
+    """An export changed while it was being hashed: it is not finished after all."""
+
+    def __init__(self, year: int, name: str) -> None:
+        super().__init__(f"{year}: {name} changed while it was read: still being written")
+
+
+def content_key(year: int, hashes: dict[str, str]) -> str:
+    """``release-<year>-<16 hex digits>``: the year and the digest of its exports' SHA-256s."""
+    digest = hashlib.sha256("".join(f"{name}:{hashes[name]}\n" for name in sorted(hashes)).encode())
+    return f"release-{year}-{digest.hexdigest()[:16]}"
+
+
+def released_hashes(published_dir: str | Path, year: int) -> dict[str, str] | None:
+    """The SHA-256 of each export the year's current release was made from (its manifest's
+    ``inputs``); None before the year's first release."""
+    manifest = Path(published_dir) / str(year) / "manifest.json"
+    try:
+        inputs = json.loads(manifest.read_text(encoding="utf-8"))["inputs"]
+    except FileNotFoundError:
+        return None
+    return {entry["path"].rsplit("/", 1)[-1]: entry["sha256"] for entry in inputs}
+
+
+def changed_exports(hashes: dict[str, str], released: dict[str, str] | None) -> list[str]:
+    """The exports whose content differs from the current release's inputs."""
+    if released is None:
+        return list(hashes)
+    return [name for name in sorted(hashes) if released.get(name) != hashes[name]]
+
+
+def run_of_content(instance: dg.DagsterInstance, key: str) -> str | None:
+    """The id of a run asked for this content by the sensor or the schedule that is queued,
+    running or done (not failed or canceled): another one would only wait for the year's lock."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={EXPORTS_TAG: key}), limit=5)
+    live = [r for r in runs if r.status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)]
+    return live[0].run_id if live else None
+
+
+def run_request(year: int, key: str, changed: list[str], first: bool) -> dg.RunRequest:
+    return dg.RunRequest(
+        run_key=key,
+        partition_key=str(year),
+        tags={EXPORTS_TAG: key, CHANGED_TAG: "first release" if first else ",".join(changed)},
+    )
+
+
+@dataclass
+class Cursor:
+    """The sensor's memory between ticks: the SHA-256 of each export with the signature it was
+    computed for, and the content last asked for (or found published) per year."""
+
+    hashes: dict[str, list] = field(default_factory=dict)
+    seen: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, text: str | None) -> Cursor:
+        if not text:
+            return cls()
+        data = json.loads(text)
+        return cls(hashes=data.get("hashes", {}), seen=data.get("seen", {}))
+
+    def dump(self) -> str:
+        return json.dumps({"hashes": self.hashes, "seen": self.seen}, sort_keys=True, separators=(",", ":"))
+
+
+SENSOR_NAME = "raw_exports_sensor"
+
+
+def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
+    """The sensor of ``job`` (the yearly asset job) over the code location's folders."""
+
+    @dg.sensor(
+        name=SENSOR_NAME,
+        job=job,
+        minimum_interval_seconds=60,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            "Every minute, looks at raw/<year>/ of each year: when the five exports and their _SUCCESS "
+            "marker are there and their content differs from what the year's current release was made "
+            "from, asks for one run of the year (a first release, or a revision). Decides on file sizes "
+            "and times; hashes an export only when it changed. raw/README.md says when a year is complete."
+        ),
+    )
+    def sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
+        cursor = Cursor.parse(context.cursor)
+        requests, notes, empty = [], [], []
+        present = set()
+        for year in partition_years():
+            exports = look_at(folders.raw_dir, year)
+            present.update(f"{year}/{name}" for name in exports.signatures)
+            if exports.empty:
+                empty.append(str(year))
+                continue
+            if not exports.complete:
+                notes.append(exports.problem())
+                continue
+            try:
+                hashes = content_hashes(exports, cursor.hashes)
+            except ExportChanged as changed:
+                notes.append(str(changed))
+                continue
+            key = content_key(year, hashes)
+            if cursor.seen.get(str(year)) == key:
+                notes.append(f"{year}: exports unchanged since the last tick ({key})")
+                continue
+            released = released_hashes(folders.published_dir, year)
+            changed = changed_exports(hashes, released)
+            other_run = run_of_content(context.instance, key)
+            cursor.seen[str(year)] = key
+            if not changed:
+                notes.append(f"{year}: the current release was made from these exports ({key})")
+            elif other_run is not None:
+                notes.append(f"{year}: run {other_run} was already asked for these exports ({key})")
+            else:
+                requests.append(run_request(year, key, changed, released is None))
+        cursor.hashes = {name: value for name, value in cursor.hashes.items() if name in present}
+        if empty:
+            notes.insert(0, "no exports for " + ", ".join(empty))
+        return dg.SensorResult(
+            run_requests=requests,
+            cursor=cursor.dump(),
+            skip_reason=None if requests else "; ".join(notes) or "no yearly partition",
+        )
+
+    return sensor

@@ -1,0 +1,229 @@
+"""The raw-folder sensor and the yearly schedule, evaluated in-process over temporary raw folders.
+
+They look only at file names, sizes, times and SHA-256s, so the exports here are a few bytes
+each; tests/test_operating.py runs real years through them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+import pipelines.sensors
+from pipelines.config import Folders
+from pipelines.definitions import build_definitions
+from pipelines.manifest import sha256_file
+from pipelines.schedules import YEAR_TAG
+from pipelines.sensors import CHANGED_TAG, EXPORT_FILES, EXPORTS_TAG, MARKER, SENSOR_NAME, content_key
+
+YEAR = 2020
+
+
+def write_year(folders: Folders, year: int = YEAR, names=EXPORT_FILES, marker: bool = True) -> Path:
+    """Stand-in exports (the sensor never parses them) and, last, the marker."""
+    folder = Path(folders.raw_dir) / str(year)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        (folder / name).write_text(f"{name} of {year}\n", encoding="utf-8")
+    if marker:
+        touch_marker(folder)
+    return folder
+
+
+def touch_marker(folder: Path) -> None:
+    marker = folder / MARKER
+    marker.touch()
+    latest = max((p.stat().st_mtime_ns for p in folder.iterdir() if p.name != MARKER), default=0)
+    os.utime(marker, ns=(latest + 1_000_000, latest + 1_000_000))  # after the exports, even on coarse clocks
+
+
+def publish_manifest(folders: Folders, year: int = YEAR) -> None:
+    """A current release whose manifest names the SHA-256 of the exports now in raw/<year>/."""
+    release = Path(folders.published_dir) / ".releases" / f"{year}-0123456789abcdef"
+    release.mkdir(parents=True)
+    raw = Path(folders.raw_dir) / str(year)
+    inputs = [{"path": f"raw/{year}/{n}", "sha256": sha256_file(raw / n)} for n in EXPORT_FILES]
+    (release / "manifest.json").write_text(json.dumps({"year": year, "inputs": inputs}), encoding="utf-8")
+    (Path(folders.published_dir) / str(year)).symlink_to(Path(".releases") / release.name)
+
+
+class Sensor:
+    """The code location's raw_exports_sensor over ``folders``, ticking with its cursor."""
+
+    def __init__(self, folders: Folders, instance: dg.DagsterInstance | None = None) -> None:
+        self.defs = build_definitions(folders)
+        self.sensor = self.defs.resolve_sensor_def(SENSOR_NAME)
+        self.instance = instance or dg.DagsterInstance.ephemeral()
+        self.cursor: str | None = None
+
+    def tick(self) -> dg.SensorExecutionData:
+        context = dg.build_sensor_context(
+            instance=self.instance, cursor=self.cursor, repository_def=self.defs.get_repository_def()
+        )
+        data = self.sensor.evaluate_tick(context)
+        self.cursor = data.cursor
+        return data
+
+
+def schedule_tick(folders: Folders, tick_year: int, instance: dg.DagsterInstance):
+    defs = build_definitions(folders)
+    context = dg.build_schedule_context(
+        instance=instance,
+        repository_def=defs.get_repository_def(),
+        scheduled_execution_time=datetime(tick_year, 1, 15, 6, 0, tzinfo=UTC),
+    )
+    return defs.resolve_schedule_def("yearly_release_schedule").evaluate_tick(context)
+
+
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance in a temporary folder (a schedule's context needs a stored one)."""
+    with dg.instance_for_test() as instance:
+        yield instance
+
+
+def test_nothing_there_skips(folders: Folders, instance: dg.DagsterInstance) -> None:
+    tick = Sensor(folders).tick()
+    assert not tick.run_requests
+    assert f"no exports for 2019, {YEAR}, 2021" in tick.skip_message
+
+    scheduled = schedule_tick(folders, YEAR + 1, instance)
+    assert not scheduled.run_requests
+    assert "missing " + ", ".join(EXPORT_FILES) in scheduled.skip_message
+
+
+def test_missing_exports_skip_naming_them(folders: Folders, instance: dg.DagsterInstance) -> None:
+    write_year(folders, names=["cases.csv", "program_metrics.csv"])
+    tick = Sensor(folders).tick()
+    assert not tick.run_requests
+    expected = f"{YEAR}: missing cvip_offender_relationships.csv, cvip_requests.csv, cybertipline_reports.parquet"
+    assert expected in tick.skip_message
+
+    scheduled = schedule_tick(folders, YEAR + 1, instance)
+    assert not scheduled.run_requests
+    assert expected in scheduled.skip_message
+    assert scheduled.skip_message.startswith("not published on its deadline")
+
+
+def test_five_exports_without_the_marker_are_unfinished(folders: Folders, instance: dg.DagsterInstance) -> None:
+    write_year(folders, marker=False)
+    tick = Sensor(folders).tick()
+    assert not tick.run_requests
+    assert f"{YEAR}: unfinished: no {MARKER} written after the last export" in tick.skip_message
+    assert not schedule_tick(folders, YEAR + 1, instance).run_requests
+
+
+def test_an_export_written_after_the_marker_is_unfinished(folders: Folders, instance: dg.DagsterInstance) -> None:
+    folder = write_year(folders)
+    marker_time = (folder / MARKER).stat().st_mtime_ns
+    os.utime(folder / "cases.csv", ns=(marker_time + 1, marker_time + 1))  # still being copied
+    tick = Sensor(folders).tick()
+    assert not tick.run_requests
+    assert f"{YEAR}: unfinished (modified after {MARKER}) cases.csv" in tick.skip_message
+    scheduled = schedule_tick(folders, YEAR + 1, instance)
+    assert f"unfinished (modified after {MARKER}) cases.csv" in scheduled.skip_message
+
+
+def test_a_complete_year_gets_one_run_request_then_none_for_the_same_content(folders: Folders) -> None:
+    folder = write_year(folders)
+    (folder / "demo.json").write_text("{}")  # other files are not exports: ignored
+    (folder / ".cases.csv.tmp").write_text("partial")
+    sensor = Sensor(folders)
+
+    first = sensor.tick()
+    assert [(r.partition_key, r.job_name) for r in first.run_requests] == [(str(YEAR), None)]
+    request = first.run_requests[0]
+    hashes = {name: sha256_file(folder / name) for name in EXPORT_FILES}
+    assert request.run_key == content_key(YEAR, hashes)
+    assert request.run_key.startswith(f"release-{YEAR}-")
+    assert request.tags[EXPORTS_TAG] == request.run_key
+    assert request.tags[CHANGED_TAG] == "first release"
+
+    again = sensor.tick()
+    assert not again.run_requests
+    assert f"{YEAR}: exports unchanged since the last tick" in again.skip_message
+
+
+def test_a_corrected_export_gets_a_new_request_naming_it(folders: Folders) -> None:
+    folder = write_year(folders)
+    publish_manifest(folders)
+    sensor = Sensor(folders)
+    first = sensor.tick()
+    assert not first.run_requests
+    assert f"{YEAR}: the current release was made from these exports" in first.skip_message
+
+    (folder / "cases.csv").write_text("case_number,...\ncorrected\n", encoding="utf-8")
+    touch_marker(folder)
+    corrected = sensor.tick()
+    assert [r.partition_key for r in corrected.run_requests] == [str(YEAR)]
+    assert corrected.run_requests[0].tags[CHANGED_TAG] == "cases.csv"
+
+
+def test_content_equal_to_the_current_release_gets_no_request(folders: Folders, instance: dg.DagsterInstance) -> None:
+    write_year(folders)
+    publish_manifest(folders)
+    tick = Sensor(folders).tick()
+    assert not tick.run_requests
+    scheduled = schedule_tick(folders, YEAR + 1, instance)
+    assert not scheduled.run_requests
+    assert f"{YEAR} is already published from these exports" in scheduled.skip_message
+
+
+def test_a_tick_reads_only_the_exports_whose_size_or_times_changed(
+    folders: Folders, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = write_year(folders)
+    read: list[str] = []
+
+    def counting(path: Path) -> str:
+        read.append(path.name)
+        return sha256_file(path)
+
+    monkeypatch.setattr(pipelines.sensors, "sha256_file", counting)
+    sensor = Sensor(folders)
+    sensor.tick()
+    assert sorted(read) == sorted(EXPORT_FILES)
+
+    read.clear()
+    sensor.tick()
+    assert read == []  # a warm tick: one stat per file, no export read
+
+    (folder / "program_metrics.csv").write_text("metric_id,...\nrevised\n", encoding="utf-8")
+    touch_marker(folder)
+    assert sensor.tick().run_requests
+    assert read == ["program_metrics.csv"]
+
+
+def test_a_run_asked_for_the_same_content_elsewhere_is_not_asked_again(
+    folders: Folders, instance: dg.DagsterInstance
+) -> None:
+    folder = write_year(folders)
+    sensor = Sensor(folders, instance)
+    key = content_key(YEAR, {name: sha256_file(folder / name) for name in EXPORT_FILES})
+    job = sensor.defs.resolve_job_def("yearly_release")
+    run = sensor.instance.create_run_for_job(job_def=job, tags={EXPORTS_TAG: key})  # e.g. by the schedule
+
+    tick = sensor.tick()
+    assert not tick.run_requests
+    assert f"run {run.run_id} was already asked for these exports" in tick.skip_message
+    scheduled = schedule_tick(folders, YEAR + 1, instance)
+    assert not scheduled.run_requests
+    assert f"run {run.run_id} was already asked for these exports" in scheduled.skip_message
+
+
+def test_the_schedule_asks_for_the_year_that_just_ended_when_it_is_complete(
+    folders: Folders, instance: dg.DagsterInstance
+) -> None:
+    for year in (YEAR, 2023):
+        folder = write_year(folders, year)
+        requests = list(schedule_tick(folders, year + 1, instance).run_requests or [])
+        assert [r.partition_key for r in requests] == [str(year)]
+        hashes = {name: sha256_file(folder / name) for name in EXPORT_FILES}
+        assert requests[0].run_key == content_key(year, hashes)
+        assert requests[0].tags[YEAR_TAG] == str(year)
