@@ -1,7 +1,7 @@
 """``published/index.html``: every published year, a link to its report, and the trend of the
 main totals across years.
 
-Like the report it is one self-contained page (inline CSS and SVG, no script, nothing fetched),
+Like the report it is one self-contained page (inline CSS, no script, nothing fetched),
 so the published folder reads offline. Its figures are the Total rows of the current release of
 each year, read from the published Parquet files, never recomputed. It is rewritten after every
 publication, under a lock shared by the publishers of all years (two years published at once
@@ -20,7 +20,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from pipelines.preflight import LOCKS, waiting_lock
-from pipelines.report import count, template_environment
+from pipelines.report import BarChart, bar_chart, count, short, template_environment
 
 FILE_NAME = "index.html"
 TEMPLATE = "index.html.j2"
@@ -33,41 +33,12 @@ TRENDS = (
     ("CVIP law enforcement requests", "cvip_requests_by_agency", "requests"),
 )
 
-# Geometry of a trend chart, in SVG user units (CSS pixels at natural size).
-WIDTH = 320
-HEIGHT = 170
-TOP = 22  # room for the value above the tallest bar
-BOTTOM = 24  # room for the year under each bar
-SIDE = 8
-MAX_BAR = 44
-
 
 @dataclass(frozen=True)
 class YearRow:
     year: int
     release: str
     totals: list[str]
-
-
-@dataclass(frozen=True)
-class TrendBar:
-    x: float
-    y: float
-    width: float
-    height: float
-    year: int
-    value: str
-
-
-@dataclass(frozen=True)
-class TrendChart:
-    id: str
-    title: str
-    description: str
-    width: int
-    height: int
-    baseline: float
-    bars: list[TrendBar]
 
 
 def published_years(published_root: Path) -> list[tuple[int, Path]]:
@@ -87,43 +58,10 @@ def total(release: Path, table: str, column: str) -> int:
     return rows[-1]
 
 
-def compact(value: int) -> str:
-    """A bar's label, short enough for several years side by side (the table has the exact figure)."""
-    if value >= 1_000_000:
-        return f"{value / 1_000_000:.1f}M"
-    if value >= 10_000:
-        return f"{value / 1_000:.0f}k"
-    return count(value)
-
-
-def trend_chart(index: int, label: str, points: list[tuple[int, int]]) -> TrendChart:
-    """Vertical bars, one per year, to the same scale; the value above each bar."""
-    plot = HEIGHT - TOP - BOTTOM
-    slot = (WIDTH - 2 * SIDE) / max(len(points), 1)
-    width = min(MAX_BAR, slot * 0.7)
-    largest = max((v for _, v in points), default=0) or 1
-    bars = []
-    for position, (year, value) in enumerate(points):
-        height = round(plot * value / largest, 2)
-        bars.append(
-            TrendBar(
-                x=round(SIDE + position * slot + (slot - width) / 2, 2),
-                y=round(TOP + plot - height, 2),
-                width=round(width, 2),
-                height=height,
-                year=year,
-                value=compact(value),
-            )
-        )
-    description = "; ".join(f"{year}: {count(value)}" for year, value in points)
-    return TrendChart(
-        id=f"trend-{index + 1}",
-        title=f"{label} by year",
-        description=description,
-        width=WIDTH,
-        height=HEIGHT,
-        baseline=TOP + plot,
-        bars=bars,
+def trend_chart(index: int, label: str, points: list[tuple[int, int]]) -> BarChart:
+    """One bar per year, oldest first, to the same scale; the value in the page's style."""
+    return bar_chart(
+        f"trend-{index + 1}", f"{label} by year", [(str(y), [(v, "bar", label)], short(v)) for y, v in points]
     )
 
 

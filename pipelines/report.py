@@ -1,11 +1,16 @@
 """The release's ``report.html``: the year's tables and charts on one self-contained page.
 
-The page mirrors the sections of the "Our Impact" page: headline figures, Find Missing Children
-and Reduce Child Sexual Exploitation. Every number on it is read from the release folder's
-Parquet files, the very files that are published, and only formatted here; nothing is
-recomputed from record-level data. Charts are inline SVG whose geometry is computed below; the
-markup is in ``templates/report.html.j2`` (autoescaped: ESP names may hold ``<``, ``&`` or
-quotes). No script, font, image or style sheet is fetched, so the page reads offline and prints.
+Every published table gets a section, derived from its spec (pipelines/tables/<table>.py): its
+title, its columns' titles, the label column as row headers, the total row, counts and percents
+formatted, suppressed cells footnoted. What a table shows besides (a chart, a map, only its top
+rows) is a small presentation hint in ``PAGE`` below; a table without a hint gets a plain
+section under "More tables", so a new table appears on the page without a change here.
+
+Every number on the page is read from the release folder's Parquet files, the very files that are
+published, and only formatted here; nothing is recomputed from record-level data. Charts are HTML
+bars and a tile map laid out by CSS, so their text wraps and keeps its size on a phone. The markup
+is in ``templates/report.html.j2`` (autoescaped: ESP names may hold ``<``, ``&`` or quotes). No
+script, font, image or style sheet is fetched, so the page reads offline and prints.
 
 The output is part of the release and must be byte-identical from run to run: no time stamp,
 rows in published order, ties broken by name.
@@ -24,15 +29,13 @@ import pycountry
 
 from pipelines.config import MIN_PUBLIC_COUNT
 from pipelines.seeds import read_seed
-from pipelines.tables import spec, specs
+from pipelines.tables import TableSpec, specs
+from pipelines.tables.headline_metrics import display_text
 
 FILE_NAME = "report.html"
 TEMPLATES_DIR = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "report.html.j2"
 
-TOP_ESPS = 10
-TOP_COUNTRIES = 15
-NO_COUNTRY = "No Country Listed"
 QUALIFIERS = ("more than", "over")
 
 # Tile-grid map of the 50 states, DC and Puerto Rico: USPS code -> (row, column).
@@ -91,18 +94,84 @@ STATE_TILES = {
     "PR": (7, 9),
 }
 
-# Chart geometry, in SVG user units = CSS pixels at natural size (an SVG shrinks with the page).
-CHART_WIDTH = 900
-HALF_WIDTH = 500  # a chart beside a table
-ROW_HEIGHT = 26
-BAR_HEIGHT = 17
-CHAR_WIDTH = 7.0  # average width of a 12.5px sans-serif character, to size the label column
-MAX_LABEL_WIDTH = 380
-VALUE_WIDTH = 150
-TILE = 62
-TILE_GAP = 4
+# The tile map's colour ramp, from the smallest count to the largest.
 LIGHT = (0xE3, 0xEE, 0xF7)
 DARK = (0x12, 0x3F, 0x6E)
+SEGMENTS = ("seg-1", "seg-2", "seg-3")
+"""CSS classes of the parts of a stacked bar, in order (the page has colours for three)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The page: its parts, and how a table is shown beyond its plain section
+
+
+@dataclass(frozen=True)
+class Show:
+    """How the report shows one table besides its section (title, header, rows, notes)."""
+
+    chart: str | None = None
+    """``bars`` (the total of each row), ``stacked`` (the parts of ``row_total``), ``map`` (a
+    tile map of US states) or ``figures`` (the headline figures as cards instead of a table)."""
+    top: int | None = None
+    """Only the rows with the largest counts, then ``keep`` and the total row (every row is in
+    the CSV next to the page)."""
+    keep: tuple[str, ...] = ()
+    """Rows shown after the top rows, outside the ranking (e.g. No Country Listed)."""
+    hide: tuple[str, ...] = ()
+    """Columns not shown on the page (still in the CSV)."""
+    split: int = 1
+    """A long table shown as this many tables side by side on a wide screen."""
+
+
+@dataclass(frozen=True)
+class Part:
+    id: str
+    title: str
+    lead: str  # "{year}" is the year
+    tables: dict[str, Show]
+
+
+FIND = Part(
+    "find-missing-children",
+    "Find Missing Children",
+    "Cases of {year}: children reported missing in {year}, and children reported missing earlier and "
+    "recovered in {year}. Active cases were still open on December 31.",
+    {
+        "missing_children_by_case_type": Show(chart="stacked"),
+        "missing_children_by_age_and_race": Show(chart="bars"),
+        "missing_children_by_state": Show(chart="map", split=3),
+    },
+)
+REDUCE = Part(
+    "reduce-child-sexual-exploitation",
+    "Reduce Child Sexual Exploitation",
+    "Reports to the CyberTipline received in {year}, and the work of the Child Victim Identification Program.",
+    {
+        "cybertipline_reports_by_source": Show(),
+        "cybertipline_files_by_type": Show(),
+        "cybertipline_reports_by_incident_type": Show(chart="bars"),
+        "cybertipline_reports_by_esp": Show(chart="bars", top=10),
+        "cybertipline_reports_by_country": Show(
+            chart="bars", top=15, keep=("No Country Listed",), hide=("country_code",)
+        ),
+        "cvip_requests_by_agency": Show(),
+        "offender_relationship_actively_traded": Show(chart="bars"),
+    },
+)
+MORE = Part("more-tables", "More tables", "The year's other published tables.", {})
+HEADLINE = Part(
+    "headline-figures",
+    "Headline figures",
+    "The year's figures as they are written in prose, in metric-catalog order.",
+    {"headline_metrics": Show(chart="figures")},
+)
+PAGE = (FIND, REDUCE, MORE, HEADLINE)
+"""The parts of the page, top to bottom; a table no part names goes to ``MORE``."""
+
+
+def show_of(table: str) -> Show:
+    """The table's presentation hint; a plain section for a table without one."""
+    return next((part.tables[table] for part in PAGE if table in part.tables), Show())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -110,7 +179,18 @@ DARK = (0x12, 0x3F, 0x6E)
 
 
 def count(value: int | None) -> str:
+    """A count as the tables show it: exact, with thousands separators."""
     return "" if value is None else f"{value:,}"
+
+
+def short(value: int) -> str:
+    """A count as the page writes it in a chart or a sentence: exact below a million, else in
+    millions truncated (never rounded) to one decimal, the display rule of the headline figures:
+    65,465,314 is "65.4 million"."""
+    if abs(value) < 1_000_000:
+        return count(value)
+    text = display_text(abs(value), None, 100_000, "million")
+    return f"-{text}" if value < 0 else text
 
 
 SUPPRESSED = "–"
@@ -118,8 +198,8 @@ SUPPRESSED = "–"
 
 
 def shown(value: int | None) -> str:
-    """A count of a chart label; a suppressed (null) count of the public-use tables is "–"."""
-    return SUPPRESSED if value is None else count(value)
+    """A chart's value; a suppressed (null) count of the public-use tables is "–"."""
+    return SUPPRESSED if value is None else short(value)
 
 
 def suppressed_note() -> str:
@@ -146,9 +226,16 @@ def percent(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}%"
 
 
-def _cell(value) -> str:
+def is_percent(column: str) -> bool:
+    """A share in percent (``percent_of_total``): shown with a % sign."""
+    return column.startswith("percent")
+
+
+def _cell(column: str, value) -> str:
     if value is None:
         return ""
+    if is_percent(column):
+        return percent(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
     if isinstance(value, int):
@@ -157,86 +244,12 @@ def _cell(value) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Tables
-
-
-@dataclass(frozen=True)
-class Column:
-    title: str
-    numeric: bool
-
-
-@dataclass(frozen=True)
-class Row:
-    cells: list[str]
-    total: bool = False
-
-
-@dataclass
-class TableView:
-    id: str
-    title: str
-    file: str
-    columns: list[Column]
-    rows: list[Row]
-    note: str = ""
-
-
-def read_table(folder: Path, table: str) -> list[dict]:
-    """The rows of a published table, in published order, from the release's Parquet file."""
-    return pq.read_table(Path(folder) / f"{table}.parquet").to_pylist()
-
-
-def table_view(
-    table: str,
-    rows: list[dict],
-    columns: list[str],
-    *,
-    title: str | None = None,
-    note: str = "",
-    percent_columns: tuple[str, ...] = (),
-    ends_with_total: bool = True,
-    suppressed: dict[tuple[str, str], str] | None = None,
-) -> TableView:
-    """A published table for display: the given columns; the last row is the total row.
-    ``suppressed`` (public-use tables): (row label, column) of cells shown as "–", footnoted."""
-    hidden = suppressed or {}
-    views = []
-    for name in columns:
-        sample = next((r[name] for r in rows if r[name] is not None), None)
-        views.append(Column(spec(table).column(name).title, isinstance(sample, (int, Decimal))))
-    body = []
-    for index, row in enumerate(rows):
-        cells = [
-            SUPPRESSED if (row[columns[0]], c) in hidden else percent(row[c]) if c in percent_columns else _cell(row[c])
-            for c in columns
-        ]
-        body.append(Row(cells, total=ends_with_total and index == len(rows) - 1))
-    if any(SUPPRESSED in row.cells for row in body):
-        note = f"{note} {suppressed_note()}".strip()
-    return TableView(
-        id=table.replace("_", "-"),
-        title=title or spec(table).title,
-        file=f"{table}.csv",
-        columns=views,
-        rows=body,
-        note=note,
-    )
-
-
-def chunks(rows: list, parts: int) -> list[list]:
-    size = -(-len(rows) // parts)
-    return [rows[i : i + size] for i in range(0, len(rows), size)]
-
-
-# ---------------------------------------------------------------------------------------------
-# Charts
+# Charts: HTML bars (lengths in percent of the longest) and a tile map
 
 
 @dataclass(frozen=True)
 class Segment:
-    x: float
-    width: float
+    width: float  # percent of the bar track
     css: str
     title: str
 
@@ -244,101 +257,48 @@ class Segment:
 @dataclass(frozen=True)
 class Bar:
     label: str
-    full_label: str
-    y: float
     segments: list[Segment]
-    value_x: float
-    value_text: str
+    value: str
 
 
 @dataclass
 class BarChart:
     id: str
     title: str
-    width: int
-    height: int
-    label_width: float
     bars: list[Bar]
     legend: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def bar_height(self) -> int:
-        return BAR_HEIGHT
-
-
-def _shorten(label: str, limit: int) -> str:
-    return label if len(label) <= limit else label[: limit - 1].rstrip() + "…"
+    kind: str = "bars"
 
 
 def bar_chart(
     chart_id: str,
     title: str,
-    items: list[tuple[str, list[tuple[int, str, str]], str]],
+    items: list[tuple[str, list[tuple[int | None, str, str]], str]],
     legend: list[tuple[str, str]] | None = None,
-    *,
-    width: int = CHART_WIDTH,
-    max_label_width: float = MAX_LABEL_WIDTH,
-    value_width: int = VALUE_WIDTH,
 ) -> BarChart:
-    """Horizontal (optionally stacked) bars; ``width`` is the chart's natural width in pixels.
+    """Horizontal (optionally stacked) bars to one scale, top to bottom.
 
-    ``items``: (label, [(value, css class, segment name)], value text) per bar, top to bottom.
-    Labels longer than the label column are shortened with an ellipsis (the full label is the
-    tooltip; the table next to the chart has it in full).
+    ``items``: (label, [(value, css class, segment name)], value text) per bar. A suppressed
+    (None) part of a public-use table draws nothing.
     """
-    longest = max((len(label) for label, _, _ in items), default=0)
-    label_width = min(longest * CHAR_WIDTH + 14, max_label_width)
-    label_chars = int((label_width - 14) / CHAR_WIDTH)
-    plot = width - label_width - value_width
-    # a suppressed (None) part of a public-use table draws no bar
     largest = max((sum(v or 0 for v, _, _ in parts) for _, parts, _ in items), default=0) or 1
     bars = []
-    for index, (label, parts, value_text) in enumerate(items):
-        x = label_width
-        segments = []
-        for value, css, name in parts:
-            length = round(plot * (value or 0) / largest, 2)
-            if length > 0:
-                segments.append(Segment(round(x, 2), length, css, f"{name}: {count(value)}"))
-            x += length
-        bars.append(
-            Bar(
-                label=_shorten(label, label_chars),
-                full_label=label,
-                y=6 + index * ROW_HEIGHT,
-                segments=segments,
-                value_x=round(x + 6, 2),
-                value_text=value_text,
-            )
-        )
-    return BarChart(
-        id=chart_id,
-        title=title,
-        width=width,
-        height=12 + len(items) * ROW_HEIGHT,
-        label_width=round(label_width, 2),
-        bars=bars,
-        legend=legend or [],
-    )
-
-
-def simple_bars(
-    chart_id: str, title: str, table: str, rows: list[dict], label: str, value: str, **geometry
-) -> BarChart:
-    return bar_chart(
-        chart_id,
-        title,
-        [(r[label], [(r[value], "bar", spec(table).column(value).title)], shown(r[value])) for r in rows],
-        **geometry,
-    )
+    for label, parts, value_text in items:
+        segments = [
+            Segment(round(100 * value / largest, 2), css, f"{name}: {count(value)}")
+            for value, css, name in parts
+            if value
+        ]
+        bars.append(Bar(label, segments, value_text))
+    return BarChart(id=chart_id, title=title, bars=bars, legend=legend or [])
 
 
 @dataclass(frozen=True)
 class Tile:
     code: str
     name: str
-    x: int
-    y: int
+    row: int
+    column: int
     fill: str
     dark: bool
     text: str
@@ -348,23 +308,31 @@ class Tile:
 class TileMap:
     id: str
     title: str
-    width: int
-    height: int
     tiles: list[Tile]
     legend_low: str
     legend_high: str
     light: str
     dark: str
     international: str
+    kind: str = "map"
 
 
-def _hex(rgb: tuple[int, int, int]) -> str:
+def _hex(rgb: tuple[int, ...]) -> str:
     return "#" + "".join(f"{c:02x}" for c in rgb)
 
 
+def _luminance(rgb: tuple[int, ...]) -> float:
+    """Relative luminance (WCAG 2.1)."""
+    linear = [c / 255 / 12.92 if c <= 0.04045 * 255 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
 def _shade(share: float) -> tuple[str, bool]:
+    """The tile colour of a share of the largest count, and whether white text reads better on
+    it than black (the larger contrast ratio; one of the two is always at least 4.5:1)."""
     rgb = tuple(round(lo + (hi - lo) * share) for lo, hi in zip(LIGHT, DARK))
-    return _hex(rgb), share > 0.5
+    background = _luminance(rgb)
+    return _hex(rgb), 1.05 / (background + 0.05) > (background + 0.05) / 0.05
 
 
 @cache
@@ -376,41 +344,29 @@ def _state_codes() -> dict[str, str]:
     }
 
 
-def state_map(rows: list[dict]) -> TileMap:
-    """A tile-grid map of cases by state; rows are missing_children_by_state without Total."""
+def state_map(chart_id: str, title: str, rows: list[dict], label: str, value: str) -> TileMap:
+    """A tile-grid map of ``value`` by state; ``rows`` are the category rows (no total row)."""
     codes = _state_codes()
-    by_code = {codes[r["missing_state"]]: r for r in rows if r["missing_state"] in codes}
+    by_code = {codes[r[label]]: r for r in rows if r[label] in codes}
     missing = sorted(set(STATE_TILES) - set(by_code))
     if missing:
-        raise ValueError(f"missing_children_by_state has no row for {missing}")
-    largest = max(r["total"] or 0 for r in by_code.values()) or 1
+        raise ValueError(f"the state map has no row for {missing}")
+    largest = max(r[value] or 0 for r in by_code.values()) or 1
     tiles = []
-    for code, (row, col) in sorted(STATE_TILES.items(), key=lambda item: (item[1], item[0])):
+    for code, (row, column) in sorted(STATE_TILES.items(), key=lambda item: (item[1], item[0])):
         record = by_code[code]
-        fill, dark = _shade((record["total"] or 0) / largest)
-        tiles.append(
-            Tile(
-                code=code,
-                name=record["missing_state"],
-                x=col * (TILE + TILE_GAP),
-                y=row * (TILE + TILE_GAP),
-                fill=fill,
-                dark=dark,
-                text=shown(record["total"]),
-            )
-        )
-    international = next((r for r in rows if r["missing_state"] not in codes), None)
+        fill, dark = _shade((record[value] or 0) / largest)
+        tiles.append(Tile(code, record[label], row + 1, column + 1, fill, dark, shown(record[value])))
+    international = next((r for r in rows if r[label] not in codes), None)
     return TileMap(
-        id="chart-state-map",
-        title="Missing children by state (all cases of the year)",
-        width=11 * (TILE + TILE_GAP),
-        height=8 * (TILE + TILE_GAP),
+        id=chart_id,
+        title=title,
         tiles=tiles,
         legend_low="0",
-        legend_high=count(largest),
+        legend_high=short(largest),
         light=_hex(LIGHT),
         dark=_hex(DARK),
-        international=(f"{international['missing_state']}: {shown(international['total'])}" if international else ""),
+        international=(f"{international[label]}: {shown(international[value])}" if international else ""),
     )
 
 
@@ -423,6 +379,7 @@ class Figure:
     text: str  # display_text as published, e.g. "more than 5 million"
     label: str
     note: str
+    change: str = ""
 
     @property
     def qualifier(self) -> str:
@@ -453,6 +410,15 @@ def _period_note(period: str, since: int | None, year: int) -> str:
     raise ValueError(f"unknown period {period!r} in headline_metrics")
 
 
+def change_note(change: int | None, year: int) -> str:
+    """The published change from the same figure in last year's release, in words."""
+    if change is None:
+        return ""
+    if change == 0:
+        return f"unchanged since the {year - 1} release"
+    return f"{'up' if change > 0 else 'down'} {short(abs(change))} since the {year - 1} release"
+
+
 def headline_figures(rows: list[dict], year: int) -> list[Figure]:
     catalog = _catalog()
     figures = []
@@ -465,223 +431,197 @@ def headline_figures(rows: list[dict], year: int) -> list[Figure]:
                 row["display_text"] or SUPPRESSED,
                 catalog[key]["label"],
                 _period_note(row["period"], row["since"], year),
+                change_note(row.get("change_from_prior_year"), year),
             )
         )
     return figures
 
 
 # ---------------------------------------------------------------------------------------------
-# The page
+# Sections, derived from the specs
 
 
-def _without_total(rows: list[dict]) -> list[dict]:
-    return rows[:-1]
+@dataclass(frozen=True)
+class ColumnView:
+    title: str
+    numeric: bool
 
 
-OWN_SECTIONS = {
-    "missing_children_by_case_type",
-    "missing_children_by_age_and_race",
-    "missing_children_by_state",
-    "cvip_requests_by_agency",
-    "offender_relationship_actively_traded",
-    "cybertipline_reports_by_source",
-    "cybertipline_files_by_type",
-    "cybertipline_reports_by_incident_type",
-    "cybertipline_reports_by_esp",
-    "cybertipline_reports_by_country",
-    "headline_metrics",
-}
-"""Tables the page lays out with charts of their own; every other published table gets a plain
-section from its spec (its title, its columns' titles), so a new table shows without a change
-here."""
+@dataclass(frozen=True)
+class Row:
+    cells: list[str]
+    total: bool = False
+
+
+@dataclass
+class Section:
+    """One published table on the page."""
+
+    id: str
+    title: str
+    file: str
+    columns: list[ColumnView]
+    parts: list[list[Row]]
+    """The rows, in ``Show.split`` tables side by side (one table for most)."""
+    notes: list[str] = field(default_factory=list)
+    charts: list[BarChart | TileMap] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+
+def read_table(folder: Path, table: str) -> list[dict]:
+    """The rows of a published table, in published order, from the release's Parquet file."""
+    return pq.read_table(Path(folder) / f"{table}.parquet").to_pylist()
+
+
+def chunks(rows: list, parts: int) -> list[list]:
+    size = max(-(-len(rows) // parts), 1)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
+
+
+def value_column(table: TableSpec) -> str:
+    """The count a chart of the table draws: the row total, or the table's only count."""
+    if table.row_total:
+        return table.row_total[1]
+    if len(table.count_columns) == 1:
+        return table.count_columns[0]
+    raise ValueError(f"{table.name}: a chart needs a row total or a single count column")
+
+
+def shown_columns(table: TableSpec, show: Show) -> list[str]:
+    """The label column first (the row headers), then the others in published order."""
+    first = table.label or table.columns[0].name
+    return [first] + [c.name for c in table.columns if c.name != first and c.name not in show.hide]
+
+
+def ranked(table: TableSpec, show: Show, rows: list[dict]) -> tuple[list[dict], list[dict], str]:
+    """(the category rows a chart draws, the rows the table shows, a note on what is left out)."""
+    categories = rows[:-1] if table.total else rows
+    total = rows[-1:] if table.total else []
+    if show.top is None:
+        return categories, rows, ""
+    label, value = shown_columns(table, show)[0], value_column(table)
+    candidates = [r for r in categories if r[label] not in show.keep]
+    top = sorted(candidates, key=lambda r: (-(r[value] or 0), r[label]))[: show.top]
+    kept = [r for r in categories if r[label] in show.keep]
+    note = (
+        f"Shown: the {len(top)} of {count(len(candidates))} rows with the most "
+        f"{table.column(value).title.lower()}"
+        + "".join(f", then {r[label]}" for r in kept)
+        + (f", and the {table.total} of all rows" if total else "")
+        + f". Every row is in {table.name}.csv."
+    )
+    if len(top) == len(candidates):
+        note = ""  # every row is shown
+    return top, top + kept + total, note
+
+
+def chart(table: TableSpec, show: Show, rows: list[dict]) -> BarChart | TileMap | None:
+    """The chart of a table's category rows, as its hint says; None without one."""
+    if show.chart in (None, "figures"):
+        return None
+    label, value = shown_columns(table, show)[0], value_column(table)
+    chart_id = "chart-" + table.name.replace("_", "-")
+    what = f"{table.column(value).title.lower()} per {table.column(label).title.lower()}"
+    if show.top and len(rows) == show.top:
+        what += f", top {len(rows)}"
+    title = f"{table.title}: {what}"
+    if show.chart == "map":
+        return state_map(chart_id, title, rows, label, value)
+    if show.chart == "stacked":
+        parts = list(zip(table.row_total[0], SEGMENTS, strict=False)) if table.row_total else []
+        if not table.row_total or len(parts) != len(table.row_total[0]):
+            raise ValueError(f"{table.name}: a stacked chart needs a row total of at most {len(SEGMENTS)} parts")
+        return bar_chart(
+            chart_id,
+            title,
+            [(r[label], [(r[c], css, table.column(c).title) for c, css in parts], shown(r[value])) for r in rows],
+            legend=[(css, table.column(c).title) for c, css in parts],
+        )
+    if show.chart == "bars":
+        share = next((c.name for c in table.columns if is_percent(c.name)), None)
+        return bar_chart(
+            chart_id,
+            title,
+            [
+                (
+                    r[label],
+                    [(r[value], "bar", table.column(value).title)],
+                    shown(r[value])
+                    + (f" ({percent(r[share])})" if share and r[value] is not None and r[share] is not None else ""),
+                )
+                for r in rows
+            ],
+        )
+    raise ValueError(f"{table.name}: unknown chart {show.chart!r}")
+
+
+def section(
+    table: TableSpec,
+    show: Show,
+    rows: list[dict],
+    year: int,
+    suppressed: dict[tuple[str, str], str] | None = None,
+) -> Section:
+    """A published table for display, from its spec: the shown columns with their titles, the
+    label column as row headers, the total row marked; ``suppressed`` (public-use tables): the
+    (row label, column) of cells shown as "–", footnoted once."""
+    hidden = suppressed or {}
+    columns = shown_columns(table, show)
+    numeric = {c.name: c.is_count or c.dtype.is_numeric() for c in table.columns}
+    chart_rows, rows, note = ranked(table, show, rows)
+    body = [
+        Row(
+            [SUPPRESSED if (row[columns[0]], c) in hidden else _cell(c, row[c]) for c in columns],
+            total=bool(table.total) and index == len(rows) - 1,
+        )
+        for index, row in enumerate(rows)
+    ]
+    notes = [note] if note else []
+    if any(SUPPRESSED in row.cells for row in body):
+        notes.append(suppressed_note())
+    drawn = chart(table, show, chart_rows)
+    return Section(
+        id=table.name.replace("_", "-"),
+        title=f"{table.title}: top {len(chart_rows)}" if note else table.title,
+        file=f"{table.name}.csv",
+        columns=[ColumnView(table.column(c).title, numeric[c]) for c in columns],
+        parts=chunks(body, show.split),
+        notes=notes,
+        charts=[drawn] if drawn else [],
+        figures=headline_figures(rows, year) if show.chart == "figures" else [],
+    )
+
+
+@dataclass
+class PartView:
+    id: str
+    title: str
+    lead: str
+    sections: list[Section]
 
 
 def report_context(folder: Path, year: int, revision: str = "") -> dict:
     """Everything the template shows, read from the release folder's Parquet files."""
-    t = {name: read_table(folder, name) for name in specs()}
+    tables = specs()
+    t = {name: read_table(folder, name) for name in tables}
     for name, rows in t.items():
         if not rows:
             raise ValueError(f"{name}.parquet in {folder} has no rows")
         if any(r["year"] != year for r in rows):
             raise ValueError(f"{name}.parquet in {folder} holds rows of another year than {year}")
-
-    case_type = t["missing_children_by_case_type"]
-    age_race = t["missing_children_by_age_and_race"]
-    state = t["missing_children_by_state"]
-    esp = t["cybertipline_reports_by_esp"]
-    country = t["cybertipline_reports_by_country"]
-    relationships = t["offender_relationship_actively_traded"]
     hidden = read_suppressed(folder)
-
-    esps = _without_total(esp)
-    top_esps = esps[:TOP_ESPS] + esp[-1:]
-    countries = [r for r in _without_total(country) if r["country"] != NO_COUNTRY]
-    no_country = [r for r in country if r["country"] == NO_COUNTRY]
-    top_countries = sorted(countries, key=lambda r: (-r["reports"], r["country"]))[:TOP_COUNTRIES]
-    race_columns = [c for c in age_race[0] if c not in ("year", "age_group")]
-
-    state_columns = ["missing_state", "active", "resolved", "total"]
-    state_parts = chunks(state, 3)  # three tables side by side; the Total is in the last
-    state_tables = [
-        table_view(
-            "missing_children_by_state",
-            part,
-            state_columns,
-            ends_with_total=part is state_parts[-1],
-            suppressed=hidden.get("missing_children_by_state"),
-        )
-        for part in state_parts
-    ]
-
+    placed = {name for part in PAGE for name in part.tables}
+    parts = []
+    for part in PAGE:
+        names = list(part.tables) if part is not MORE else [n for n in tables if n not in placed]
+        sections = [section(tables[n], show_of(n), t[n], year, hidden.get(n)) for n in names if n in tables]
+        if sections:
+            parts.append(PartView(part.id, part.title, part.lead.format(year=year), sections))
     return {
         "year": year,
         "title": f"Our Impact {year}" + (" (public use)" if (folder / "suppressed_cells.parquet").exists() else ""),
         "revision": revision,
-        "headline": headline_figures(t["headline_metrics"], year),
-        "case_type": table_view(
-            "missing_children_by_case_type",
-            case_type,
-            ["case_type", "active", "resolved", "total"],
-            suppressed=hidden.get("missing_children_by_case_type"),
-        ),
-        "case_type_chart": bar_chart(
-            "chart-case-type",
-            "Missing children by case type: active and resolved cases",
-            [
-                (
-                    r["case_type"],
-                    [
-                        (r["active"], "seg-active", spec("missing_children_by_case_type").column("active").title),
-                        (r["resolved"], "seg-resolved", spec("missing_children_by_case_type").column("resolved").title),
-                    ],
-                    shown(r["total"]),
-                )
-                for r in _without_total(case_type)
-            ],
-            legend=[
-                ("seg-active", spec("missing_children_by_case_type").column("active").title),
-                ("seg-resolved", spec("missing_children_by_case_type").column("resolved").title),
-            ],
-            width=HALF_WIDTH,
-            max_label_width=230,
-            value_width=64,
-        ),
-        "age_race": table_view(
-            "missing_children_by_age_and_race",
-            age_race,
-            ["age_group", *race_columns],
-            suppressed=hidden.get("missing_children_by_age_and_race"),
-        ),
-        "age_chart": simple_bars(
-            "chart-age-group",
-            "Missing children by age group",
-            "missing_children_by_age_and_race",
-            _without_total(age_race),
-            "age_group",
-            "total",
-        ),
-        "state_map": state_map(_without_total(state)),
-        "state_tables": state_tables,
-        "state_file": "missing_children_by_state.csv",
-        "source": table_view(
-            "cybertipline_reports_by_source", t["cybertipline_reports_by_source"], ["reporter_type", "reports"]
-        ),
-        "files": table_view("cybertipline_files_by_type", t["cybertipline_files_by_type"], ["file_type", "files"]),
-        "incident": table_view(
-            "cybertipline_reports_by_incident_type",
-            t["cybertipline_reports_by_incident_type"],
-            ["incident_type", "reports"],
-        ),
-        "incident_chart": simple_bars(
-            "chart-incident-type",
-            "CyberTipline reports by incident type",
-            "cybertipline_reports_by_incident_type",
-            _without_total(t["cybertipline_reports_by_incident_type"]),
-            "incident_type",
-            "reports",
-        ),
-        "esp": table_view(
-            "cybertipline_reports_by_esp",
-            top_esps,
-            ["esp_name", "reports"],
-            title=f"CyberTipline reports by electronic service provider: top {min(TOP_ESPS, len(esps))}",
-            note=(
-                f"{count(len(esps))} electronic service providers reported in {year}; "
-                "the Total is of all of them. Every one is in cybertipline_reports_by_esp.csv."
-            ),
-        ),
-        "esp_chart": simple_bars(
-            "chart-esp",
-            "CyberTipline reports of the largest reporting ESPs",
-            "cybertipline_reports_by_esp",
-            esps[:TOP_ESPS],
-            "esp_name",
-            "reports",
-            width=HALF_WIDTH,
-            max_label_width=180,
-            value_width=90,
-        ),
-        "country": table_view(
-            "cybertipline_reports_by_country",
-            top_countries + no_country + country[-1:],
-            ["country", "reports"],
-            title=f"CyberTipline reports by country: top {min(TOP_COUNTRIES, len(countries))}",
-            note=(
-                f"Reports name {count(len(countries))} countries in {year}; the Total is of all "
-                "reports. Every country is in cybertipline_reports_by_country.csv."
-            ),
-        ),
-        "country_chart": simple_bars(
-            "chart-country",
-            "CyberTipline reports of the countries with the most reports",
-            "cybertipline_reports_by_country",
-            top_countries,
-            "country",
-            "reports",
-            width=HALF_WIDTH,
-            max_label_width=190,
-            value_width=90,
-        ),
-        "cvip": table_view(
-            "cvip_requests_by_agency",
-            t["cvip_requests_by_agency"],
-            ["agency_type", "requests", "images", "videos"],
-        ),
-        "relationships": table_view(
-            "offender_relationship_actively_traded",
-            relationships,
-            ["relationship", "known_relationships", "percent_of_total"],
-            percent_columns=("percent_of_total",),
-            suppressed=hidden.get("offender_relationship_actively_traded"),
-        ),
-        "more_tables": [
-            table_view(name, t[name], spec(name).column_names[1:], ends_with_total=spec(name).total is not None)
-            for name in specs()
-            if name not in OWN_SECTIONS
-        ],
-        "relationships_chart": bar_chart(
-            "chart-relationships",
-            "Known offender relationships of children in actively traded imagery",
-            [
-                (
-                    r["relationship"],
-                    [
-                        (
-                            r["known_relationships"],
-                            "bar-alt",
-                            spec("offender_relationship_actively_traded").column("known_relationships").title,
-                        )
-                    ],
-                    f"{count(r['known_relationships'])} ({percent(r['percent_of_total'])})"
-                    if r["known_relationships"] is not None
-                    else SUPPRESSED,
-                )
-                for r in _without_total(relationships)
-            ],
-            width=HALF_WIDTH,
-            max_label_width=190,
-            value_width=110,
-        ),
+        "parts": parts,
     }
 
 

@@ -13,7 +13,7 @@ A table's spec states, once, what everything else derives from it:
   exports in polars (``second_computation``, pipelines/checks/second_computation.py compares).
 
 Derived from the specs: the Pandera models (pipelines/checks/published_tables.py), the data
-package schema (pipelines/datapackage.py), the report's table headers (pipelines/report.py) and
+package schema (pipelines/datapackage.py), the report's sections (pipelines/report.py) and
 Dagster's ``dagster/column_schema`` (pipelines/metadata.py). The table's description is the header
 comment of its SQL file (pipelines/sql_models.py), written once there.
 """
