@@ -97,6 +97,8 @@ STATE_TILES = {
 # The tile map's colour ramp, from the smallest count to the largest.
 LIGHT = (0xE3, 0xEE, 0xF7)
 DARK = (0x12, 0x3F, 0x6E)
+SHORT_LABEL = 12
+"""A bar label of at most this many characters stays beside its bar on a phone."""
 SEGMENTS = ("seg-1", "seg-2", "seg-3")
 """CSS classes of the parts of a stacked bar, in order (the page has colours for three)."""
 
@@ -268,6 +270,11 @@ class BarChart:
     bars: list[Bar]
     legend: list[tuple[str, str]] = field(default_factory=list)
     kind: str = "bars"
+
+    @property
+    def long_labels(self) -> bool:
+        """Labels too long to share a phone's line with their bar: shown above it there."""
+        return any(len(bar.label) > SHORT_LABEL for bar in self.bars)
 
 
 def bar_chart(
