@@ -26,10 +26,11 @@ demo: install
 test: install browser lint
 	$(BIN)/pytest -q -n 2 --dist loadfile
 
-# ruff (lint and format, configured in pyproject.toml).
+# ruff (lint and format) and the import-linter layer contract, configured in pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 # The browser tests: Debian's Chromium (installed with apt-get when missing; needs root) and the
 # npm package axe-core at the version of tests/browser/package.json (node_modules is not committed).

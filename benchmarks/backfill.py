@@ -107,7 +107,7 @@ def linear_fit(points: Sequence[tuple[float, float]]) -> dict[str, Any]:
 def _reports(raw: Path, years: Sequence[int]) -> dict[str, int]:
     import pyarrow.parquet as pq
 
-    from pipelines.contract import CYBERTIPLINE_REPORTS
+    from pipelines.core.contract import CYBERTIPLINE_REPORTS
 
     return {str(year): pq.read_metadata(raw / str(year) / CYBERTIPLINE_REPORTS.file_name).num_rows for year in years}
 

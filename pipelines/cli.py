@@ -4,12 +4,30 @@ Benchmarks are scripts outside the package (benchmarks/, ``make bench``)."""
 
 from __future__ import annotations
 
+import os
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
+from tqdm import tqdm
 
-from pipelines.config import FIRST_YEAR, Folders
+from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, FIRST_YEAR, Folders, acknowledged_changes
+from pipelines.core.preflight import (
+    BUSY_EXIT_CODE,
+    UNWRITABLE_EXIT_CODE,
+    FolderNotWritable,
+    YearBusy,
+    require_writable,
+    run_lock_files,
+    year_lock,
+)
+from pipelines.defs.partitions import partition_years
+from pipelines.demo import write_demo_exports
+from pipelines.publishing.release import current_release, find_release, history, replaced_release
+from pipelines.runner import EXIT_BAD_INPUT, run_year
+from pipelines.validation.diff import diff_releases
+from pipelines.validation.verify import verify_release
 
 
 @click.group()
@@ -37,9 +55,6 @@ def main() -> None:
 )
 def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool | None) -> None:
     """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
-    from tqdm import tqdm
-
-    from pipelines.demo import write_demo_exports
 
     with tqdm(desc=f"demo exports {year}", unit="file", total=5, file=sys.stderr) as bar:
 
@@ -88,21 +103,6 @@ def run(
     folder cannot be written; 75 another process is publishing one of the years. With 3 and 75
     nothing was done.
     """
-    import os
-    from contextlib import ExitStack
-
-    from pipelines.config import ENV_ACKNOWLEDGED_CHANGES, acknowledged_changes
-    from pipelines.partitions import partition_years
-    from pipelines.preflight import (
-        BUSY_EXIT_CODE,
-        UNWRITABLE_EXIT_CODE,
-        FolderNotWritable,
-        YearBusy,
-        require_writable,
-        run_lock_files,
-        year_lock,
-    )
-    from pipelines.runner import EXIT_BAD_INPUT, run_year
 
     valid = partition_years()
     for year in years:
@@ -160,7 +160,6 @@ def run(
 @click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
 def verify(year: int, reference: str, out_dir: str | None) -> None:
     """Compare the release of YEAR with reference CSVs; print every differing cell."""
-    from pipelines.verify import verify_release
 
     release = Path(Folders.from_environment(published_dir=out_dir).published_dir) / str(year)
     if not release.is_dir():
@@ -184,7 +183,6 @@ def _published_root(out_dir: str | None) -> Path:
 @click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
 def releases(year: int, out_dir: str | None) -> None:
     """List the releases of YEAR, newest first; the current one is marked."""
-    from pipelines.release import history
 
     root = _published_root(out_dir)
     found = history(root, year)
@@ -204,8 +202,6 @@ def releases(year: int, out_dir: str | None) -> None:
 @click.option("--to", "to_release", default=None, help="Newer release [default: the current one].")
 def diff(year: int, out_dir: str | None, from_release: str | None, to_release: str | None) -> None:
     """Print every cell that changed between two releases of YEAR, then the number of them."""
-    from pipelines.diff import diff_releases
-    from pipelines.release import current_release, find_release, replaced_release
 
     root = _published_root(out_dir)
     try:

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.alerts import failed_run_alerts
-from pipelines.assets.release import release
-from pipelines.config import Folders, duckdb_memory_limit, duckdb_threads
-from pipelines.graph import all_checks, checked_assets
-from pipelines.resources import ProjectFolders, Warehouse
-from pipelines.runner import console_without_traces
-from pipelines.schedules import yearly_release_schedule
-from pipelines.sensors import raw_exports_sensor
+from pipelines.core.config import Folders, duckdb_memory_limit, duckdb_threads
+from pipelines.defs.alerts import failed_run_alerts
+from pipelines.defs.assets.release import release
+from pipelines.defs.graph import all_checks, checked_assets
+from pipelines.defs.jobs import yearly_release_job
+from pipelines.defs.logging import console_without_traces
+from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.defs.schedules import yearly_release_schedule
+from pipelines.defs.sensors import raw_exports_sensor
 
 all_assets = [*checked_assets, release]
 
@@ -23,13 +24,6 @@ def build_resources(folders: Folders) -> dict[str, dg.ConfigurableResource]:
             directory=folders.warehouse_dir, threads=duckdb_threads(), memory_limit=duckdb_memory_limit()
         ),
     }
-
-
-yearly_release_job = dg.define_asset_job(
-    name="yearly_release",
-    selection=dg.AssetSelection.all(),
-    description="Ingest, validate, build and publish one year's impact statistics.",
-)
 
 
 def build_definitions(folders: Folders) -> dg.Definitions:

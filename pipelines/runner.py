@@ -13,17 +13,17 @@ console).
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.alerts import alerts_path, append_alert, failure_messages
-from pipelines.config import Folders
-from pipelines.config import log_level as default_log_level
+from pipelines.core.config import Folders
+from pipelines.core.config import log_level as default_log_level
+from pipelines.definitions import build_definitions
+from pipelines.defs.alerts import alerts_path, append_alert, failure_messages
+from pipelines.defs.jobs import yearly_release_job
 
 EXIT_BAD_INPUT = 1
 EXIT_PRODUCT_ERROR = 2
@@ -42,31 +42,6 @@ class YearOutcome:
         if self.success:
             return 0
         return EXIT_PRODUCT_ERROR if self.product_error_log is not None else EXIT_BAD_INPUT
-
-
-class _WithoutTraces(logging.Filter):
-    """Keep a Dagster event's line, drop the error and stack trace that Dagster appends to it
-    after a blank line: the run's summary names every problem, a product error's trace is in
-    its log file."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "\n\n" in message:
-            record.msg, record.args = message.split("\n\n", 1)[0], ()
-        return True
-
-
-@dg.logger(
-    config_schema={"log_level": dg.Field(str, is_required=False, default_value="INFO")},
-    description="Dagster's console lines on stderr, without stack traces.",
-)
-def console_without_traces(init_context: dg.InitLoggerContext) -> logging.Logger:
-    logger = logging.Logger("dagster", level=init_context.logger_config["log_level"].upper())
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s - dagster - %(levelname)s - %(message)s"))
-    handler.addFilter(_WithoutTraces())
-    logger.addHandler(handler)
-    return logger
 
 
 def _is_data_problem(data) -> bool:
@@ -101,7 +76,6 @@ def _write_product_error_log(result: dg.ExecuteInProcessResult, folders: Folders
 
 def job_for(folders: Folders) -> dg.JobDefinition:
     """The ``yearly_release`` job of the code location over ``folders``."""
-    from pipelines.definitions import build_definitions, yearly_release_job
 
     return build_definitions(folders).resolve_job_def(yearly_release_job.name)
 
@@ -135,7 +109,7 @@ def run_year(
     success = result.success and not failures
     if not success:
         # The daemon's run-failure sensor does not watch runs executed in this process: the
-        # same line as it writes (pipelines/alerts.py), with the problems printed here.
+        # same line as it writes (pipelines/defs/alerts.py), with the problems printed here.
         append_alert(alerts_path(folders.warehouse_dir), instance, result.run_id, failures)
     return YearOutcome(
         year=year,

@@ -1,5 +1,5 @@
 -- Macros shared by the SQL models, stored in each year's database when the warehouse resource
--- opens it (pipelines/resources.py), with report_year(): the year of that database.
+-- opens it (pipelines/defs/resources.py), with report_year(): the year of that database.
 
 -- Display text of a headline figure (sql/seeds/metric_catalog.csv): the value is truncated (never
 -- rounded) down to a multiple of `step`; with scale 'million' it is shown in millions with as many

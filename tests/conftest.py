@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import Folders
+from pipelines.core.config import Folders
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_2020 = REPO / "tests" / "reference" / "2020"

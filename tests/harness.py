@@ -11,10 +11,10 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.contract import RAW_EXPORTS
-from pipelines.ingest import ingest
-from pipelines.seeds import load_seeds
-from pipelines.sql_models import models
+from pipelines.core.contract import RAW_EXPORTS
+from pipelines.core.seeds import load_seeds
+from pipelines.core.sql_models import models
+from pipelines.validation.ingest import ingest
 
 
 def build_tables(con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_release: Path | None = None) -> None:

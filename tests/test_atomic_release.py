@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines import release as release_module
+from pipelines.publishing import release as release_module
 from tests.exports import YearExports, case
 
 IMPACT = [sys.executable, "-m", "pipelines.cli"]

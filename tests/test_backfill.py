@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import Folders
+from pipelines.core.config import Folders
 from pipelines.demo import write_demo_exports
 
 YEARS = (2019, 2020, 2021, 2022, 2023)

@@ -110,7 +110,7 @@ def test_descriptions_render_and_stand_alone() -> None:
 
 
 def test_checks_are_partitioned_and_tables_carry_code_version_and_references() -> None:
-    from pipelines.partitions import yearly_partitions
+    from pipelines.defs.partitions import yearly_partitions
     from pipelines.tables import specs
 
     graph = defs.resolve_asset_graph()

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.contract import COMPLETE_MARKER
+from pipelines.core.contract import COMPLETE_MARKER
 from pipelines.demo import available_years, cases, common, cybertipline_plan, load_profile, profiles, write_demo_exports
 from pipelines.demo import cybertipline_reports as cybertipline
 from pipelines.demo import program_metrics as program_metrics_export

@@ -13,11 +13,11 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.config import Folders
+from pipelines.core.config import Folders
+from pipelines.core.sql_models import models
 from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
-from pipelines.sql_models import models
-from pipelines.verify import verify_release
+from pipelines.validation.verify import verify_release
 from tests.conftest import folders_in
 
 TABLES = [m.name for m in models("published")]

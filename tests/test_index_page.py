@@ -10,9 +10,9 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.index_page import TRENDS, write_index
-from pipelines.release import RELEASES
-from pipelines.report import short
+from pipelines.publishing.index_page import TRENDS, write_index
+from pipelines.publishing.release import RELEASES
+from pipelines.publishing.report import short
 
 
 class Page(HTMLParser):

@@ -16,8 +16,8 @@ import sys
 import time
 from pathlib import Path
 
-from pipelines.config import Folders
-from pipelines.preflight import BUSY_EXIT_CODE, UNWRITABLE_EXIT_CODE, published_lock_file
+from pipelines.core.config import Folders
+from pipelines.core.preflight import BUSY_EXIT_CODE, UNWRITABLE_EXIT_CODE, published_lock_file
 from pipelines.runner import run_year
 from tests.exports import YearExports
 
@@ -110,7 +110,8 @@ def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> Non
         [
             sys.executable,
             "-c",
-            "import sys; from pathlib import Path; from pipelines.preflight import year_lock, published_lock_file\n"
+            "import sys; from pathlib import Path\n"
+            "from pipelines.core.preflight import year_lock, published_lock_file\n"
             f"with year_lock(2020, [published_lock_file(Path({str(published)!r}), 2020)]):\n"
             "    print('held', flush=True); sys.stdin.read()",
         ],

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.alerts import ALERT_SENSOR_NAME, ALERTS_FILE
-from pipelines.config import Folders
-from pipelines.diff import changes_per_table, diff_releases
-from pipelines.release import history
+from pipelines.core.config import Folders
+from pipelines.defs.alerts import ALERT_SENSOR_NAME, ALERTS_FILE
+from pipelines.defs.sensors import CHANGED_TAG
+from pipelines.publishing.release import history
 from pipelines.runner import run_year
-from pipelines.sensors import CHANGED_TAG
+from pipelines.validation.diff import changes_per_table, diff_releases
 from tests.conftest import folders_in
 from tests.exports import YearExports, case
 from tests.test_sensors import Sensor, touch_marker

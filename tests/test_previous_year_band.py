@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.config import Folders
+from pipelines.core.config import Folders
 from tests.exports import YearExports, case
 
 

@@ -10,12 +10,12 @@ import frictionless
 import polars as pl
 import pytest
 
-from pipelines import public_use
-from pipelines.checks.disclosure_audit import audit
-from pipelines.config import MIN_PUBLIC_COUNT, Folders
-from pipelines.disclosure import LAYOUTS, naive_pattern
+from pipelines.core.config import MIN_PUBLIC_COUNT, Folders
+from pipelines.core.sql_models import models
 from pipelines.runner import run_year
-from pipelines.sql_models import models
+from pipelines.validation import public_use
+from pipelines.validation.disclosure import LAYOUTS, naive_pattern
+from pipelines.validation.disclosure_audit import audit
 from tests.exports import YearExports, case
 
 YEAR = 2020

@@ -1,4 +1,4 @@
-"""The published-table checks (pipelines/checks/published_tables.py): they pass on correct tables
+"""The published-table checks (pipelines/validation/schemas.py): they pass on correct tables
 and every invariant of docs/published-tables.md fails, naming its rule, when one cell is tampered with.
 
 A warehouse is built once by the real pipeline from a tiny export; each tampering test works on
@@ -17,13 +17,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.checks.published_tables import check_published_table, schema, validate_table
-from pipelines.checks.table_rules import country_catalog, metric_catalog, rounded_percent
-from pipelines.config import Folders
+from pipelines.core.config import Folders
+from pipelines.core.seeds import read_seed, us_states
 from pipelines.definitions import all_assets, all_checks, build_resources
-from pipelines.resources import Warehouse
-from pipelines.seeds import read_seed, us_states
+from pipelines.defs.resources import Warehouse
 from pipelines.tables import specs
+from pipelines.tables.rules import country_catalog, metric_catalog, rounded_percent
+from pipelines.validation.schemas import check_published_table, schema, validate_table
 from tests.exports import YearExports, case, report
 
 YEAR = 2020
@@ -740,7 +740,7 @@ def test_rounded_percent_is_half_away_from_zero(part: int, whole: int) -> None:
 
 
 def test_pandera_lazy_validation_still_crashes_on_mixed_failure_cases() -> None:
-    """Why pipelines/checks/published_tables.py validates in two passes (columns, then the table
+    """Why pipelines/validation/schemas.py validates in two passes (columns, then the table
     rules): a failed scalar dataframe check (failure case False) reported with a failed column
     check (text failure cases) crashes pandera's lazy mode (the family of pandera issue 1659).
     When this test fails, pandera has fixed it: validate in one pass and delete this test."""

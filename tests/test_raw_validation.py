@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.alerts import failure_messages
-from pipelines.checks.gx_validation import years_up_to_regex
-from pipelines.checks.raw_exports import CHECK_NAME
-from pipelines.config import Folders
+from pipelines.core.config import Folders
+from pipelines.defs.alerts import failure_messages
+from pipelines.defs.checks.raw_exports import CHECK_NAME
 from pipelines.runner import job_for, run_config
+from pipelines.validation.gx_suites import years_up_to_regex
 from tests.exports import YearExports, case, report
 
 YEAR = 2020
@@ -927,7 +927,7 @@ def test_not_utf8_far_into_the_file_names_its_data_row(folders: Folders) -> None
 def test_the_loader_and_the_streaming_count_must_agree(folders: Folders, monkeypatch) -> None:
     """DuckDB's reader once dropped every row after a stray quote: whatever DuckDB loads is
     compared, record for record, with Python's csv module's reading."""
-    import pipelines.ingest as ingest
+    import pipelines.validation.ingest as ingest
 
     folder = YearExports.small(YEAR).write(Path(folders.raw_dir))
     streamed = ingest.read_csv_stream
@@ -949,7 +949,7 @@ def test_the_loader_and_the_streaming_count_must_agree(folders: Folders, monkeyp
 
 
 def test_the_rows_scanned_must_equal_the_parquet_footer(folders: Folders, monkeypatch) -> None:
-    import pipelines.ingest as ingest
+    import pipelines.validation.ingest as ingest
 
     YearExports.small(YEAR).write(Path(folders.raw_dir))
     read_metadata = ingest.pq.read_metadata

@@ -11,7 +11,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from pipelines.config import Folders
+from pipelines.core.config import Folders
 from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
 

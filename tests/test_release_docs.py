@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.config import Folders
-from pipelines.datapackage import build_datapackage, write_datapackage
-from pipelines.report import render_report, write_report
+from pipelines.core.config import Folders
+from pipelines.core.sql_models import models
+from pipelines.publishing.datapackage import build_datapackage, write_datapackage
+from pipelines.publishing.report import render_report, write_report
 from pipelines.runner import run_year
-from pipelines.sql_models import models
 from tests.exports import YearExports, report
 
 YEAR = 2020
@@ -264,7 +264,7 @@ def test_report_and_datapackage_leave_the_tables_alone(folder: Path) -> None:
 
 
 def test_the_published_release_holds_both_files(release: Path, folder: Path) -> None:
-    """pipelines/release.py writes them into the staging folder before the swap."""
+    """pipelines/publishing/release.py writes them into the staging folder before the swap."""
     published = {name: (release / name).read_bytes() for name in ("report.html", "datapackage.json")}
     assert published["datapackage.json"] == write_datapackage(folder, YEAR).read_bytes()
     assert published["report.html"] == write_report(folder, YEAR).read_bytes()

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from pipelines import release as release_module
 from pipelines.cli import main
-from pipelines.diff import diff_releases
+from pipelines.publishing import release as release_module
 from pipelines.runner import run_year
+from pipelines.validation.diff import diff_releases
 from tests.conftest import folders_in
 from tests.exports import YearExports, case
 

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.config import REPO_ROOT, Folders
-from pipelines.datapackage import write_datapackage
-from pipelines.report import write_report
+from pipelines.core.config import REPO_ROOT, Folders
+from pipelines.publishing.datapackage import write_datapackage
+from pipelines.publishing.report import write_report
 from pipelines.runner import run_year
 from tests.chromium import CHROMIUM, Browser
 from tests.exports import YearExports, case

@@ -15,8 +15,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines import report
-from pipelines.checks.second_computation import RawYear
 from pipelines.tables import TOTAL, TableSpec, count, label, specs
+from pipelines.tables.raw_year import RawYear
 from tests.exports import YearExports
 
 YEAR = 2020

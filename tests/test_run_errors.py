@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.config import Folders
-from pipelines.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS
+from pipelines.core.config import Folders
+from pipelines.core.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS
 from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
 from tests.exports import YearExports, report
@@ -71,14 +71,14 @@ def test_a_stray_quote_at_data_row_200_of_the_full_size_cases_csv_fails_the_run(
 def test_a_product_error_prints_one_line_and_the_log_file_with_its_trace(
     folders: Folders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipelines.ingest
+    import pipelines.validation.ingest
 
     YearExports.small(YEAR).write(Path(folders.raw_dir))
 
     def broken(path: Path) -> str:
         raise RuntimeError("a bug in the product")
 
-    monkeypatch.setattr(pipelines.ingest, "sha256_file", broken)
+    monkeypatch.setattr(pipelines.validation.ingest, "sha256_file", broken)
 
     result = impact_run(folders, YEAR)
 

@@ -33,7 +33,7 @@ def test_schedule_skips_ticks_for_years_before_the_first_partition() -> None:
 
 
 def test_the_schedule_says_which_year_its_next_tick_publishes() -> None:
-    from pipelines.schedules import describe
+    from pipelines.defs.schedules import describe
 
     assert "the next tick, 2027-01-15 06:00 UTC, publishes 2026" in describe(datetime(2026, 12, 2, tzinfo=UTC))
     assert "the next tick, 2027-01-15 06:00 UTC, publishes 2026" in describe(datetime(2027, 1, 15, 5, tzinfo=UTC))

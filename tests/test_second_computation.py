@@ -1,4 +1,4 @@
-"""The second computation (pipelines/checks/second_computation.py) stops a wrong business rule.
+"""The second computation (pipelines/tables/raw_year.py) stops a wrong business rule.
 
 Each wrong rule below adds up: every table stays consistent on its own, so the Pandera checks
 pass. Applied to a copy of the SQL models, each one makes the year's run refuse to publish,
@@ -12,10 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from pipelines.checks import second_computation as second
-from pipelines.config import SQL_DIR, Folders
+from pipelines.core.config import SQL_DIR, Folders
+from pipelines.core.sql_models import SqlModel
 from pipelines.runner import run_year
-from pipelines.sql_models import SqlModel
+from pipelines.tables import raw_year as second
+from pipelines.validation.second_computation import differences
 from tests.exports import YearExports, case, report
 
 YEAR = 2020
@@ -177,9 +178,9 @@ EXPECTED = frame([("Images", 5), ("Videos", 3), ("Total", 8)])
     ids=["cell", "missing-row", "extra-row", "row-order", "columns"],
 )
 def test_a_difference_names_table_row_column_and_both_values(built: pl.DataFrame, message: str) -> None:
-    found = second.differences("t", built, EXPECTED, labels(built), labels(EXPECTED))
+    found = differences("t", built, EXPECTED, labels(built), labels(EXPECTED))
     assert any(p.startswith(message) for p in found), found
-    assert second.differences("t", EXPECTED, EXPECTED, labels(EXPECTED), labels(EXPECTED)) == []
+    assert differences("t", EXPECTED, EXPECTED, labels(EXPECTED), labels(EXPECTED)) == []
 
 
 def test_raw_csv_with_byte_order_mark_and_crlf_reads_like_plain(tmp_path: Path) -> None:

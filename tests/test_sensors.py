@@ -15,12 +15,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-import pipelines.sensors
-from pipelines.config import Folders
+import pipelines.defs.sensors
+from pipelines.core.config import Folders
 from pipelines.definitions import build_definitions
-from pipelines.manifest import sha256_file
-from pipelines.schedules import YEAR_TAG
-from pipelines.sensors import CHANGED_TAG, EXPORT_FILES, EXPORTS_TAG, MARKER, SENSOR_NAME, content_key
+from pipelines.defs.schedules import YEAR_TAG
+from pipelines.defs.sensors import CHANGED_TAG, EXPORT_FILES, EXPORTS_TAG, MARKER, SENSOR_NAME, content_key
+from pipelines.publishing.manifest import sha256_file
 
 YEAR = 2020
 
@@ -185,7 +185,7 @@ def test_a_tick_reads_only_the_exports_whose_size_or_times_changed(
         read.append(path.name)
         return sha256_file(path)
 
-    monkeypatch.setattr(pipelines.sensors, "sha256_file", counting)
+    monkeypatch.setattr(pipelines.defs.sensors, "sha256_file", counting)
     sensor = Sensor(folders)
     sensor.tick()
     assert sorted(read) == sorted(EXPORT_FILES)

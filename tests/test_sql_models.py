@@ -12,7 +12,7 @@ import json
 import duckdb
 import pytest
 
-from pipelines.sql_models import models
+from pipelines.core.sql_models import models
 
 MODELS = [m for layer in ("staging", "published") for m in models(layer)]
 

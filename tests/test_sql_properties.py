@@ -1,5 +1,5 @@
 """Property test: for random small exports, every published table the SQL models build equals its
-second computation (pipelines/checks/second_computation.py and each table's spec), the polars
+second computation (pipelines/tables/raw_year.py and each table's spec), the polars
 computation of raw/README.md and docs/published-tables.md straight from the raw files that the
 blocking ``second_computation`` check runs: one implementation, the oracle of this test too.
 
@@ -14,9 +14,10 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.checks.second_computation import RawYear, catalog, compare
-from pipelines.resources import Warehouse
+from pipelines.defs.resources import Warehouse
 from pipelines.tables import specs
+from pipelines.tables.raw_year import RawYear, catalog
+from pipelines.validation.second_computation import compare
 from tests.exports import YearExports, case, report
 from tests.harness import build_tables
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.definitions import build_resources
-from pipelines.resources import Warehouse
+from pipelines.defs.resources import Warehouse
 from tests.conftest import folders_in
 
 YEAR = 2020

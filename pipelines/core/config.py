@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = REPO_ROOT / "sql"
 SEEDS_DIR = SQL_DIR / "seeds"
 
@@ -21,7 +21,7 @@ FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
 
 MIN_PUBLIC_COUNT = int(os.environ.get("IMPACT_MIN_PUBLIC_COUNT", "10"))
 """K of the public-use tables: in a table that counts children, a count from 1 to K-1 is
-suppressed, with complementary cells so that it cannot be derived (pipelines/disclosure.py).
+suppressed, with complementary cells so that it cannot be derived (pipelines/validation/disclosure.py).
 Zero is published. ``IMPACT_MIN_PUBLIC_COUNT`` changes it; the manifest records it."""
 
 ENV_RAW_DIR = "IMPACT_RAW_DIR"

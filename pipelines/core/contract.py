@@ -1,7 +1,7 @@
 """The raw export contract of raw/README.md as data: which files a year folder holds and their columns.
 
 Ingest reads the column lists to reject unknown and missing columns; the validation suites
-(pipelines/checks) hold the row-level rules.
+(pipelines/defs/checks/raw_exports.py, sql/audits/) hold the row-level rules.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ class RawExport:
     columns: tuple[str, ...]
     description: str
     parquet_types: dict[str, str] | None = None
-    """For a Parquet export, the contract type of each column (pipelines/ingest.py: PARQUET_TYPES)."""
+    """For a Parquet export, the contract type of each column (pipelines/validation/ingest.py: PARQUET_TYPES)."""
 
     @property
     def is_csv(self) -> bool:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import pycountry
 
-from pipelines.config import SEEDS_DIR
+from pipelines.core.config import SEEDS_DIR
 
 if TYPE_CHECKING:  # imported where used: the GX suites read the state codes, not the frames
     import duckdb

@@ -19,10 +19,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.config import SQL_DIR
+from pipelines.core.config import SQL_DIR
 
 DEPENDS_ON = re.compile(r"^--\s*depends_on:\s*(?P<names>.+)$")
 PREVIOUS_YEAR = re.compile(r"^--\s*previous_year:\s*(?P<table>\w+)\((?P<columns>.+)\)\s*$")
+
+
+ORDER_COLUMN = "sort_order"
+"""The last column of every published model: the row's published position (not published itself)."""
 
 
 @dataclass(frozen=True)

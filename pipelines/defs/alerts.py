@@ -23,9 +23,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.checks.raw_exports import CHECK_NAME as RAW_CHECK_NAME
-from pipelines.config import Folders
-from pipelines.resources import PARTITION_TAG
+from pipelines.core.config import Folders
+from pipelines.defs.checks.raw_exports import CHECK_NAME as RAW_CHECK_NAME
+from pipelines.defs.resources import PARTITION_TAG
 
 ALERTS_FILE = "alerts.jsonl"
 

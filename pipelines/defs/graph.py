@@ -1,16 +1,16 @@
 """Every asset up to the published tables and every check on them: what a release must have
-seen pass in its own run. The release asset reads this (pipelines/assets/release.py); the code
+seen pass in its own run. The release asset reads this (pipelines/defs/assets/release.py); the code
 location (pipelines/definitions.py) adds the release to it."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.assets.models import published_assets, staging_assets
-from pipelines.assets.public_use import public_use_tables
-from pipelines.assets.raw import raw_assets
-from pipelines.checks.across_years import consistent_with_previous_year, within_previous_year_band
-from pipelines.checks.raw_exports import raw_export_checks
+from pipelines.defs.assets.models import published_assets, staging_assets
+from pipelines.defs.assets.public_use import public_use_tables
+from pipelines.defs.assets.raw import raw_assets
+from pipelines.defs.checks.across_years import consistent_with_previous_year, within_previous_year_band
+from pipelines.defs.checks.raw_exports import raw_export_checks
 
 checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets, public_use_tables]
 all_checks: list[dg.AssetChecksDefinition] = [

@@ -9,15 +9,16 @@ from __future__ import annotations
 import dagster as dg
 import duckdb
 
+from pipelines.core.sql_models import ORDER_COLUMN
+from pipelines.tables import specs
+
 PREVIEW_ROWS = 60
-ORDER_COLUMN = "sort_order"
 """Published models carry their row order in this column; it is not part of the release."""
 
 
 def column_schema(con: duckdb.DuckDBPyConnection, table: str) -> dg.TableSchema:
     """The warehouse table's columns and types; a published table's column descriptions come from
     its spec (pipelines/tables/)."""
-    from pipelines.tables import specs
 
     published = specs().get(table)
     described = con.sql(f"DESCRIBE {table}").fetchall()

@@ -8,7 +8,7 @@ import warnings
 
 import dagster as dg
 
-from pipelines.config import FIRST_YEAR
+from pipelines.core.config import FIRST_YEAR
 
 yearly_partitions = dg.TimeWindowPartitionsDefinition(start=str(FIRST_YEAR), cron_schedule="0 0 1 1 *", fmt="%Y")
 

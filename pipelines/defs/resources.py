@@ -13,7 +13,7 @@ with its own temporary objects, cheap); the database is closed when the run ends
 the file as soon as the run is over. Outside a run (tests, scripts) ``connect`` opens and closes
 the file itself.
 
-Both resources hold the year's lock (``pipelines/preflight.py``) for the whole run, each on the
+Both resources hold the year's lock (``pipelines/core/preflight.py``) for the whole run, each on the
 folder it writes: whoever starts the run (CLI, UI, schedule), a second run of the same year stops
 before opening the database or writing a file, and a folder that cannot be written is reported
 before any step works.
@@ -30,13 +30,8 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from pipelines.config import DEFAULT_DUCKDB_MEMORY_LIMIT, SQL_DIR, duckdb_spill_dir
-from pipelines.preflight import (
-    published_lock_file,
-    require_writable,
-    warehouse_lock_file,
-    year_lock,
-)
+from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, SQL_DIR, duckdb_spill_dir
+from pipelines.core.preflight import published_lock_file, require_writable, warehouse_lock_file, year_lock
 
 PARTITION_TAG = "dagster/partition"
 """The system tag Dagster puts on a run of one partition (resources have no partition_key)."""
@@ -85,7 +80,7 @@ class Warehouse(dg.ConfigurableResource):
     """The embedded DuckDB warehouse, one database file per year.
 
     Each year's database works within ``memory_limit`` and spills what does not fit to
-    ``spill_dir/<year>`` (pipelines/config.py): memory stays bounded whatever the size of the
+    ``spill_dir/<year>`` (pipelines/core/config.py): memory stays bounded whatever the size of the
     exports, and years running at once in separate processes never share a spill folder.
     """
 

@@ -1,7 +1,7 @@
 """The yearly schedule: every January 15 at 06:00 UTC, the deadline for the year that just ended.
 
 Exports arrive after year end (README.md), and ``raw_exports_sensor`` publishes a year as soon as
-its exports are complete (pipelines/sensors.py). The schedule is the deadline: on Y+1-01-15 it
+its exports are complete (pipelines/defs/sensors.py). The schedule is the deadline: on Y+1-01-15 it
 asks for the run of year Y unless the year is already published from the exports in ``raw/``;
 when they are not complete it skips, naming the missing or unfinished files (shown on the tick in
 the UI), instead of starting a run that would fail on a missing file. The sensor publishes the
@@ -12,8 +12,8 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.config import FIRST_YEAR, Folders
-from pipelines.sensors import (
+from pipelines.core.config import FIRST_YEAR, Folders
+from pipelines.defs.sensors import (
     ExportChanged,
     changed_exports,
     content_hashes,

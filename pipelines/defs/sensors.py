@@ -29,10 +29,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.config import Folders
-from pipelines.contract import COMPLETE_MARKER, RAW_EXPORTS
-from pipelines.manifest import sha256_file
-from pipelines.partitions import partition_years
+from pipelines.core.config import Folders
+from pipelines.core.contract import COMPLETE_MARKER, RAW_EXPORTS
+from pipelines.core.files import sha256_file
+from pipelines.defs.partitions import partition_years
 
 MARKER = COMPLETE_MARKER
 

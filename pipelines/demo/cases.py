@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.contract import CASES
+from pipelines.core.contract import CASES
 from pipelines.demo.common import AGE_GROUPS, CASE_TYPES, RACES, STATES, check_codes, day, random_stream, write_csv
 
 # Which age groups each case type takes, in order of preference, when the case-type and

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.seeds import countries, read_seed, us_state_rows
+from pipelines.core.seeds import countries, read_seed, us_state_rows
 
 
 def seed_codes(name: str) -> tuple[str, ...]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.contract import CVIP_OFFENDER_RELATIONSHIPS
+from pipelines.core.contract import CVIP_OFFENDER_RELATIONSHIPS
 from pipelines.demo.common import RELATIONSHIPS, random_stream, write_csv
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from pipelines.contract import CVIP_REQUESTS
+from pipelines.core.contract import CVIP_REQUESTS
 from pipelines.demo.common import AGENCY_TYPES, day, random_stream, write_csv
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipelines.core.seeds import read_seed
 from pipelines.demo.common import (
     AGE_GROUPS,
     AGENCY_TYPES,
@@ -19,7 +20,6 @@ from pipelines.demo.common import (
     STATES,
     check_codes,
 )
-from pipelines.seeds import read_seed
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 """One ``<year>.toml`` per year the generator knows."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pipelines.contract import PROGRAM_METRICS
+from pipelines.core.contract import PROGRAM_METRICS
 from pipelines.demo.common import write_csv
 from pipelines.demo.cybertipline_reports import cybertipline_plan, resized
 from pipelines.demo.profiles import PROFILES_DIR, load_profile

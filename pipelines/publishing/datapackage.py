@@ -22,9 +22,11 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.manifest import sha256_file
-from pipelines.sql_models import models
+from pipelines.core.files import sha256_file
+from pipelines.core.sql_models import models
 from pipelines.tables import TableSpec, spec
+from pipelines.validation.disclosure import LAYOUTS
+from pipelines.validation.public_use import SUPPRESSED_CELLS, SUPPRESSED_SPEC
 
 FILE_NAME = "datapackage.json"
 VERSION = "1.0.0"
@@ -181,8 +183,6 @@ def build_public_datapackage(folder: Path, year: int) -> dict:
     """The data package of ``public/``: every published table as the public reads it (a
     suppressed cell is an empty field, so those columns are not required) and the list of
     suppressed cells with their SDMX CONF_STATUS (docs/public-use.md)."""
-    from pipelines.disclosure import LAYOUTS  # the columns that can hold a suppressed cell
-    from pipelines.public_use import SUPPRESSED_CELLS, SUPPRESSED_SPEC
 
     folder = Path(folder)
     published = {m.name: m for m in models("published")}

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from pipelines.preflight import LOCKS, waiting_lock
-from pipelines.report import BarChart, bar_chart, count, short, template_environment
+from pipelines.core.preflight import LOCKS, waiting_lock
+from pipelines.publishing.report import BarChart, bar_chart, count, short, template_environment
 
 FILE_NAME = "index.html"
 TEMPLATE = "index.html.j2"

@@ -18,7 +18,8 @@ from pathlib import Path
 import duckdb
 
 from pipelines import __version__
-from pipelines.config import REPO_ROOT
+from pipelines.core.config import REPO_ROOT
+from pipelines.core.files import sha256_file
 
 ENGINES = (
     "dagster",
@@ -33,11 +34,6 @@ ENGINES = (
 )
 CODE_FOLDERS = ("pipelines", "sql")
 CODE_SUFFIXES = {".py", ".sql", ".csv", ".toml", ".j2", ".json"}
-
-
-def sha256_file(path: Path) -> str:
-    with path.open("rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def code_fingerprint() -> str:

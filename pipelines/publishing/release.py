@@ -29,14 +29,14 @@ from pathlib import Path
 
 import duckdb
 
-from pipelines.datapackage import write_datapackage, write_public_datapackage
-from pipelines.diff import diff_releases
-from pipelines.disclosure import LAYOUTS
-from pipelines.index_page import write_index
-from pipelines.manifest import write_manifest
-from pipelines.metadata import ORDER_COLUMN
-from pipelines.public_use import SUPPRESSED_CELLS, public_name
-from pipelines.report import write_report
+from pipelines.core.sql_models import ORDER_COLUMN
+from pipelines.publishing.datapackage import write_datapackage, write_public_datapackage
+from pipelines.publishing.index_page import write_index
+from pipelines.publishing.manifest import write_manifest
+from pipelines.publishing.report import write_report
+from pipelines.validation.diff import diff_releases
+from pipelines.validation.disclosure import LAYOUTS
+from pipelines.validation.public_use import SUPPRESSED_CELLS, public_name
 
 RELEASES = ".releases"
 PUBLIC = "public"
@@ -210,9 +210,9 @@ def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
 
 def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int) -> None:
     """``public/``: every published table, those that count children as their public-use copy
-    (pipelines/public_use.py), the list of suppressed cells, a data package and a report.
+    (pipelines/validation/public_use.py), the list of suppressed cells, a data package and a report.
     Called only once the blocking ``disclosure_audit`` check has passed in the same run
-    (pipelines/assets/release.py)."""
+    (pipelines/defs/assets/release.py)."""
     folder.mkdir()
     for table in tables:
         source = public_name(table) if table in LAYOUTS else table

@@ -27,8 +27,8 @@ import jinja2
 import pyarrow.parquet as pq
 import pycountry
 
-from pipelines.config import MIN_PUBLIC_COUNT
-from pipelines.seeds import read_seed
+from pipelines.core.config import MIN_PUBLIC_COUNT
+from pipelines.core.seeds import read_seed
 from pipelines.tables import TableSpec, specs
 from pipelines.tables.headline_metrics import display_text
 

@@ -10,12 +10,12 @@ A table's spec states, once, what everything else derives from it:
 * its primary key, and whether it counts children (``counts_children``: the public-use release
   suppresses small counts in those tables);
 * its second computation: the same figures computed a second time, straight from the raw
-  exports in polars (``second_computation``, pipelines/checks/second_computation.py compares).
+  exports in polars (``second_computation``, pipelines/tables/raw_year.py compares).
 
-Derived from the specs: the Pandera models (pipelines/checks/published_tables.py), the data
-package schema (pipelines/datapackage.py), the report's sections (pipelines/report.py) and
-Dagster's ``dagster/column_schema`` (pipelines/metadata.py). The table's description is the header
-comment of its SQL file (pipelines/sql_models.py), written once there.
+Derived from the specs: the Pandera models (pipelines/validation/schemas.py), the data
+package schema (pipelines/publishing/datapackage.py), the report's sections (pipelines/publishing/report.py) and
+Dagster's ``dagster/column_schema`` (pipelines/defs/metadata.py). The table's description is the header
+comment of its SQL file (pipelines/core/sql_models.py), written once there.
 """
 
 from __future__ import annotations
@@ -24,14 +24,13 @@ import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import polars as pl
 
-from pipelines.sql_models import models
-
-if TYPE_CHECKING:
-    from pipelines.checks.second_computation import RawYear
+from pipelines.core.seeds import read_seed
+from pipelines.core.sql_models import models
+from pipelines.tables.raw_year import RawYear
 
 TOTAL = "Total"
 GRAND_TOTAL = "Grand Total"
@@ -80,8 +79,6 @@ class Categories:
 
 def seed_categories(name: str, column: str = "label") -> Categories:
     def labels() -> list[str]:
-        from pipelines.seeds import read_seed
-
         return [row[column] for row in read_seed(name)]
 
     return Categories(f"sql/seeds/{name}.csv", labels)

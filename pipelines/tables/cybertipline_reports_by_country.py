@@ -2,14 +2,14 @@
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, published
-from pipelines.checks.table_rules import NO_COUNTRY, country_rows_in_catalog_order
+from pipelines.core.seeds import countries
 from pipelines.tables import TOTAL, Column, TableSpec, count, label
+from pipelines.tables.raw_year import RawYear, published
+from pipelines.tables.rules import NO_COUNTRY, country_rows_in_catalog_order
 
 
 def compute(raw: RawYear) -> pl.DataFrame:
     """Reports per listed country by English short name, then No Country Listed, then Total."""
-    from pipelines.seeds import countries
 
     groups = raw.report_groups
     listed = (

@@ -2,9 +2,9 @@
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, published
-from pipelines.checks.table_rules import esp_rows_by_reports
 from pipelines.tables import TOTAL, TableSpec, count, label
+from pipelines.tables.raw_year import RawYear, published
+from pipelines.tables.rules import esp_rows_by_reports
 
 
 def compute(raw: RawYear) -> pl.DataFrame:

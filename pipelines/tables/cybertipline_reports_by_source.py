@@ -2,8 +2,8 @@
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, catalog, per_category, published
 from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
+from pipelines.tables.raw_year import RawYear, catalog, per_category, published
 
 
 def compute(raw: RawYear) -> pl.DataFrame:

@@ -4,13 +4,9 @@ import math
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, catalog
-from pipelines.checks.table_rules import (
-    cumulative_not_below_yearly,
-    headline_keys_in_catalog,
-    since_only_for_cumulative,
-)
 from pipelines.tables import Column, TableSpec
+from pipelines.tables.raw_year import RawYear, catalog
+from pipelines.tables.rules import cumulative_not_below_yearly, headline_keys_in_catalog, since_only_for_cumulative
 
 
 def computed_figures(raw: RawYear) -> dict[tuple[str, str], int]:

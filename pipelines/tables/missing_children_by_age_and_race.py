@@ -5,9 +5,9 @@ The race columns, their titles and their order come from sql/seeds/races.csv.
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, catalog, per_category, published
-from pipelines.seeds import read_seed
+from pipelines.core.seeds import read_seed
 from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
+from pipelines.tables.raw_year import RawYear, catalog, per_category, published
 
 RACE_COLUMNS = tuple(
     count(row["column_name"], row["label"], f"Cases of the age group whose race is {row['label']}.")

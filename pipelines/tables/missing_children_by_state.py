@@ -2,20 +2,18 @@
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, per_category, published
+from pipelines.core.seeds import us_state_rows
 from pipelines.tables import TOTAL, Categories, TableSpec, count, label
 from pipelines.tables.missing_children_by_case_type import COUNTS, status_counts
+from pipelines.tables.raw_year import RawYear, per_category, published
 
 
 def _states() -> list[str]:
-    from pipelines.seeds import us_state_rows
-
     return [name for _, name in us_state_rows()]
 
 
 def compute(raw: RawYear) -> pl.DataFrame:
     """Active and Resolved cases per state (every state, DC, PR, International), then Total."""
-    from pipelines.seeds import us_state_rows
 
     states = pl.DataFrame(us_state_rows(), schema=["code", "label"], orient="row")
     population = raw.population

@@ -5,9 +5,9 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import polars as pl
 
-from pipelines.checks.second_computation import RawYear, catalog, per_category, published
-from pipelines.checks.table_rules import percents_are_rounded_shares
 from pipelines.tables import TOTAL, Column, TableSpec, count, label, seed_categories
+from pipelines.tables.raw_year import RawYear, catalog, per_category, published
+from pipelines.tables.rules import percents_are_rounded_shares
 
 
 def share(part: int, whole: int) -> Decimal | None:

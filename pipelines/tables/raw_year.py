@@ -1,4 +1,6 @@
-"""The second computation: every published table computed again, straight from the raw exports.
+"""The raw exports of a year as the second computation reads them: polars, straight from the files.
+
+The second computation: every published table computed again, straight from the raw exports.
 
 Dual running, as official statistics and the Aqua Book's quality assurance of business-critical
 models do it: the figures are computed a second time by separate code on a separate engine and
@@ -30,25 +32,17 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
-from typing import Any
 
-import dagster as dg
-import duckdb
 import polars as pl
 
-from pipelines.contract import (
+from pipelines.core.contract import (
     CASES,
     CVIP_OFFENDER_RELATIONSHIPS,
     CVIP_REQUESTS,
     CYBERTIPLINE_REPORTS,
     PROGRAM_METRICS,
 )
-from pipelines.partitions import yearly_partitions
-from pipelines.seeds import read_seed
-
-CHECK_NAME = "second_computation"
-MAX_LISTED = 20
-"""At most this many differing cells are named per table; the rest are counted."""
+from pipelines.core.seeds import read_seed
 
 GROUP_KEYS = ("reporter_type", "esp_name", "incident_type", "incident_country")
 
@@ -191,71 +185,6 @@ def published(year: int, frame: pl.DataFrame, counts: Sequence[str]) -> pl.DataF
 
 
 # --------------------------------------------------------------------------------------------
-# Comparison, cell by cell.
-# --------------------------------------------------------------------------------------------
-
-
-def _shown(value: Any) -> str:
-    return "empty" if value is None else repr(value) if isinstance(value, str) else str(value)
-
-
-def _named(labels: Sequence[str]) -> str:
-    shown = ", ".join(map(repr, labels[:MAX_LISTED]))
-    return shown + (f" and {len(labels) - MAX_LISTED} more" if len(labels) > MAX_LISTED else "")
-
-
-def differences(
-    table: str, built: pl.DataFrame, expected: pl.DataFrame, labels: Sequence[str], expected_labels: Sequence[str]
-) -> list[str]:
-    """Every cell where the SQL model's table (``built``, rows named by ``labels``) and the second
-    computation (``expected``) differ, as ``table: row, column: SQL model A, second computation B``;
-    rows only one of them has, and rows in another order, are named too."""
-    if built.columns != expected.columns:
-        return [
-            f"{table}: columns: SQL model has {', '.join(built.columns)}, second computation "
-            f"{', '.join(expected.columns)}"
-        ]
-    problems = []
-    missing = [label for label in expected_labels if label not in labels]
-    extra = [label for label in labels if label not in expected_labels]
-    if missing:
-        problems.append(f"{table}: row(s) {_named(missing)} missing from the SQL model's table")
-    if extra:
-        problems.append(f"{table}: row(s) {_named(extra)} in the SQL model's table only")
-    common = [label for label in labels if label in set(expected_labels)]
-    if not missing and not extra and list(labels) != list(expected_labels):
-        position = next(i for i, (a, b) in enumerate(zip(labels, expected_labels)) if a != b)
-        problems.append(
-            f"{table}: row order: row {position + 1} is {labels[position]!r} in the SQL model's "
-            f"table, {expected_labels[position]!r} in the second computation"
-        )
-    built_rows = dict(zip(labels, built.iter_rows(named=True)))
-    expected_rows = dict(zip(expected_labels, expected.iter_rows(named=True)))
-    cells = []
-    for label in common:
-        for column in built.columns:
-            a, b = built_rows[label][column], expected_rows[label][column]
-            if a != b:
-                cells.append(
-                    f"{table}: row {label!r}, column {column}: SQL model {_shown(a)}, second computation {_shown(b)}"
-                )
-    if len(cells) > MAX_LISTED:
-        cells = cells[:MAX_LISTED] + [f"{table}: and {len(cells) - MAX_LISTED} more differing cells"]
-    return problems + cells
-
-
-def compare(table: str, built: pl.DataFrame, raw: RawYear) -> list[str]:
-    """The SQL model's table against the table's second computation."""
-    from pipelines.tables import spec
-
-    described = spec(table)
-    if described.second_computation is None:
-        return [f"{table}: the spec has no second computation (pipelines/tables/{table}.py)"]
-    expected = described.second_computation(raw)
-    return differences(table, built, expected, described.row_labels(built), described.row_labels(expected))
-
-
-# --------------------------------------------------------------------------------------------
 # One reading of the raw exports per run and year.
 # --------------------------------------------------------------------------------------------
 
@@ -284,37 +213,3 @@ def raw_year(folder: Path, year: int, previous_release: Path | None) -> RawYear:
             _CACHE.clear()  # keep one year: bounded memory in a backfill
             found = _CACHE[key] = RawYear(folder, year, previous_release)
         return found
-
-
-def second_computation_spec(table: str) -> dg.AssetCheckSpec:
-    """The blocking check comparing a published table with its second computation, run in the
-    table's own step right after its Pandera check."""
-    return dg.AssetCheckSpec(
-        name=CHECK_NAME,
-        asset=table,
-        blocking=True,
-        partitions_def=yearly_partitions,
-        description=(
-            "Every cell equals the same table computed a second time, independently: in polars, "
-            "straight from the raw exports, from the export contract (raw/README.md), not from "
-            "the SQL models. A difference names the row, the column and both values."
-        ),
-    )
-
-
-def second_computation(con: duckdb.DuckDBPyConnection, table: str, raw: RawYear) -> dg.AssetCheckResult:
-    from pipelines.checks.published_tables import check_result, load_published_table
-
-    built, problems = load_published_table(con, table)
-    if built is not None:
-        try:
-            problems += compare(table, built, raw)
-        except (OSError, pl.exceptions.PolarsError) as error:
-            # The error's type only: a parser's message may quote a raw value.
-            problems.append(f"{table}: the second computation could not read the raw exports ({type(error).__name__})")
-    return check_result(
-        CHECK_NAME,
-        problems,
-        f"{table}: every cell equals the second computation from the raw exports",
-        {},
-    )

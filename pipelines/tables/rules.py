@@ -2,7 +2,7 @@
 
 Each rule returns the list of problems it finds (empty when it holds), each naming the column,
 the rule and the rows, so a failure reads without a stack trace. The specs of the tables
-(pipelines/tables/) say which rules apply to which table; pipelines/checks/published_tables.py
+(pipelines/tables/) say which rules apply to which table; pipelines/validation/schemas.py
 runs them as Pandera dataframe checks.
 """
 
@@ -16,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from pipelines.seeds import countries, read_seed
+from pipelines.core.seeds import countries, read_seed
 
 MAX_LISTED = 12
 """At most this many rows are named per broken rule; the rest are counted."""

@@ -1,7 +1,7 @@
 """Statistical disclosure control of the public-use tables: primary and complementary suppression.
 
 The exact tables reproduce the published page. The public-use copy must not let anyone learn a
-small count of children: a count from 1 to K-1 (K: ``MIN_PUBLIC_COUNT`` in pipelines/config.py)
+small count of children: a count from 1 to K-1 (K: ``MIN_PUBLIC_COUNT`` in pipelines/core/config.py)
 in a table that counts children is suppressed (*primary* suppression, SDMX CONF_STATUS ``C``),
 and so are as few further cells as possible (*complementary* suppression, ``D``) so that no
 suppressed cell can be worked out exactly from what the public release states.
@@ -43,7 +43,7 @@ solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog`
 4. repeat until the attacker finds nothing: the pattern is then optimal for the whole problem,
    because every cut is valid for every protecting pattern.
 
-The audit that blocks publication (pipelines/checks/disclosure_audit.py) repeats the attack
+The audit that blocks publication (pipelines/validation/disclosure_audit.py) repeats the attack
 independently, from the public tables alone.
 """
 

@@ -1,6 +1,6 @@
 """The disclosure audit of the public-use tables: can any suppressed cell be worked out exactly?
 
-Independent of how the suppression pattern was chosen (pipelines/disclosure.py): it reads only
+Independent of how the suppression pattern was chosen (pipelines/validation/disclosure.py): it reads only
 what the public release states — the public tables, whose suppressed cells are empty, and the
 list of suppressed cells with their SDMX CONF_STATUS — and attacks them. For every empty cell it
 computes the minimum and the maximum the cell can take over all tables that agree with every
@@ -31,7 +31,7 @@ import numpy as np
 import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
-from pipelines.disclosure import PRIMARY, SECONDARY, CellKey, LinkedTables
+from pipelines.validation.disclosure import PRIMARY, SECONDARY, CellKey, LinkedTables
 
 WIDTH_TOLERANCE = 1e-6
 OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}

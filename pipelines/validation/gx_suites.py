@@ -1,6 +1,6 @@
 """Great Expectations validation of the CSV exports: the suites and one GX context per process.
 
-The blocking ``export_contract`` checks of the four CSV exports (pipelines/checks/raw_exports.py)
+The blocking ``export_contract`` checks of the four CSV exports (pipelines/defs/checks/raw_exports.py)
 call :func:`validate_csv_export` in the run's own process, on the export's all-text warehouse
 table (``source_row`` names the bad rows). Every rule is a standard GX expectation.
 """
@@ -14,18 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.contract import (
-    CASES,
-    CVIP_OFFENDER_RELATIONSHIPS,
-    CVIP_REQUESTS,
-    PROGRAM_METRICS,
-    RawExport,
-)
-from pipelines.seeds import read_seed
+from pipelines.core.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS, RawExport
+from pipelines.core.seeds import read_seed, us_state_rows
 
 MAX_EXAMPLES = 5
 ROW_COLUMN = "source_row"
-"""The 1-based data-row number that ingest adds to every CSV table (pipelines/ingest.py)."""
+"""The 1-based data-row number that ingest adds to every CSV table (pipelines/validation/ingest.py)."""
 
 
 def seed_codes(name: str) -> tuple[str, ...]:
@@ -165,8 +159,6 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
     )
 
     if export is CASES:
-        from pipelines.seeds import us_state_rows
-
         states = [code for code, _ in us_state_rows()]  # 50 states, DC, PR and INTL
         return [
             table,

@@ -33,9 +33,9 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.config import SQL_DIR
-from pipelines.contract import RawExport
-from pipelines.manifest import sha256_file
+from pipelines.core.config import SQL_DIR
+from pipelines.core.contract import RawExport
+from pipelines.core.files import sha256_file
 
 SCAN_SQL_DIR = SQL_DIR / "audits"
 MAX_EXAMPLES = 5

@@ -1,5 +1,5 @@
 """The public-use tables of a year in the warehouse: the published tables with small counts of
-children suppressed (pipelines/disclosure.py), and the list of suppressed cells.
+children suppressed (pipelines/validation/disclosure.py), and the list of suppressed cells.
 
 Warehouse tables written (each keeps the ``sort_order`` column of its published table):
 
@@ -9,8 +9,8 @@ Warehouse tables written (each keeps the ``sort_order`` column of its published 
 * ``public_suppressed_cells``: one row per suppressed cell — table, row label, column and its
   SDMX CONF_STATUS (``C`` primary, ``D`` secondary), in table, row and column order.
 
-The release (pipelines/release.py) writes them under ``published/<year>/public/`` once the
-blocking audit (pipelines/checks/disclosure_audit.py) has passed.
+The release (pipelines/publishing/release.py) writes them under ``published/<year>/public/`` once the
+blocking audit (pipelines/validation/disclosure_audit.py) has passed.
 """
 
 from __future__ import annotations
@@ -21,10 +21,18 @@ from dataclasses import dataclass
 import duckdb
 import polars as pl
 
-from pipelines.checks.disclosure_audit import AuditResult, audit
-from pipelines.disclosure import LAYOUTS, CellKey, LinkedTables, Pattern, apply_pattern, suppress, suppressed_cells
-from pipelines.metadata import ORDER_COLUMN
+from pipelines.core.sql_models import ORDER_COLUMN
 from pipelines.tables import Column, TableSpec
+from pipelines.validation.disclosure import (
+    LAYOUTS,
+    CellKey,
+    LinkedTables,
+    Pattern,
+    apply_pattern,
+    suppress,
+    suppressed_cells,
+)
+from pipelines.validation.disclosure_audit import AuditResult, audit
 
 PUBLIC_PREFIX = "public_"
 SUPPRESSED_CELLS = "suppressed_cells"

@@ -1,16 +1,16 @@
-"""Blocking checks on the published tables: nothing wrong is ever published (docs/published-tables.md).
+"""The Pandera schemas of the published tables: nothing wrong is ever published (docs/published-tables.md).
 
 1. One Pandera schema (polars backend) per published table, generated from the table's spec
    (pipelines/tables/): the columns, their dtypes and order (``strict`` + ``ordered``), nulls and
-   ranges, and dataframe checks for the table invariants (pipelines/checks/table_rules.py: one
+   ranges, and dataframe checks for the table invariants (pipelines/tables/rules.py: one
    year, category set and order, each row's parts add up to its total, each count column's
    category rows add up to the total row, and the table's own rules). The schemas describe the
    table as published, without the warehouse's trailing ``sort_order`` column, so they validate
    a released file as well.
 2. Validation of one table (:func:`validate_table`), each failure explained with the table,
    column, rule and row labels.
-3. The blocking Dagster check ``schema_and_totals`` of every published asset, run in the asset's
-   own step (:func:`schema_and_totals_spec`); a failure keeps the ``release`` asset from running.
+The blocking Dagster check ``schema_and_totals`` (pipelines/defs/checks/published_tables.py)
+runs them in each table's own step; a failure keeps the ``release`` asset from running.
 
 Pandera (0.35 with polars 2.x):
 
@@ -33,22 +33,22 @@ import os
 from functools import cache
 from typing import Any
 
-import dagster as dg
 import duckdb
 
 _ARROW_TZ_PRESET = "PYARROW_IGNORE_TIMEZONE" in os.environ
-import pandera.polars as pa  # noqa: E402
+import pandera.polars as pa
 
 if not _ARROW_TZ_PRESET:
     # pandera sets PYARROW_IGNORE_TIMEZONE=1 on import (for pyspark, not installed here); pyarrow
     # would then store offset datetimes as local clock time in the whole process
     # (tests/test_raw_validation.py shows it).
     os.environ.pop("PYARROW_IGNORE_TIMEZONE", None)
-import polars as pl  # noqa: E402
-from pandera.api.polars.components import Column  # noqa: E402
-from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors  # noqa: E402
+import polars as pl
+from pandera.api.polars.components import Column
+from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
 
-from pipelines.checks.table_rules import (  # noqa: E402
+from pipelines.tables import TableSpec, spec
+from pipelines.tables.rules import (
     Rule,
     categories_exactly,
     category_rows_sum_to_total_row,
@@ -56,10 +56,7 @@ from pipelines.checks.table_rules import (  # noqa: E402
     one_year,
     row_parts_sum_to_total,
 )
-from pipelines.partitions import yearly_partitions  # noqa: E402
-from pipelines.tables import TableSpec, spec  # noqa: E402
 
-CHECK_NAME = "schema_and_totals"
 CHECK_OUTPUT_KEY = "check_output"  # pandera.constants.CHECK_OUTPUT_KEY
 
 
@@ -271,46 +268,3 @@ def check_published_table(con: duckdb.DuckDBPyConnection, table: str, year: int 
     if frame is None:
         return problems
     return problems + validate_table(table, frame, year)
-
-
-# --------------------------------------------------------------------------------------------
-# Dagster: the blocking check of each published table, run in the table's own step.
-# --------------------------------------------------------------------------------------------
-
-
-def check_result(name: str, problems: list[str], passed_text: str, metadata: dict[str, Any]) -> dg.AssetCheckResult:
-    """The result of check ``name``: passed when there is no problem; otherwise a summary and
-    every problem, one per line, under the metadata key ``failure`` (read by pipelines.runner)."""
-    if not problems:
-        return dg.AssetCheckResult(check_name=name, passed=True, description=passed_text, metadata=metadata)
-    return dg.AssetCheckResult(
-        check_name=name,
-        passed=False,
-        description=f"{len(problems)} invariant(s) broken, nothing is published:",
-        metadata={**metadata, "failure": dg.MetadataValue.text("\n".join(problems))},
-    )
-
-
-def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
-    """The blocking ``schema_and_totals`` check of a published table. It runs in the table's own
-    step, right after the SQL model built it (pipelines/assets/models.py): one Dagster step per
-    table, not two, and a failure still keeps ``release`` from running."""
-    return dg.AssetCheckSpec(
-        name=CHECK_NAME,
-        asset=table,
-        blocking=True,
-        partitions_def=yearly_partitions,
-        description=(
-            "Pandera schema generated from the table's spec (pipelines/tables/): columns, dtypes "
-            "and order, no null or negative count, category set and order, row and column totals."
-        ),
-    )
-
-
-def schema_and_totals(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dg.AssetCheckResult:
-    """Validate a published table of the year's warehouse against its Pandera model."""
-    frame, problems = load_published_table(con, table)
-    if frame is not None:
-        problems += validate_table(table, frame, year)
-    rows = 0 if frame is None else frame.height
-    return check_result(CHECK_NAME, problems, f"{table}: all {rows} rows pass", {"rows": rows})

@@ -1,6 +1,6 @@
 -- The one full scan of cybertipline_reports.parquet at ingest (21.75M rows for 2020): the export
 -- reduced to one row per (reporter_type, esp_name, incident_type, incident_country), a few
--- thousand rows, in the table raw_cybertipline_reports_groups (pipelines/ingest.py).
+-- thousand rows, in the table raw_cybertipline_reports_groups (pipelines/validation/ingest.py).
 --
 -- It decodes every column (report_id and received_at only for their minimum), so a damaged page
 -- fails here, at ingest. Its total of reports is the rows scanned, which ingest compares with the

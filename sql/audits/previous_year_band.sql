@@ -6,7 +6,7 @@
 -- cross_table_invariants proves it equals the table. Parts of a table (e.g. public reports) are
 -- not banded: they may legitimately double. One row per figure outside the band, none when
 -- every figure is within it or there is no release of last year. $band is a fraction of last
--- year's value (pipelines/config.py).
+-- year's value (pipelines/core/config.py).
 WITH table_totals AS (
     SELECT metric_id, period
     FROM seed_metric_catalog

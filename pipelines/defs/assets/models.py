@@ -1,9 +1,9 @@
 """Groups ``staging`` and ``published``: the catalog seeds and one asset per SQL model file.
 
 A published table's two blocking checks run in the table's own step, right after the model
-built it: its Pandera schema (``schema_and_totals``, pipelines/checks/published_tables.py) and
+built it: its Pandera schema (``schema_and_totals``, pipelines/validation/schemas.py) and
 its second computation from the raw exports (``second_computation``,
-pipelines/checks/second_computation.py). A failure of either keeps ``release`` from running.
+pipelines/tables/raw_year.py). A failure of either keeps ``release`` from running.
 Checks are partitioned like their asset, so Dagster records their result per year.
 """
 
@@ -14,15 +14,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.checks.published_tables import schema_and_totals, schema_and_totals_spec
-from pipelines.checks.second_computation import raw_year, second_computation, second_computation_spec
-from pipelines.config import REPO_ROOT
-from pipelines.metadata import table_metadata
-from pipelines.partitions import yearly_partitions
-from pipelines.resources import ProjectFolders, Warehouse
-from pipelines.seeds import load_seeds
-from pipelines.sql_models import SqlModel, models
+from pipelines.core.config import REPO_ROOT
+from pipelines.core.seeds import load_seeds
+from pipelines.core.sql_models import SqlModel, models
+from pipelines.defs.checks.published_tables import schema_and_totals, schema_and_totals_spec
+from pipelines.defs.checks.second_computation import second_computation, second_computation_spec
+from pipelines.defs.metadata import table_metadata
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.tables import specs
+from pipelines.tables.raw_year import raw_year
 
 
 @dg.asset(

@@ -1,8 +1,8 @@
 """Group ``release``: the public-use tables of a year and the blocking disclosure audit.
 
 ``public_use_tables`` suppresses the small counts of children in the published tables that count
-children, with complementary cells (pipelines/disclosure.py), and stores the public copies and
-the list of suppressed cells in the warehouse (pipelines/public_use.py). The blocking check
+children, with complementary cells (pipelines/validation/disclosure.py), and stores the public copies and
+the list of suppressed cells in the warehouse (pipelines/validation/public_use.py). The blocking check
 ``disclosure_audit`` attacks what would be published — the public tables and the list alone —
 and fails if any suppressed cell can be derived exactly; ``release`` then publishes nothing.
 """
@@ -11,11 +11,11 @@ import json
 
 import dagster as dg
 
-from pipelines.config import MIN_PUBLIC_COUNT
-from pipelines.disclosure import LAYOUTS, PRIMARY, SuppressionError
-from pipelines.partitions import yearly_partitions
-from pipelines.public_use import audit_warehouse, build_public_tables
-from pipelines.resources import Warehouse
+from pipelines.core.config import MIN_PUBLIC_COUNT
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import Warehouse
+from pipelines.validation.disclosure import LAYOUTS, PRIMARY, SuppressionError
+from pipelines.validation.public_use import audit_warehouse, build_public_tables
 
 DISCLOSURE_CHECK = "disclosure_audit"
 

@@ -2,11 +2,11 @@
 
 import dagster as dg
 
-from pipelines.contract import RAW_EXPORTS, RawExport
-from pipelines.ingest import RawExportError, ingest
-from pipelines.metadata import table_metadata
-from pipelines.partitions import yearly_partitions
-from pipelines.resources import ProjectFolders, Warehouse
+from pipelines.core.contract import RAW_EXPORTS, RawExport
+from pipelines.defs.metadata import table_metadata
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.validation.ingest import RawExportError, ingest
 
 
 def _raw_asset(export: RawExport) -> dg.AssetsDefinition:

@@ -4,14 +4,14 @@ import json
 
 import dagster as dg
 
-from pipelines.assets.public_use import DISCLOSURE_CHECK
-from pipelines.diff import changes_per_table, diff_releases
-from pipelines.graph import all_check_keys
-from pipelines.ingest import changed_since_ingest
-from pipelines.partitions import yearly_partitions
-from pipelines.release import replaced_release, write_release
-from pipelines.resources import ProjectFolders, Warehouse
-from pipelines.sql_models import models
+from pipelines.core.sql_models import models
+from pipelines.defs.assets.public_use import DISCLOSURE_CHECK
+from pipelines.defs.graph import all_check_keys
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.publishing.release import replaced_release, write_release
+from pipelines.validation.diff import changes_per_table, diff_releases
+from pipelines.validation.ingest import changed_since_ingest
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 

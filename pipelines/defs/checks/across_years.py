@@ -12,9 +12,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.config import SQL_DIR, acknowledged_changes, previous_year_band
-from pipelines.partitions import yearly_partitions
-from pipelines.resources import ProjectFolders, Warehouse
+from pipelines.core.config import SQL_DIR, acknowledged_changes, previous_year_band
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import ProjectFolders, Warehouse
 
 AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
 
@@ -59,7 +59,7 @@ def consistent_with_previous_year(context: dg.AssetCheckExecutionContext, wareho
 BAND_AUDIT = SQL_DIR / "audits" / "previous_year_band.sql"
 ACKNOWLEDGED_TABLE = "acknowledged_changes"
 """The figures outside the band that the operator acknowledged in this run: the release manifest
-lists them (pipelines/release.py)."""
+lists them (pipelines/publishing/release.py)."""
 
 
 def _previous_export_rows(con, manifest: Path) -> None:

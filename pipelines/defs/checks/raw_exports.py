@@ -5,7 +5,7 @@ asset is ingested (ingest has already proved the file whole, its columns and its
 It is blocking: when a rule is broken, nothing downstream of the export is built.
 
 * The four CSV exports (tens of thousands of rows at most) are validated with Great Expectations
-  1.x in the run's process (pipelines/checks/gx_validation.py). Data Docs go to
+  1.x in the run's process (pipelines/validation/gx_suites.py). Data Docs go to
   ``<warehouse_dir>/data_docs/<year>/<export>/index.html``: they show unexpected *values*, so they
   stay in the internal warehouse folder, and GX results never reach Dagster metadata.
 * The CyberTipline Parquet export (21.75M rows) is validated in DuckDB by SQL audits, one file
@@ -27,7 +27,12 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.checks.gx_validation import (
+from pipelines.core.config import SQL_DIR
+from pipelines.core.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
+from pipelines.core.seeds import countries
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.validation.gx_suites import (
     MAX_EXAMPLES,
     RuleOutcome,
     data_docs_dir,
@@ -35,11 +40,6 @@ from pipelines.checks.gx_validation import (
     seed_codes,
     validate_csv_export,
 )
-from pipelines.config import SQL_DIR
-from pipelines.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
-from pipelines.partitions import yearly_partitions
-from pipelines.resources import ProjectFolders, Warehouse
-from pipelines.seeds import countries
 
 CHECK_NAME = "export_contract"
 AUDITS_DIR = SQL_DIR / "audits"
@@ -88,7 +88,7 @@ def check_result(
 
 
 # ---------------------------------------------------------------------------------------------
-# The CSV exports: Great Expectations (pipelines/checks/gx_validation.py)
+# The CSV exports: Great Expectations (pipelines/validation/gx_suites.py)
 
 
 def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:

@@ -1,0 +1,53 @@
+"""The blocking Dagster check ``schema_and_totals`` of every published table, run in the table's
+own step: the table read from the year's warehouse and validated against the Pandera schema
+generated from its spec (pipelines/validation/schemas.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.validation.schemas import load_published_table, validate_table
+
+CHECK_NAME = "schema_and_totals"
+
+
+def check_result(name: str, problems: list[str], passed_text: str, metadata: dict[str, Any]) -> dg.AssetCheckResult:
+    """The result of check ``name``: passed when there is no problem; otherwise a summary and
+    every problem, one per line, under the metadata key ``failure`` (read by pipelines.runner)."""
+    if not problems:
+        return dg.AssetCheckResult(check_name=name, passed=True, description=passed_text, metadata=metadata)
+    return dg.AssetCheckResult(
+        check_name=name,
+        passed=False,
+        description=f"{len(problems)} invariant(s) broken, nothing is published:",
+        metadata={**metadata, "failure": dg.MetadataValue.text("\n".join(problems))},
+    )
+
+
+def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
+    """The blocking ``schema_and_totals`` check of a published table. It runs in the table's own
+    step, right after the SQL model built it (pipelines/defs/assets/models.py): one Dagster step per
+    table, not two, and a failure still keeps ``release`` from running."""
+    return dg.AssetCheckSpec(
+        name=CHECK_NAME,
+        asset=table,
+        blocking=True,
+        partitions_def=yearly_partitions,
+        description=(
+            "Pandera schema generated from the table's spec (pipelines/tables/): columns, dtypes "
+            "and order, no null or negative count, category set and order, row and column totals."
+        ),
+    )
+
+
+def schema_and_totals(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dg.AssetCheckResult:
+    """Validate a published table of the year's warehouse against its Pandera model."""
+    frame, problems = load_published_table(con, table)
+    if frame is not None:
+        problems += validate_table(table, frame, year)
+    rows = 0 if frame is None else frame.height
+    return check_result(CHECK_NAME, problems, f"{table}: all {rows} rows pass", {"rows": rows})

@@ -1,0 +1,49 @@
+"""The blocking Dagster check ``second_computation`` of every published table, run in the table's
+own step: the SQL model's table against the same table computed again from the raw exports
+(pipelines/validation/second_computation.py)."""
+
+from __future__ import annotations
+
+import dagster as dg
+import duckdb
+import polars as pl
+
+from pipelines.defs.checks.published_tables import check_result
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.tables.raw_year import RawYear
+from pipelines.validation.schemas import load_published_table
+from pipelines.validation.second_computation import compare
+
+CHECK_NAME = "second_computation"
+
+
+def second_computation_spec(table: str) -> dg.AssetCheckSpec:
+    """The blocking check comparing a published table with its second computation, run in the
+    table's own step right after its Pandera check."""
+    return dg.AssetCheckSpec(
+        name=CHECK_NAME,
+        asset=table,
+        blocking=True,
+        partitions_def=yearly_partitions,
+        description=(
+            "Every cell equals the same table computed a second time, independently: in polars, "
+            "straight from the raw exports, from the export contract (raw/README.md), not from "
+            "the SQL models. A difference names the row, the column and both values."
+        ),
+    )
+
+
+def second_computation(con: duckdb.DuckDBPyConnection, table: str, raw: RawYear) -> dg.AssetCheckResult:
+    built, problems = load_published_table(con, table)
+    if built is not None:
+        try:
+            problems += compare(table, built, raw)
+        except (OSError, pl.exceptions.PolarsError) as error:
+            # The error's type only: a parser's message may quote a raw value.
+            problems.append(f"{table}: the second computation could not read the raw exports ({type(error).__name__})")
+    return check_result(
+        CHECK_NAME,
+        problems,
+        f"{table}: every cell equals the second computation from the raw exports",
+        {},
+    )
