@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines import report
+from pipelines.publishing import report
 from pipelines.tables import TOTAL, TableSpec, count, label, specs
 from pipelines.tables.raw_year import RawYear
 from tests.exports import YearExports

@@ -40,7 +40,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from pipelines import contract
+from pipelines.core import contract
 from pipelines.demo import cases, cvip_offender_relationships, cvip_requests, cybertipline_reports, program_metrics
 from pipelines.demo.common import atomic_target
 from pipelines.demo.cybertipline_reports import cybertipline_plan
