@@ -43,7 +43,7 @@ LAYOUT = """
   // The page's width, and the rendered size of every text: an SVG text at its font size times
   // the scale its SVG is drawn at (an SVG shrunk to a phone shrinks its text with it).
   const found = {viewport: window.innerWidth, width: document.documentElement.scrollWidth, texts: 0,
-                 smallest: Infinity, small: [], wide: []};
+                 smallest: Infinity, small: [], wide: [], outside: []};
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const element = node.parentElement;
@@ -68,8 +68,21 @@ LAYOUT = """
       found.wide.push(element.tagName.toLowerCase() + (css ? '.' + css : '') + ': ' + Math.round(box.right) + ' px');
     }
   }
+  // Nothing sticks out of its card (a section's content box), but for the inside of a table's
+  // own scrolling box.
+  for (const card of document.querySelectorAll('section')) {
+    const right = card.getBoundingClientRect().right - parseFloat(getComputedStyle(card).paddingRight);
+    for (const element of card.querySelectorAll('*')) {
+      const box = element.getBoundingClientRect();
+      if (box.right > right + 0.5 && !element.parentElement.closest('.table-wrap')) {
+        const where = Math.round(box.right) + ' px > ' + Math.round(right) + ' px';
+        found.outside.push(element.tagName.toLowerCase() + ': ' + where);
+      }
+    }
+  }
   found.small = found.small.slice(0, 20);
   found.wide = found.wide.slice(0, 20);
+  found.outside = found.outside.slice(0, 20);
   return found;
 })()
 """.replace("%(min)s", str(MIN_TEXT))
@@ -186,24 +199,28 @@ def test_page_fits_the_screen_and_its_text_is_readable(
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert found["viewport"] == width
     assert found["width"] <= width, f"the page is {found['width']} px wide: {found['wide']}"
+    assert found["outside"] == [], "sticking out of a card"
     assert found["texts"] > 20
     assert found["smallest"] >= MIN_TEXT, found["small"]
 
 
 def test_the_layout_check_finds_a_page_too_wide_and_text_too_small(tmp_path: Path, browser: Browser) -> None:
-    """The check can fail: a wide box, a 9 px text, and an SVG text of 20 units drawn at a tenth."""
+    """The check can fail: a wide box, a 9 px text, an SVG text of 20 units drawn at a tenth, and a
+    table wider than its card."""
     page = tmp_path / "bad.html"
     page.write_text(
         '<!DOCTYPE html><html lang="en"><head><meta name="viewport" content="width=device-width"></head><body>'
         '<p style="font-size: 9px">small print</p><div style="width: 600px">wide</div>'
         '<svg viewBox="0 0 1000 100" width="100"><text y="50" font-size="20">shrunk</text></svg>'
-        "</body></html>",
+        '<section style="width: 200px; padding: 0 10px"><table style="width: 300px"><tr><td>cell</td></tr></table>'
+        "</section></body></html>",
         encoding="utf-8",
     )
     found = layout(browser, page, 390)
     assert found["width"] > 390 and "div: 608 px" in found["wide"]
     assert found["smallest"] == 2
     assert found["small"] == ["9px: small print", "2px: shrunk"]
+    assert found["outside"][0] == "table: 318 px > 218 px"
 
 
 def axe_violations(browser: Browser, page: Path, width: int) -> list[dict]:

@@ -57,6 +57,14 @@ def test_every_table_has_a_section_with_the_titles_of_its_spec(release: Path) ->
         assert f'href="{name}.csv"' in body
 
 
+def test_chart_labels_are_whole(release: Path) -> None:
+    """A long category label is shown in full in its chart (it wraps; it is never cut)."""
+    body = articles(report.render_report(release, YEAR))["missing-children-by-case-type"]
+    labels = re.findall(r'<span class="bar-label">([^<]*)</span>', body)
+    assert "Lost, Injured, or Otherwise Missing" in labels
+    assert not any(label.endswith("…") for label in labels)
+
+
 def test_a_new_table_gets_a_section_without_a_change_to_the_report(
     release: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
