@@ -67,11 +67,12 @@ def write_demo_exports(
     kept in other systems (last year's reports, the cumulative count) are scaled with it, so an
     export of any size passes the product's checks (a cumulative count is never below the year's).
 
-    ``realistic`` writes the CyberTipline export as a real one looks (see cybertipline_reports._cybertipline_query):
-    report ids unique but neither consecutive nor sorted, received times random within the
-    year. That file is about ten times larger than the tidy one (ids and times that compress to
-    nothing) and slower to read, which is what a benchmark must see. ``None``: realistic above
-    full size (``scale > 1``), tidy otherwise. Both give the same tables.
+    ``realistic`` writes the CyberTipline export as a real one looks (see
+    ``cybertipline_reports._cybertipline_query``): report ids unique but neither consecutive nor
+    sorted, received times random within the year. That file is about ten times larger than the
+    tidy one (ids and times that compress to nothing) and slower to read, which is what a
+    benchmark must see. ``None``: realistic above full size (``scale > 1``), tidy otherwise. Both
+    give the same tables.
     ``progress`` is called once after each file is in place, with a short message.
 
     Each file is written to a temporary name in the target folder, then moved into place with
