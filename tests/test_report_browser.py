@@ -2,7 +2,8 @@
 phone (390 px): headless Chromium renders each page offline; the page fits the screen (no sideways
 scroll: a wide table scrolls in its own box), no text renders below 11 px, and axe-core, the
 accessibility engine, finds no WCAG 2.1 A or AA violation. Screenshots go to
-test-artifacts/<page>-<width>.png for a person to look at.
+test-artifacts/<page>-<width>.png for a person to look at, the measured page width and smallest
+text size to test-artifacts/<page>-<width>.json.
 
 Debian's Chromium and the npm package axe-core are installed by ``make test`` (``make browser``);
 these tests fail, never skip, without them.
@@ -196,6 +197,8 @@ def test_page_fits_the_screen_and_its_text_is_readable(
     found = layout(browser, pages[page], width)
     ARTIFACTS.mkdir(exist_ok=True)
     png = browser.screenshot(ARTIFACTS / f"{page}-{width}.png")
+    figures = {k: found[k] for k in ("viewport", "width", "smallest", "texts")}
+    (ARTIFACTS / f"{page}-{width}.json").write_text(json.dumps(figures) + "\n", encoding="utf-8")
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert found["viewport"] == width
     assert found["width"] <= width, f"the page is {found['width']} px wide: {found['wide']}"
