@@ -15,7 +15,7 @@ yearly_partitions = dg.TimeWindowPartitionsDefinition(start=str(FIRST_YEAR), cro
 # Dagster 1.13 marks two features this project relies on as preview/beta and warns at every
 # import of the definitions (the CLI, the UI, every test): a partitions_def on a check, so that
 # check results are recorded per year, and code references to the SQL files. Their behaviour
-# here is pinned by tests/test_dagster_ui.py.
+# here is pinned by tests/e2e/test_dagster_ui.py.
 warnings.filterwarnings("ignore", message="Specifying a partitions_def on an AssetCheckSpec")
 warnings.filterwarnings(
     "ignore", message="Class `(CodeReferencesMetadataValue|LocalFileCodeReference)` is currently in beta"

@@ -7,7 +7,7 @@ header comments of ``sql/published/<table>.sql``, so they are written in one pla
 
 The file is part of the release and so must be byte-identical from run to run: no ``created``
 time stamp, keys sorted, fixed indentation. The frictionless tool is the validator
-(``frictionless validate published/<year>/datapackage.json``); see tests/test_release_docs.py.
+(``frictionless validate published/<year>/datapackage.json``); see tests/publishing/test_release_docs.py.
 
 Titles, column titles and descriptions, constraints and primary keys come from the tables' specs
 (pipelines/tables/).

@@ -14,7 +14,7 @@ both values.
 
 Each table's computation is in its spec (pipelines/tables/<table>.py, ``second_computation``);
 this module reads the exports (:class:`RawYear`), holds what the computations share, and
-compares. The property tests (tests/test_sql_properties.py) use the same computations as their
+compares. The property tests (tests/sql/test_sql_properties.py) use the same computations as their
 oracle.
 
 Memory stays bounded at any size: the CyberTipline export is reduced to its groups by a lazy

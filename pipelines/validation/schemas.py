@@ -18,7 +18,7 @@ Pandera (0.35 with polars 2.x):
   misbehave, pandera issue 2482). The rule behind it returns the list of problems and travels as
   a check keyword argument, so a failed check is explained afterwards (a scalar check has no
   failure cases);
-* workaround, shown by tests/test_published_invariants.py
+* workaround, shown by tests/validation/test_published_invariants.py
   (``test_pandera_lazy_validation_still_crashes_on_mixed_failure_cases``): ``lazy=True`` crashes
   when a failed scalar dataframe check (failure case ``False``, a Boolean) is reported together
   with a failed column check (failure cases cast to String): ``polars.exceptions.SchemaError:
@@ -41,7 +41,7 @@ import pandera.polars as pa
 if not _ARROW_TZ_PRESET:
     # pandera sets PYARROW_IGNORE_TIMEZONE=1 on import (for pyspark, not installed here); pyarrow
     # would then store offset datetimes as local clock time in the whole process
-    # (tests/test_raw_validation.py shows it).
+    # (tests/validation/test_raw_validation.py shows it).
     os.environ.pop("PYARROW_IGNORE_TIMEZONE", None)
 import polars as pl
 from pandera.api.polars.components import Column

@@ -44,7 +44,7 @@ def seeds(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.Materia
 
 with warnings.catch_warnings():
     # The parameter is beta in Dagster 1.13 and warns at every import of this module (the CLI, the
-    # UI, every test). Its behaviour here is pinned by tests/test_across_years.py.
+    # UI, every test). Its behaviour here is pinned by tests/e2e/test_across_years.py.
     warnings.simplefilter("ignore", dg.BetaWarning)
     PREVIOUS_YEAR = dg.TimeWindowPartitionMapping(
         start_offset=-1, end_offset=-1, allow_nonexistent_upstream_partitions=True

@@ -2,7 +2,7 @@
 publishes a revision whose diff is in the run's metadata, and a refused run leaves one alert line.
 
 The runs are the real ``yearly_release`` job in-process (``run_year``) over tiny exports; the
-sensor is the code location's, ticking with its cursor (tests/test_sensors.py has the rest).
+sensor is the code location's, ticking with its cursor (tests/e2e/test_sensors.py has the rest).
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from pipelines.publishing.release import history
 from pipelines.runner import run_year
 from pipelines.validation.diff import changes_per_table, diff_releases
 from tests.conftest import folders_in
+from tests.e2e.test_sensors import Sensor, touch_marker
 from tests.exports import YearExports, case
-from tests.test_sensors import Sensor, touch_marker
 
 YEAR = 2020
 RAW_VALUE = "Q7SECRET"

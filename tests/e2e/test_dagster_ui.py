@@ -18,7 +18,7 @@ import dagster as dg
 
 from pipelines.definitions import defs
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 

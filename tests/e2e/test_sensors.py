@@ -1,7 +1,7 @@
 """The raw-folder sensor and the yearly schedule, evaluated in-process over temporary raw folders.
 
 They look only at file names, sizes, times and SHA-256s, so the exports here are a few bytes
-each; tests/test_operating.py runs real years through them.
+each; tests/e2e/test_operating.py runs real years through them.
 """
 
 from __future__ import annotations

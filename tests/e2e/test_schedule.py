@@ -1,5 +1,5 @@
 """The yearly schedule fires every January 15 at 06:00 UTC for the year that just ended (what it
-asks for, given the raw folder: tests/test_sensors.py)."""
+asks for, given the raw folder: tests/e2e/test_sensors.py)."""
 
 from datetime import UTC, datetime
 

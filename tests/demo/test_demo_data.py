@@ -30,7 +30,7 @@ from tests.conftest import REFERENCE_2020 as REFERENCE
 
 YEAR = 2020
 SCALE = 0.001
-CATALOG = Path(__file__).resolve().parents[1] / "sql" / "seeds" / "metric_catalog.csv"
+CATALOG = Path(__file__).resolve().parents[2] / "sql" / "seeds" / "metric_catalog.csv"
 FULL_REPORTS = 21_751_085
 
 CASE_TYPE_LABELS = {
