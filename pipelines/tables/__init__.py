@@ -33,7 +33,10 @@ from pipelines.core.sql_models import models
 from pipelines.tables.raw_year import RawYear
 
 TOTAL = "Total"
+"""The label of most tables' last row, which holds the column totals (a spec's ``total``)."""
 GRAND_TOTAL = "Grand Total"
+NO_COUNTRY = "No Country Listed"
+"""The row of the CyberTipline reports without an incident country (empty code), before Total."""
 
 Rule = Callable[[pl.DataFrame], list[str]]
 """A table invariant: the frame in published order -> problems (empty when the rule holds)."""
@@ -85,6 +88,18 @@ def seed_categories(name: str, column: str = "label") -> Categories:
 
 
 @dataclass(frozen=True)
+class SharedCell:
+    """A cell of a table (its row label and column) equal to a cell of another table: a shared
+    total. The public can read one from the other, so disclosure control links them."""
+
+    row: str
+    column: str
+    table: str
+    other_row: str
+    other_column: str
+
+
+@dataclass(frozen=True)
 class TableSpec:
     name: str
     title: str
@@ -102,6 +117,11 @@ class TableSpec:
     """The label of the last row, which holds the column totals; None when there is none."""
     row_total: tuple[tuple[str, ...], str] | None = None
     """(parts, total column): the parts of each row add up to its total column."""
+    percents: tuple[tuple[str, str], ...] = ()
+    """(percent column, count column): the percent is the count's share of the total row's count,
+    rounded half away from zero to two decimals (100.00 on the total row)."""
+    shares: tuple[SharedCell, ...] = ()
+    """Cells of this table that hold the same figure as a cell of another table."""
     rules: tuple[tuple[str, Rule], ...] = ()
     """Further invariants of the table: (name, rule)."""
     second_computation: Callable[[RawYear], pl.DataFrame] | None = field(default=None, compare=False)

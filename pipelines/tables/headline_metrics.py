@@ -4,7 +4,7 @@ import math
 
 import polars as pl
 
-from pipelines.tables import Column, TableSpec
+from pipelines.tables import TOTAL, Column, SharedCell, TableSpec
 from pipelines.tables.raw_year import RawYear, catalog
 from pipelines.tables.rules import cumulative_not_below_yearly, headline_keys_in_catalog, since_only_for_cumulative
 
@@ -139,4 +139,7 @@ SPEC = TableSpec(
     primary_key=("year", "metric_id", "period"),
     second_computation=compute,
     counts_children=False,
+    shares=(
+        SharedCell("missing_children_cases_assisted/year", "value", "missing_children_by_case_type", TOTAL, "total"),
+    ),
 )

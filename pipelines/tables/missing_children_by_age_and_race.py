@@ -6,7 +6,7 @@ The race columns, their titles and their order come from sql/seeds/races.csv.
 import polars as pl
 
 from pipelines.core.seeds import read_seed
-from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
+from pipelines.tables import TOTAL, SharedCell, TableSpec, count, label, seed_categories
 from pipelines.tables.raw_year import RawYear, catalog, per_category, published
 
 RACE_COLUMNS = tuple(
@@ -56,4 +56,5 @@ SPEC = TableSpec(
     primary_key=("year", "age_group"),
     second_computation=compute,
     counts_children=True,
+    shares=(SharedCell(TOTAL, "total", "missing_children_by_case_type", TOTAL, "total"),),
 )

@@ -3,7 +3,7 @@
 import polars as pl
 
 from pipelines.core.seeds import us_state_rows
-from pipelines.tables import TOTAL, Categories, TableSpec, count, label
+from pipelines.tables import TOTAL, Categories, SharedCell, TableSpec, count, label
 from pipelines.tables.missing_children_by_case_type import COUNTS, status_counts
 from pipelines.tables.raw_year import RawYear, per_category, published
 
@@ -41,4 +41,8 @@ SPEC = TableSpec(
     primary_key=("year", "missing_state"),
     second_computation=compute,
     counts_children=True,
+    shares=tuple(
+        SharedCell(TOTAL, column, "missing_children_by_case_type", TOTAL, column)
+        for column in ("total", "active", "resolved")
+    ),
 )

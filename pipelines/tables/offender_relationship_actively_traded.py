@@ -7,7 +7,6 @@ import polars as pl
 
 from pipelines.tables import TOTAL, Column, TableSpec, count, label, seed_categories
 from pipelines.tables.raw_year import RawYear, catalog, per_category, published
-from pipelines.tables.rules import percents_are_rounded_shares
 
 
 def share(part: int, whole: int) -> Decimal | None:
@@ -53,7 +52,7 @@ SPEC = TableSpec(
             maximum=100,
         ),
     ),
-    rules=(("percent is the rounded share", percents_are_rounded_shares),),
+    percents=(("percent_of_total", "known_relationships"),),
     primary_key=("year", "relationship"),
     second_computation=compute,
     counts_children=True,

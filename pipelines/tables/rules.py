@@ -17,14 +17,10 @@ from typing import Any
 import polars as pl
 
 from pipelines.core.seeds import countries, read_seed
+from pipelines.tables import NO_COUNTRY, TOTAL, Rule
 
 MAX_LISTED = 12
 """At most this many rows are named per broken rule; the rest are counted."""
-
-TOTAL = "Total"
-NO_COUNTRY = "No Country Listed"
-
-Rule = Callable[[pl.DataFrame], list[str]]
 
 
 @cache
@@ -143,31 +139,36 @@ def rounded_percent(part: int, whole: int) -> Decimal:
     return Decimal(sign * hundredths).scaleb(-2)
 
 
-def percents_are_rounded_shares(frame: pl.DataFrame) -> list[str]:
-    """percent_of_total is the rounded share of known_relationships in the Total row."""
-    totals, problems = _single_total_row(frame, "relationship", TOTAL)
-    if totals is None:
+def percents_are_rounded_shares(label_column: str, percent: str, count: str, total_label: str) -> Rule:
+    """``percent`` is the rounded share of ``count`` in the total row's ``count`` (100.00 on the
+    total row; null when the total is 0, a share of nothing being undefined)."""
+
+    def rule(frame: pl.DataFrame) -> list[str]:
+        totals, problems = _single_total_row(frame, label_column, total_label)
+        if totals is None:
+            return problems
+        whole = totals[count].item()
+        bad = []
+        for label, part, shown in frame.select(label_column, count, percent).iter_rows():
+            if whole == 0 or whole is None:
+                if shown is not None:
+                    bad.append(f"{_quoted(label)} says {shown} but a share of 0 is undefined (null)")
+                continue
+            if label == total_label:
+                if shown != Decimal("100.00"):
+                    problems.append(f"column {percent}: the {total_label} row must say 100.00 but says {shown}")
+                continue
+            expected = None if part is None else rounded_percent(part, whole)
+            if shown is None or expected is None or shown != expected:
+                bad.append(f"{_quoted(label)} says {shown} but {part} / {whole} = {expected}")
+        if bad:
+            problems.append(
+                f"column {percent}: percent is not the rounded share (2 decimals, half away "
+                f"from zero) of the {total_label} row's {count} in {listing(bad)}"
+            )
         return problems
-    whole = totals["known_relationships"].item()
-    bad = []
-    for label, part, percent in frame.select("relationship", "known_relationships", "percent_of_total").iter_rows():
-        if whole == 0 or whole is None:
-            if percent is not None:
-                bad.append(f"{_quoted(label)} says {percent} but a share of 0 is undefined (null)")
-            continue
-        if label == TOTAL:
-            if percent != Decimal("100.00"):
-                problems.append(f"column percent_of_total: the Total row must say 100.00 but says {percent}")
-            continue
-        expected = None if part is None else rounded_percent(part, whole)
-        if percent is None or expected is None or percent != expected:
-            bad.append(f"{_quoted(label)} says {percent} but {part} / {whole} = {expected}")
-    if bad:
-        problems.append(
-            "column percent_of_total: percent is not the rounded share (2 decimals, half away "
-            f"from zero) of the Total row's known_relationships in {listing(bad)}"
-        )
-    return problems
+
+    return rule
 
 
 def _named_rows_then_total(frame: pl.DataFrame, label_column: str, tail: Sequence[str]) -> list[str]:

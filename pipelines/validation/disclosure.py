@@ -58,7 +58,7 @@ import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_array
 
-from pipelines.tables import TableSpec, specs
+from pipelines.tables import TOTAL, TableSpec, specs
 
 PRIMARY = "C"
 """SDMX CONF_STATUS of a primary suppression: a small count of children (1..K-1)."""
@@ -84,57 +84,53 @@ class TableLayout:
     label: tuple[str, ...]
     counts: tuple[str, ...]
     row_total: str | None = None
-    total_row: str | None = "Total"
+    total_row: str | None = TOTAL
     percents: tuple[tuple[str, str], ...] = ()
     counts_children: bool = False
 
 
-PERCENTS = {"offender_relationship_actively_traded": (("percent_of_total", "known_relationships"),)}
-"""Percent columns and the count column each is the share of (a percent gives its count back)."""
-
-HEADLINE_LAYOUT = TableLayout(("metric_id", "period"), ("value",), total_row=None)
-"""The headline figures take part only through the population they share (:data:`LINKS`)."""
-
-
 def layout_of(table: TableSpec) -> TableLayout:
-    """A table's relations as its spec (pipelines/tables/) declares them."""
+    """A table's relations as its spec (pipelines/tables/) declares them: its count columns (or,
+    in a table that counts nothing, the columns it shares with another table), row total, total
+    row and percents."""
     row_total = None
     if table.row_total is not None:
         parts, row_total = table.row_total
         if set(parts) | {row_total} != set(table.count_columns):
             raise ValueError(f"{table.name}: the row total's parts are not the other count columns")
+    shared = tuple(dict.fromkeys(cell.column for cell in table.shares))
     return TableLayout(
         label=(table.label,) if table.label else tuple(k for k in table.primary_key if k != "year"),
-        counts=tuple(table.count_columns),
+        counts=tuple(table.count_columns) or shared,
         row_total=row_total,
         total_row=table.total,
-        percents=PERCENTS.get(table.name, ()),
+        percents=table.percents,
         counts_children=table.counts_children,
     )
 
 
-LAYOUTS: dict[str, TableLayout] = {
-    **{name: layout_of(table) for name, table in specs().items() if table.counts_children},
-    "headline_metrics": HEADLINE_LAYOUT,
-}
+def _layouts() -> dict[str, TableLayout]:
+    children = [name for name, table in specs().items() if table.counts_children]
+    linked = [
+        name
+        for name, table in specs().items()
+        if not table.counts_children and any(cell.table in children for cell in table.shares)
+    ]
+    return {name: layout_of(specs()[name]) for name in [*children, *linked]}
+
+
+LAYOUTS: dict[str, TableLayout] = _layouts()
 """The tables of the public-use release that take part in suppression: those whose spec says
-they count children, and the headline figures they share the population with. Every other
-table has no link to them and is published as it is."""
+they count children, then those that share a cell with them (the headline figures share the
+population). Every other table has no link to them and is published as it is."""
 
-POPULATION = "missing_children_cases_assisted/year"
-"""Row label of the population size in ``headline_metrics`` (``metric_id/period``)."""
-
-LINKS: tuple[tuple[CellKey, ...], ...] = (
-    (
-        ("missing_children_by_case_type", "Total", "total"),
-        ("missing_children_by_age_and_race", "Total", "total"),
-        ("missing_children_by_state", "Total", "total"),
-        ("headline_metrics", POPULATION, "value"),
-    ),
-    (("missing_children_by_case_type", "Total", "active"), ("missing_children_by_state", "Total", "active")),
-    (("missing_children_by_case_type", "Total", "resolved"), ("missing_children_by_state", "Total", "resolved")),
+LINKS: tuple[tuple[CellKey, CellKey], ...] = tuple(
+    ((name, cell.row, cell.column), (cell.table, cell.other_row, cell.other_column))
+    for name in LAYOUTS
+    for cell in specs()[name].shares
 )
-"""Cells that hold the same figure in several tables (a link to a missing row is ignored)."""
+"""Cells that hold the same figure in two tables, from the specs' ``shares`` (a link to a
+missing row is ignored)."""
 
 
 @dataclass

@@ -54,6 +54,7 @@ from pipelines.tables.rules import (
     category_rows_sum_to_total_row,
     listing,
     one_year,
+    percents_are_rounded_shares,
     row_parts_sum_to_total,
 )
 
@@ -96,6 +97,10 @@ def table_rules(table: TableSpec) -> list[tuple[str, Rule]]:
         rules.append(("row parts sum to total", row_parts_sum_to_total(table.label, parts, total, described)))
     if table.total is not None and table.label is not None and table.count_columns:
         rules.append(("column totals", category_rows_sum_to_total_row(table.label, table.count_columns, table.total)))
+    for percent, count in table.percents:
+        rules.append(
+            ("percent is the rounded share", percents_are_rounded_shares(table.label, percent, count, table.total))
+        )
     return rules + list(table.rules)
 
 
