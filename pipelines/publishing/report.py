@@ -29,7 +29,7 @@ import pycountry
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.seeds import read_seed
-from pipelines.tables import TableSpec, specs
+from pipelines.tables import NO_COUNTRY, TableSpec, specs
 from pipelines.tables.headline_metrics import display_text
 
 FILE_NAME = "report.html"
@@ -153,9 +153,7 @@ REDUCE = Part(
         "cybertipline_files_by_type": Show(),
         "cybertipline_reports_by_incident_type": Show(chart="bars"),
         "cybertipline_reports_by_esp": Show(chart="bars", top=10),
-        "cybertipline_reports_by_country": Show(
-            chart="bars", top=15, keep=("No Country Listed",), hide=("country_code",)
-        ),
+        "cybertipline_reports_by_country": Show(chart="bars", top=15, keep=(NO_COUNTRY,), hide=("country_code",)),
         "cvip_requests_by_agency": Show(),
         "offender_relationship_actively_traded": Show(chart="bars"),
     },
@@ -228,15 +226,10 @@ def percent(value: Decimal | None) -> str:
     return "" if value is None else f"{value:.2f}%"
 
 
-def is_percent(column: str) -> bool:
-    """A share in percent (``percent_of_total``): shown with a % sign."""
-    return column.startswith("percent")
-
-
-def _cell(column: str, value) -> str:
+def _cell(value, is_percent: bool = False) -> str:
     if value is None:
         return ""
-    if is_percent(column):
+    if is_percent:
         return percent(value)
     if isinstance(value, Decimal):
         return f"{value:.2f}"
@@ -545,7 +538,7 @@ def chart(table: TableSpec, show: Show, rows: list[dict]) -> BarChart | TileMap 
             legend=[(css, table.column(c).title) for c, css in parts],
         )
     if show.chart == "bars":
-        share = next((c.name for c in table.columns if is_percent(c.name)), None)
+        share = next((p for p, c in table.percents if c == value), None)
         return bar_chart(
             chart_id,
             title,
@@ -575,10 +568,11 @@ def section(
     hidden = suppressed or {}
     columns = shown_columns(table, show)
     numeric = {c.name: c.is_count or c.dtype.is_numeric() for c in table.columns}
+    percents = {p for p, _ in table.percents}
     chart_rows, rows, note = ranked(table, show, rows)
     body = [
         Row(
-            [SUPPRESSED if (row[columns[0]], c) in hidden else _cell(c, row[c]) for c in columns],
+            [SUPPRESSED if (row[columns[0]], c) in hidden else _cell(row[c], c in percents) for c in columns],
             total=bool(table.total) and index == len(rows) - 1,
         )
         for index, row in enumerate(rows)

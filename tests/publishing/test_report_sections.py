@@ -7,6 +7,7 @@ report's code. No Dagster here: the release folder holds each table as its secon
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import polars as pl
@@ -15,7 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipelines.publishing import report
-from pipelines.tables import TOTAL, TableSpec, count, label, specs
+from pipelines.tables import TOTAL, Column, TableSpec, count, label, specs
 from pipelines.tables.raw_year import RawYear
 from tests.exports import YearExports
 
@@ -77,13 +78,15 @@ def test_a_new_table_gets_a_section_without_a_change_to_the_report(
             label("region", "Region", "Region of the training, then Total."),
             count("trainings", "Trainings", "Trainings held in the year."),
             count("attendees", "Attendees", "People trained in the year."),
+            Column("share", "Share", "Share of all trainings, in percent.", pl.Decimal(5, 2)),
         ),
+        percents=(("share", "trainings"),),
         primary_key=("year", "region"),
         counts_children=False,
     )
     rows = [
-        {"year": YEAR, "region": "North & East", "trainings": 2, "attendees": 1500},
-        {"year": YEAR, "region": TOTAL, "trainings": 2, "attendees": 1500},
+        {"year": YEAR, "region": "North & East", "trainings": 2, "attendees": 1500, "share": Decimal("100.00")},
+        {"year": YEAR, "region": TOTAL, "trainings": 2, "attendees": 1500, "share": Decimal("100.00")},
     ]
     pl.DataFrame(rows).write_parquet(release / "cvip_trainings_by_region.parquet")
     monkeypatch.setattr(report, "specs", lambda: {**specs(), twelfth.name: twelfth})
@@ -95,8 +98,9 @@ def test_a_new_table_gets_a_section_without_a_change_to_the_report(
     more = html[html.index('<section class="part" id="more-tables">') :]
     body = articles(more)["cvip-trainings-by-region"]
     assert "<h3>CVIP trainings by region</h3>" in body
-    assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', body) == ["Region", "Trainings", "Attendees"]
-    assert '<th scope="row">North &amp; East</th><td class="num">2</td><td class="num">1,500</td>' in body
+    assert re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', body) == ["Region", "Trainings", "Attendees", "Share"]
+    cells = '<td class="num">2</td><td class="num">1,500</td><td class="num">100.00%</td>'
+    assert f'<th scope="row">North &amp; East</th>{cells}' in body  # a percent column of the spec
     assert '<tr class="total"><th scope="row">Total</th>' in body
     assert 'href="cvip_trainings_by_region.csv"' in body
 
