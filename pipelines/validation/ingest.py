@@ -9,11 +9,17 @@ Every export is read twice, by two independent readers, and refused unless they 
   between records) with its data-row number. DuckDB then loads the
   file as text (every column VARCHAR) with ``source_row``, the 1-based data-row number that the
   checks use to name bad rows; its row count must equal the streaming count, record for record.
-* A Parquet export's footer states its row count; the ingest's one full scan of the file
-  (``sql/audits/cybertipline_reports_scan.sql``, which reduces it to
-  ``raw_cybertipline_reports_groups``, a few thousand rows) must count the same rows. The column
-  types are checked against the contract from the Parquet schema first, by what they denote (any
-  integer width, any string encoding, timestamps of any unit with a time zone).
+* A Parquet export's footer states its row count; the ingest's one scan of the file must count
+  the same rows. The scan decodes every column once, in two statements over disjoint columns:
+  ``sql/audits/cybertipline_reports_scan.sql`` reduces every column but report_id to
+  ``raw_cybertipline_reports_groups`` (a few thousand rows: the counts the published tables read
+  and what every row rule needs), ``sql/audits/cybertipline_reports_ids.sql`` counts the repeated
+  and missing report_ids exactly (``raw_cybertipline_reports_id_blocks``). The column types are
+  checked against the contract from the Parquet schema first, by what they denote (any integer
+  width, any string encoding, timestamps of any unit with a time zone).
+
+The SHA-256 of an export is computed on another thread while it is loaded (hashlib releases the
+GIL, and so does DuckDB): it costs no pass of its own.
 
 Errors name the file, the rule, the data rows and the cause in words, one line per problem, and
 never a cell value: no header cell the contract does not know (it may be a record when the header
@@ -26,6 +32,7 @@ import codecs
 import csv
 import re
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -329,6 +336,41 @@ def summary_table(export: RawExport) -> str:
     return f"{export.table}_groups"
 
 
+def id_blocks_table(export: RawExport) -> str:
+    """The table of a Parquet export's repeated and missing report_ids, by block."""
+    return f"{export.table}_id_blocks"
+
+
+ID_BLOCK_BITS = 16
+"""Report ids are counted for repeats in blocks of 2**16 consecutive ids, a 8 KiB bitmap each."""
+
+ID_BITMAP_MAX_RANGE = 1 << 29
+"""The widest range of report ids counted with bitmaps: 64 MiB of bits (ten times the 2020 export
+spans 2**28). Wider ranges, or no statistics, are counted with a hash aggregation of every id."""
+
+
+def id_block_bits(metadata: pq.FileMetaData, column: str) -> int:
+    """The block width of the report_id count (sql/audits/cybertipline_reports_ids.sql): blocks of
+    2**16 ids when the footer's statistics put every id within ``ID_BITMAP_MAX_RANGE``, else 0 (one
+    id per block). Either count is exact; a footer that lies only makes it slower."""
+    index = metadata.schema.names.index(column)
+    low = high = None
+    for group in range(metadata.num_row_groups):
+        rows = metadata.row_group(group).num_rows
+        statistics = metadata.row_group(group).column(index).statistics
+        if statistics is None or not statistics.has_min_max:
+            if rows == 0 or (statistics is not None and statistics.null_count == rows):
+                continue  # no id in the group
+            return 0
+        low = statistics.min if low is None else min(low, statistics.min)
+        high = statistics.max if high is None else max(high, statistics.max)
+    return ID_BLOCK_BITS if low is None or high - low < ID_BITMAP_MAX_RANGE else 0
+
+
+def _scan_sql(name: str) -> str:
+    return (SCAN_SQL_DIR / f"{name}.sql").read_text(encoding="utf-8").strip().rstrip(";")
+
+
 def _corrupt_row_group(path: Path) -> int | None:
     """The first row group (1-based) that pyarrow cannot decode, if any."""
     parquet = pq.ParquetFile(path)
@@ -341,9 +383,9 @@ def _corrupt_row_group(path: Path) -> int | None:
 
 
 def load_parquet(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) -> int:
-    """Expose a Parquet export as the view ``raw_<name>`` and reduce it to its summary table in
-    one scan, after checking its footer, columns and types; the rows scanned must equal the
-    footer's row count."""
+    """Expose a Parquet export as the view ``raw_<name>`` and reduce it to its summary tables in one
+    scan (every column decoded once), after checking its footer, columns and types; the rows
+    scanned must equal the footer's row count."""
     try:
         metadata = pq.read_metadata(path)
         schema = pq.read_schema(path)
@@ -360,13 +402,15 @@ def load_parquet(con: duckdb.DuckDBPyConnection, export: RawExport, path: Path) 
         f"CREATE OR REPLACE VIEW {export.table} AS "
         f"SELECT {', '.join(export.columns)} FROM read_parquet('{_sql_string(path)}')"
     )
-    table = summary_table(export)
-    select = (SCAN_SQL_DIR / f"{export.name}_scan.sql").read_text(encoding="utf-8").strip().rstrip(";")
+    table, ids = summary_table(export), id_blocks_table(export)
     con.sql("SET enable_progress_bar = false")  # a run log, not a terminal
+    con.sql("SET VARIABLE id_block_bits = ?", params=[id_block_bits(metadata, "report_id")])
     try:
-        con.sql(f"CREATE OR REPLACE TABLE {table} AS\n{select}")
+        con.sql(f"CREATE OR REPLACE TABLE {table} AS\n{_scan_sql(f'{export.name}_scan')}")
+        con.sql(f"CREATE OR REPLACE TABLE {ids} AS\n{_scan_sql(f'{export.name}_ids')}")
     except duckdb.Error as error:
         con.sql(f"DROP TABLE IF EXISTS {table}")
+        con.sql(f"DROP TABLE IF EXISTS {ids}")
         group = _corrupt_row_group(path)
         cause = (
             f"corrupt data in row group {group} of {metadata.num_row_groups}"
@@ -395,10 +439,11 @@ def ingest(con: duckdb.DuckDBPyConnection, export: RawExport, year_dir: Path) ->
     size = path.stat().st_size
     if size == 0:
         raise RawExportError(f"{export.file_name}: the file is empty (rule: a header row and at least one data row)")
-    digest = sha256_file(path)
-    rows = load_csv(con, export, path) if export.is_csv else load_parquet(con, export, path)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+        digest = hashing.submit(sha256_file, path)  # while the file is loaded
+        rows = load_csv(con, export, path) if export.is_csv else load_parquet(con, export, path)
     if rows == 0:
         raise RawExportError(f"{export.file_name}: no data rows (rule: at least one data row)")
-    ingested = IngestedExport(file=path, sha256=digest, rows=rows, bytes=size)
+    ingested = IngestedExport(file=path, sha256=digest.result(), rows=rows, bytes=size)
     ingested.record(con)
     return ingested

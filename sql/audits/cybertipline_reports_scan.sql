@@ -1,11 +1,15 @@
--- The one full scan of cybertipline_reports.parquet at ingest (21.75M rows for 2020): the export
--- reduced to one row per (reporter_type, esp_name, incident_type, incident_country), a few
--- thousand rows, in the table raw_cybertipline_reports_groups (pipelines/validation/ingest.py).
+-- The ingest's scan of cybertipline_reports.parquet, part 1 of 2 (pipelines/validation/ingest.py): every
+-- column but report_id, each decoded once, reduced to one row per (reporter_type, esp_name,
+-- incident_type, incident_country), a few thousand rows, in the table
+-- raw_cybertipline_reports_groups. report_id is decoded once too, by part 2
+-- (cybertipline_reports_ids.sql): the two statements read disjoint columns, so the export's
+-- bytes are read once.
 --
--- It decodes every column (report_id and received_at only for their minimum), so a damaged page
--- fails here, at ingest. Its total of reports is the rows scanned, which ingest compares with the
--- Parquet footer's row count. The staging model stg_cybertipline_report_counts reads its counts and file sums, after
--- the blocking export_contract check has run every rule (cybertipline_reports_<rule>.sql).
+-- Its total of reports is the rows scanned, which ingest compares with the Parquet footer's row
+-- count. Besides the counts and file sums that the staging model stg_cybertipline_report_counts
+-- reads, each group carries what the row rules need (non-null counts, minima, the range of
+-- received_at): every audit cybertipline_reports_<rule>.sql reads these first and reads the
+-- export's rows again only for a group that breaks its rule, to count them and name examples.
 SELECT
     reporter_type,
     esp_name,
@@ -15,7 +19,14 @@ SELECT
     sum(image_count)::BIGINT AS images,
     sum(video_count)::BIGINT AS videos,
     sum(other_file_count)::BIGINT AS other_files,
-    min(report_id) AS report_id_min,
-    min(received_at) AS received_at_min
+    count(received_at) AS received_ats,
+    min(received_at) AS received_at_min,
+    max(received_at) AS received_at_max,
+    count(image_count) AS image_counts,
+    count(video_count) AS video_counts,
+    count(other_file_count) AS other_file_counts,
+    min(image_count) AS image_count_min,
+    min(video_count) AS video_count_min,
+    min(other_file_count) AS other_file_count_min
 FROM raw_cybertipline_reports
 GROUP BY ALL

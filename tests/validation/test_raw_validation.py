@@ -24,7 +24,7 @@ from pipelines.defs.alerts import failure_messages
 from pipelines.defs.checks.raw_exports import CHECK_NAME
 from pipelines.runner import job_for, run_config
 from pipelines.validation.gx_suites import years_up_to_regex
-from tests.exports import YearExports, case, report
+from tests.exports import REPORT_SCHEMA, YearExports, case, report
 
 YEAR = 2020
 
@@ -423,6 +423,12 @@ DEFECTS = [
         REPORTS + 'received_at: rule "required": 1 bad row, e.g. report_id 3',
     ),
     Defect(
+        "received_at-before-the-year",
+        "raw_cybertipline_reports",
+        add_report(received_at=datetime(2019, 12, 31, 23, 59, 59, tzinfo=UTC)),
+        REPORTS + 'received_at: rule "within 2020 (UTC)": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
         "received_at-within-year-utc",
         "raw_cybertipline_reports",
         # 19:30 on Dec 31 in New York is already the next year in UTC. Converted here, not by
@@ -473,10 +479,29 @@ DEFECTS = [
         "-41",
     ),
     Defect(
+        "image_count-required",
+        "raw_cybertipline_reports",
+        add_report(image_count=None),
+        REPORTS + 'image_count: rule "required": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
         "video_count-required",
         "raw_cybertipline_reports",
         add_report(video_count=None),
         REPORTS + 'video_count: rule "required": 1 bad row, e.g. report_id 3',
+    ),
+    Defect(
+        "video_count-negative",
+        "raw_cybertipline_reports",
+        add_report(video_count=-42),
+        REPORTS + 'video_count: rule ">= 0": 1 bad row, e.g. report_id 3',
+        "-42",
+    ),
+    Defect(
+        "other_file_count-required",
+        "raw_cybertipline_reports",
+        add_report(other_file_count=None),
+        REPORTS + 'other_file_count: rule "required": 1 bad row, e.g. report_id 3',
     ),
     Defect(
         "other_file_count-negative",
@@ -958,7 +983,9 @@ def test_the_rows_scanned_must_equal_the_parquet_footer(folders: Folders, monkey
         def __init__(self, path):
             self._metadata = read_metadata(path)
             self.num_rows = self._metadata.num_rows + 1
-            self.num_row_groups = self._metadata.num_row_groups
+
+        def __getattr__(self, name):
+            return getattr(self._metadata, name)
 
     monkeypatch.setattr(ingest.pq, "read_metadata", OneRowMore)
 
@@ -967,3 +994,47 @@ def test_the_rows_scanned_must_equal_the_parquet_footer(folders: Folders, monkey
     assert (
         "cybertipline_reports.parquet: the footer states 3 rows, a full scan reads 2 (rule: every record ingested)"
     ) in outcome.failures
+
+
+def _ids_export(path: Path, ids: list[int | None], **options) -> Path:
+    rows = [report(0, year=YEAR) | {"report_id": i} for i in ids]
+    pq.write_table(pa.Table.from_pylist(rows, schema=REPORT_SCHEMA), path, **options)
+    return path
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["bitmap-blocks", "one-id-per-block"])
+def test_the_ingest_counts_repeated_and_missing_report_ids_exactly(spread: bool, tmp_path: Path, monkeypatch) -> None:
+    """The count of the ingest's scan (sql/audits/cybertipline_reports_ids.sql), which the audits
+    read first: ids repeated within a block, across block boundaries and below zero, both ways."""
+    import duckdb
+
+    import pipelines.validation.ingest as ingest
+    from pipelines.core.contract import CYBERTIPLINE_REPORTS
+
+    if spread:
+        monkeypatch.setattr(ingest, "ID_BITMAP_MAX_RANGE", 1)
+    ids = [1, 2, 2, 65_535, 65_536, 65_536, 65_536, -1, -1, -65_537, None, None, 1 << 20]
+    path = _ids_export(tmp_path / "cybertipline_reports.parquet", ids)
+    con = duckdb.connect()
+    assert ingest.load_parquet(con, CYBERTIPLINE_REPORTS, path) == len(ids)
+
+    blocks = con.sql("SELECT id_block_bits, id_block, rows, ids, distinct_ids FROM raw_cybertipline_reports_id_blocks")
+    found = blocks.fetchall()
+    assert {bits for bits, *_ in found} == {0 if spread else ingest.ID_BLOCK_BITS}
+    missing = [rows for _, block, rows, _, _ in found if block is None]
+    assert missing == [2]
+    assert sum(n - distinct for _, block, _, n, distinct in found if block is not None) == 1 + 2 + 1
+
+
+def test_the_width_of_the_id_blocks_comes_from_the_footer_statistics(tmp_path: Path) -> None:
+    from pipelines.validation.ingest import ID_BITMAP_MAX_RANGE, ID_BLOCK_BITS, id_block_bits
+
+    def bits(ids: list[int | None], **options) -> int:
+        path = _ids_export(tmp_path / "ids.parquet", ids, **options)
+        return id_block_bits(pq.read_metadata(path), "report_id")
+
+    assert bits([5, 1, None, ID_BITMAP_MAX_RANGE]) == ID_BLOCK_BITS
+    assert bits([0, ID_BITMAP_MAX_RANGE]) == 0  # wider than the bitmaps
+    assert bits([-(1 << 62), 1 << 62]) == 0
+    assert bits([1, 2, 3], write_statistics=False) == 0
+    assert bits([None, None]) == ID_BLOCK_BITS
