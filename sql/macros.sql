@@ -44,3 +44,10 @@ CREATE OR REPLACE MACRO percent_of(part, whole) AS
 CREATE OR REPLACE MACRO code_combination(reporter_type, esp_name, incident_type, incident_country) AS
     {'reporter_type': reporter_type, 'esp_name': esp_name, 'incident_type': incident_type,
      'incident_country': incident_country};
+
+-- The published position (sort_order) of a table's total row: after every category row. The
+-- label of that row is the table spec's (total_label('<table>'), defined from the specs in
+-- pipelines/tables/__init__.py), as is no_country_label(), the row of the CyberTipline reports
+-- without a country, which comes just before the total.
+CREATE OR REPLACE MACRO total_position() AS 2147483647;
+CREATE OR REPLACE MACRO no_country_position() AS total_position() - 1;

@@ -32,6 +32,7 @@ from pydantic import PrivateAttr
 
 from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, SQL_DIR, duckdb_spill_dir
 from pipelines.core.preflight import published_lock_file, require_writable, warehouse_lock_file, year_lock
+from pipelines.tables import sql_macros
 
 PARTITION_TAG = "dagster/partition"
 """The system tag Dagster puts on a run of one partition (resources have no partition_key)."""
@@ -123,7 +124,8 @@ class Warehouse(dg.ConfigurableResource):
             database.close()
 
     def _open(self, year: int) -> duckdb.DuckDBPyConnection:
-        """Open the year's database and (re)define its macros: the project's (sql/macros.sql) and
+        """Open the year's database and (re)define its macros: the project's (sql/macros.sql), the
+        labels the SQL models take from the table specs (``total_label``, ``no_country_label``) and
         ``report_year()``, the year of this database. They are stored in the database, so every
         cursor of the run sees them without defining them again."""
         path = self.path(year)
@@ -138,7 +140,7 @@ class Warehouse(dg.ConfigurableResource):
         if self.threads:
             config["threads"] = self.threads
         database = duckdb.connect(str(path), config=config)
-        database.execute(f"CREATE OR REPLACE MACRO report_year() AS {int(year)};\n{MACROS_SQL}")
+        database.execute(f"CREATE OR REPLACE MACRO report_year() AS {int(year)};\n{MACROS_SQL}\n{sql_macros()}")
         return database
 
     @contextmanager

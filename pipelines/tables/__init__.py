@@ -177,3 +177,15 @@ def specs() -> dict[str, TableSpec]:
 
 def spec(table: str) -> TableSpec:
     return specs()[table]
+
+
+def sql_macros() -> str:
+    """The labels the SQL models take from the specs, as DuckDB macros: ``total_label('<table>')``,
+    the label of a table's total row (``total``), and ``no_country_label()``. Defined with the
+    project's macros whenever a year's database opens (pipelines/defs/resources.py), so each
+    label is stated once, in the spec."""
+    totals = " ".join(f"WHEN '{t.name}' THEN '{t.total}'" for t in specs().values() if t.total)
+    return (
+        f"CREATE OR REPLACE MACRO total_label(table_name) AS CASE table_name {totals} END;\n"
+        f"CREATE OR REPLACE MACRO no_country_label() AS '{NO_COUNTRY}';\n"
+    )

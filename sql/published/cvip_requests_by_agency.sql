@@ -14,8 +14,8 @@ WITH per_agency AS (
 ),
 grand_total AS (
     SELECT
-        1000000 AS sort_order,
-        'Grand Total' AS agency_type,
+        total_position() AS sort_order,
+        total_label('cvip_requests_by_agency') AS agency_type,
         count(*),
         coalesce(sum(image_count), 0),
         coalesce(sum(video_count), 0)

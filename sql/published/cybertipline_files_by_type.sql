@@ -14,7 +14,7 @@ per_type AS (
       ON f.code = t.code
 ),
 grand_total AS (
-    SELECT 1000000 AS sort_order, 'Total' AS file_type,
+    SELECT total_position() AS sort_order, total_label('cybertipline_files_by_type') AS file_type,
            image_count + video_count + other_file_count AS files
     FROM sums
 )

@@ -14,13 +14,13 @@ WITH per_country AS (
     GROUP BY k.sort_order, k.code, k.name
 ),
 no_country AS (
-    SELECT 999999 AS sort_order, NULL AS country_code, 'No Country Listed' AS country,
+    SELECT no_country_position() AS sort_order, NULL AS country_code, no_country_label() AS country,
            coalesce(sum(reports), 0) AS reports
     FROM stg_cybertipline_report_counts
     WHERE incident_country IS NULL
 ),
 grand_total AS (
-    SELECT 1000000 AS sort_order, NULL AS country_code, 'Total' AS country,
+    SELECT total_position() AS sort_order, NULL AS country_code, total_label('cybertipline_reports_by_country') AS country,
            coalesce(sum(reports), 0) AS reports
     FROM stg_cybertipline_report_counts
 )

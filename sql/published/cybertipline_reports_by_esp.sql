@@ -15,7 +15,7 @@ ranked AS (
     FROM per_esp
 ),
 grand_total AS (
-    SELECT 1000000000 AS sort_order, 'Total' AS esp_name, coalesce(sum(reports), 0) AS reports
+    SELECT total_position() AS sort_order, total_label('cybertipline_reports_by_esp') AS esp_name, coalesce(sum(reports), 0) AS reports
     FROM stg_cybertipline_report_counts
     WHERE reporter_type = 'ESP'
 )

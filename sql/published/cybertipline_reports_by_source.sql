@@ -10,7 +10,7 @@ WITH per_source AS (
     GROUP BY t.sort_order, t.label
 ),
 grand_total AS (
-    SELECT 1000000 AS sort_order, 'Total' AS reporter_type, coalesce(sum(reports), 0) AS reports
+    SELECT total_position() AS sort_order, total_label('cybertipline_reports_by_source') AS reporter_type, coalesce(sum(reports), 0) AS reports
     FROM stg_cybertipline_report_counts
 )
 SELECT

@@ -10,10 +10,10 @@
 -- previous_year: headline_metrics(metric_id VARCHAR, period VARCHAR, value BIGINT)
 WITH computed AS (
     SELECT 'missing_children_cases_assisted' AS metric_id, 'year' AS period, total AS value
-    FROM missing_children_by_case_type WHERE case_type = 'Total'
+    FROM missing_children_by_case_type WHERE case_type = total_label('missing_children_by_case_type')
     UNION ALL
     SELECT 'cybertipline_reports', 'year', reports
-    FROM cybertipline_reports_by_source WHERE reporter_type = 'Total'
+    FROM cybertipline_reports_by_source WHERE reporter_type = total_label('cybertipline_reports_by_source')
     UNION ALL
     SELECT 'cybertipline_public_reports', 'year', s.reports
     FROM cybertipline_reports_by_source AS s
@@ -24,17 +24,17 @@ WITH computed AS (
     JOIN seed_reporter_types AS t ON t.label = s.reporter_type AND t.code = 'ESP'
     UNION ALL
     SELECT 'cybertipline_files', 'year', files
-    FROM cybertipline_files_by_type WHERE file_type = 'Total'
+    FROM cybertipline_files_by_type WHERE file_type = total_label('cybertipline_files_by_type')
     UNION ALL
     SELECT 'cybertipline_' || replace(t.code, '_count', 's'), 'year', f.files
     FROM cybertipline_files_by_type AS f
     JOIN seed_file_types AS t ON t.label = f.file_type
     UNION ALL
     SELECT 'cvip_law_enforcement_requests', 'year', requests
-    FROM cvip_requests_by_agency WHERE agency_type = 'Grand Total'
+    FROM cvip_requests_by_agency WHERE agency_type = total_label('cvip_requests_by_agency')
     UNION ALL
     SELECT 'cvip_request_images_videos', 'year', images + videos
-    FROM cvip_requests_by_agency WHERE agency_type = 'Grand Total'
+    FROM cvip_requests_by_agency WHERE agency_type = total_label('cvip_requests_by_agency')
     UNION ALL
     SELECT 'cvip_actively_traded_children', 'cumulative', count(DISTINCT victim_id)
     FROM stg_cvip_offender_relationships

@@ -31,8 +31,8 @@ per_group AS (
 ),
 grand_total AS (
     SELECT
-        1000000 AS sort_order,
-        'Total' AS age_group,
+        total_position() AS sort_order,
+        total_label('missing_children_by_age_and_race') AS age_group,
         count(*) FILTER (WHERE race = 'AI'),
         count(*) FILTER (WHERE race = 'AS'),
         count(*) FILTER (WHERE race = 'MR'),

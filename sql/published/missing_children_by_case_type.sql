@@ -16,8 +16,8 @@ WITH per_type AS (
 ),
 grand_total AS (
     SELECT
-        1000000 AS sort_order,
-        'Total' AS case_type,
+        total_position() AS sort_order,
+        total_label('missing_children_by_case_type') AS case_type,
         count(*) FILTER (WHERE status = 'Active') AS active,
         count(*) FILTER (WHERE status = 'Resolved') AS resolved,
         count(*) AS total

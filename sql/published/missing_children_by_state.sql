@@ -14,8 +14,8 @@ WITH per_state AS (
 ),
 grand_total AS (
     SELECT
-        1000000 AS sort_order,
-        'Total' AS missing_state,
+        total_position() AS sort_order,
+        total_label('missing_children_by_state') AS missing_state,
         count(*) FILTER (WHERE status = 'Active'),
         count(*) FILTER (WHERE status = 'Resolved'),
         count(*)

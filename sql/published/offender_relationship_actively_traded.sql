@@ -11,7 +11,7 @@ WITH per_relationship AS (
     GROUP BY r.sort_order, r.label
 ),
 grand_total AS (
-    SELECT 1000000 AS sort_order, 'Total' AS relationship, count(*) AS known_relationships
+    SELECT total_position() AS sort_order, total_label('offender_relationship_actively_traded') AS relationship, count(*) AS known_relationships
     FROM stg_cvip_offender_relationships
 ),
 all_rows AS (
