@@ -19,9 +19,9 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.config import Folders
+from pipelines.core.config import Folders
 from pipelines.definitions import build_definitions
-from pipelines.sensors import EXPORT_FILES, MARKER, SENSOR_NAME
+from pipelines.defs.sensors import EXPORT_FILES, MARKER, SENSOR_NAME
 
 
 def main() -> None:
