@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, FIRST_YEAR, Folders, acknowledged_changes
+from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, FIRST_YEAR, REPO_ROOT, Folders, acknowledged_changes
 from pipelines.core.preflight import (
     BUSY_EXIT_CODE,
     UNWRITABLE_EXIT_CODE,
@@ -25,6 +25,7 @@ from pipelines.core.preflight import (
 from pipelines.defs.partitions import partition_years
 from pipelines.demo import write_demo_exports
 from pipelines.publishing.release import current_release, find_release, history, replaced_release
+from pipelines.reference_docs import write_pages
 from pipelines.runner import EXIT_BAD_INPUT, run_year
 from pipelines.validation.diff import diff_releases
 from pipelines.validation.verify import verify_release
@@ -218,6 +219,13 @@ def diff(year: int, out_dir: str | None, from_release: str | None, to_release: s
     for change in changes:
         click.echo(str(change))
     click.echo(f"{len(changes)} cells changed")
+
+
+@main.command()
+def docs() -> None:
+    """Write the reference page of every published table, docs/tables/<table>.md, from the code."""
+    for path in write_pages():
+        click.echo(str(path.relative_to(REPO_ROOT)))
 
 
 if __name__ == "__main__":

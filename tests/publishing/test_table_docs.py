@@ -1,0 +1,28 @@
+"""The reference pages docs/tables/<table>.md are generated from the code and kept current."""
+
+from __future__ import annotations
+
+from pipelines.reference_docs import DOCS_DIR, pages
+from pipelines.tables import specs
+
+
+def test_the_committed_pages_are_what_the_code_generates() -> None:
+    stale = [
+        name
+        for name, text in pages().items()
+        if not (DOCS_DIR / name).is_file() or (DOCS_DIR / name).read_text(encoding="utf-8") != text
+    ]
+    extra = sorted(p.name for p in DOCS_DIR.glob("*.md") if p.name not in pages())
+    assert not stale and not extra, f"run `impact docs`: stale {stale}, no longer generated {extra}"
+
+
+def test_every_table_has_a_page_naming_every_check_that_guards_it() -> None:
+    generated = pages()
+    assert set(generated) == {f"{name}.md" for name in specs()} | {"README.md"}
+    state = generated["missing_children_by_state.md"]
+    for guard in ("schema_and_totals", "second_computation", "disclosure_audit", "`raw_cases` | `export_contract`"):
+        assert guard in state
+    headline = generated["headline_metrics.md"]
+    for guard in ("consistent_with_previous_year", "within_previous_year_band", "`raw_program_metrics`"):
+        assert guard in headline
+    assert "disclosure_audit" not in generated["cybertipline_reports_by_esp.md"]
