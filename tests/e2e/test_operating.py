@@ -52,6 +52,9 @@ def test_a_year_arrives_is_corrected_and_publishes_a_revision_with_its_diff(fold
     assert len(first) == 1
     assert "cells_changed" not in release_metadata(sensor.instance)
     assert not Sensor(folders).tick().run_requests  # a fresh cursor: the release was made from them
+    assert run_year(YEAR, folders, instance=sensor.instance).success  # by hand: the same release
+    assert history(Path(folders.published_dir), YEAR) == first
+    assert release_metadata(sensor.instance)["cells_changed"] == 0
 
     exports.cases.append(case("C3", f"{YEAR}-05-01", f"{YEAR}-05-02", state="NY"))  # a late case
     exports.write(Path(folders.raw_dir))

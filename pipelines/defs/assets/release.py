@@ -1,6 +1,7 @@
 """Group ``release``: the year's published folder, written only after every check has passed."""
 
 import json
+from pathlib import Path
 
 import dagster as dg
 
@@ -9,7 +10,7 @@ from pipelines.defs.assets.public_use import DISCLOSURE_CHECK
 from pipelines.defs.graph import all_check_keys
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
-from pipelines.publishing.release import replaced_release, write_release
+from pipelines.publishing.release import current_release, replaced_release, write_release
 from pipelines.validation.diff import changes_per_table, diff_releases
 from pipelines.validation.ingest import changed_since_ingest
 
@@ -49,10 +50,13 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
     return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)], public
 
 
-def revision_metadata(published_root, release_folder) -> dict:
-    """For a revision, the cells changed since the release it replaced, in total and per table
-    (``impact diff`` lists them); nothing for a year's first release. Counts only: the changed
-    figures are in the release itself."""
+def revision_metadata(published_root: Path, release_folder: Path, before: Path | None) -> dict:
+    """What this run changed: for a revision, the cells changed since the release it replaced, in
+    total and per table (``impact diff`` lists them); none when the run found its release current
+    already (``before``); nothing for a year's first release. Counts only: the changed figures
+    are in the release itself."""
+    if release_folder == before:
+        return {"cells_changed": dg.MetadataValue.int(0), "cells_changed_per_table": dg.MetadataValue.json({})}
     replaced = replaced_release(published_root, release_folder)
     if replaced is None:
         return {}
@@ -85,6 +89,7 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
         changed = changed_since_ingest(con, folders.raw_year_dir(year))
         if changed:
             raise dg.Failure(description=f"not published: raw export(s) changed during the run: {', '.join(changed)}")
+        before = current_release(folders.published_root(), year)
         folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public)
     context.log.info(f"Release of {year} published at {folder} -> {folder.resolve().name}")
     return dg.MaterializeResult(
@@ -92,7 +97,7 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
             "folder": dg.MetadataValue.path(str(folder)),
             "release": dg.MetadataValue.path(str(folder.resolve())),
             "replaces": json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["replaces"] or "",
-            **revision_metadata(folders.published_root(), folder.resolve()),
+            **revision_metadata(folders.published_root(), folder.resolve(), before),
             "report": dg.MetadataValue.path(str(folder / "report.html")),
             "tables": len(PUBLISHED_TABLES),
             "checks_passed": len(checks),
