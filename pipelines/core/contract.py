@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+MAX_EXAMPLES = 5
+"""A broken rule of the contract is reported with its count of bad rows and at most this many
+example data-row numbers (or report ids)."""
+
 
 @dataclass(frozen=True, eq=False)
 class RawExport:

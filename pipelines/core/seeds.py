@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import unicodedata
+from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,45 @@ def read_seed(name: str) -> tuple[dict[str, str], ...]:
     if rows and "sort_order" in rows[0]:
         rows = tuple(sorted(rows, key=lambda row: int(row["sort_order"])))
     return rows
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One figure of the metric catalog (sql/seeds/metric_catalog.csv)."""
+
+    metric_id: str
+    period: str
+    label: str
+    unit: str
+    computed_from: str | None
+    """The published table the pipeline computes it from; None when it is kept in another system
+    and arrives in program_metrics.csv."""
+    display_prefix: str | None
+    display_step: int
+    display_scale: str | None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.metric_id, self.period)
+
+
+@cache
+def metric_catalog() -> dict[tuple[str, str], Metric]:
+    """The metric catalog by (metric_id, period), in catalog order: the one reader of it for the
+    expectations, the headline rules, the report and the demo generator."""
+    return {
+        (row["metric_id"], row["period"]): Metric(
+            metric_id=row["metric_id"],
+            period=row["period"],
+            label=row["label"],
+            unit=row["unit"],
+            computed_from=row["computed_from"] or None,
+            display_prefix=row["display_prefix"] or None,
+            display_step=int(row["display_step"]),
+            display_scale=row["display_scale"] or None,
+        )
+        for row in read_seed("metric_catalog")
+    }
 
 
 def seed_label(name: str, code: str) -> str:

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.seeds import read_seed
+from pipelines.core.seeds import metric_catalog
 from pipelines.demo.common import (
     AGE_GROUPS,
     AGENCY_TYPES,
@@ -154,7 +154,7 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
         _fail(path, f"[cybertipline.countries.weights] has codes {unknown} that pycountry (plus XK) does not have")
 
     seen: set[tuple[str, str]] = set()
-    catalog = {(row["metric_id"], row["period"]): row["computed_from"] for row in read_seed("metric_catalog")}
+    catalog = {key: metric.computed_from for key, metric in metric_catalog().items()}
     for item in profile.get("program_metrics", []):
         key = (item["metric_id"], item["period"])
         if key in seen:

@@ -28,7 +28,7 @@ import pyarrow.parquet as pq
 import pycountry
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
-from pipelines.core.seeds import read_seed
+from pipelines.core.seeds import metric_catalog
 from pipelines.tables import NO_COUNTRY, TableSpec, specs
 from pipelines.tables.headline_metrics import display_text
 
@@ -394,10 +394,6 @@ class Figure:
         return self.text.removeprefix(self.qualifier).strip()
 
 
-def _catalog() -> dict[tuple[str, str], dict]:
-    return {(r["metric_id"], r["period"]): r for r in read_seed("metric_catalog")}
-
-
 def _period_note(period: str, since: int | None, year: int) -> str:
     if period == "year":
         return f"in {year}"
@@ -420,7 +416,7 @@ def change_note(change: int | None, year: int) -> str:
 
 
 def headline_figures(rows: list[dict], year: int) -> list[Figure]:
-    catalog = _catalog()
+    catalog = metric_catalog()
     figures = []
     for row in rows:
         key = (row["metric_id"], row["period"])
@@ -429,7 +425,7 @@ def headline_figures(rows: list[dict], year: int) -> list[Figure]:
         figures.append(
             Figure(
                 row["display_text"] or SUPPRESSED,
-                catalog[key]["label"],
+                catalog[key].label,
                 _period_note(row["period"], row["since"], year),
                 change_note(row.get("change_from_prior_year"), year),
             )

@@ -4,8 +4,9 @@ import math
 
 import polars as pl
 
+from pipelines.core.seeds import metric_catalog
 from pipelines.tables import TOTAL, Column, SharedCell, TableSpec
-from pipelines.tables.raw_year import RawYear, catalog
+from pipelines.tables.raw_year import RawYear
 from pipelines.tables.rules import cumulative_not_below_yearly, headline_keys_in_catalog, since_only_for_cumulative
 
 
@@ -60,16 +61,16 @@ def compute(raw: RawYear) -> pl.DataFrame:
         {} if last is None else {(m, p): v for m, p, v in last.select("metric_id", "period", "value").iter_rows()}
     )
     rows = []
-    for entry in catalog("metric_catalog").iter_rows(named=True):
-        key = (entry["metric_id"], entry["period"])
+    for entry in metric_catalog().values():
+        key = entry.key
         since = None
-        if entry["computed_from"]:
+        if entry.computed_from:
             if key not in computed:
                 continue
             value = computed[key]
-            source = f"Computed from the record-level exports (table {entry['computed_from']})"
-        elif entry["period"] == "prior_year" and (entry["metric_id"], "year") in last_values:
-            value = last_values[(entry["metric_id"], "year")]
+            source = f"Computed from the record-level exports (table {entry.computed_from})"
+        elif entry.period == "prior_year" and (entry.metric_id, "year") in last_values:
+            value = last_values[(entry.metric_id, "year")]
             since = kept.get(key, (None, None, None))[1]
             source = f"Published release of {raw.year - 1}"
         elif key in kept:
@@ -77,8 +78,8 @@ def compute(raw: RawYear) -> pl.DataFrame:
         else:
             continue
         previous = last_values.get(key)
-        change = None if entry["period"] == "prior_year" or previous is None else value - previous
-        text = display_text(value, entry["display_prefix"], int(entry["display_step"]), entry["display_scale"])
+        change = None if entry.period == "prior_year" or previous is None else value - previous
+        text = display_text(value, entry.display_prefix, entry.display_step, entry.display_scale)
         rows.append((raw.year, *key, since, value, text, source, change))
     return pl.DataFrame(
         rows,

@@ -14,10 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pipelines.core.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS, RawExport
-from pipelines.core.seeds import read_seed, us_state_rows
+from pipelines.core.contract import (
+    CASES,
+    CVIP_OFFENDER_RELATIONSHIPS,
+    CVIP_REQUESTS,
+    MAX_EXAMPLES,
+    PROGRAM_METRICS,
+    RawExport,
+)
+from pipelines.core.seeds import metric_catalog, read_seed, us_state_rows
 
-MAX_EXAMPLES = 5
 ROW_COLUMN = "source_row"
 """The 1-based data-row number that ingest adds to every CSV table (pipelines/validation/ingest.py)."""
 
@@ -97,10 +103,6 @@ class CsvRule:
     column: str
     rule: str
     expectations: tuple[Any, ...] = ()
-
-
-def metric_catalog() -> list[dict[str, str]]:
-    return list(read_seed("metric_catalog"))
 
 
 def years_up_to_regex(year: int) -> str:
@@ -208,13 +210,13 @@ def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
             unique(["victim_id", "relationship"]),
         ]
     if export is PROGRAM_METRICS:
-        catalog = metric_catalog()
-        metric_ids = sorted({m["metric_id"] for m in catalog})
-        pairs = sorted({(m["metric_id"], m["period"]) for m in catalog})
+        catalog = metric_catalog().values()
+        metric_ids = sorted({m.metric_id for m in catalog})
+        pairs = sorted({m.key for m in catalog})
         computed: dict[str, list[str]] = {}
         for m in catalog:
-            if m["computed_from"]:
-                computed.setdefault(m["period"], []).append(m["metric_id"])
+            if m.computed_from:
+                computed.setdefault(m.period, []).append(m.metric_id)
         return [
             table,
             required("metric_id"),

@@ -41,11 +41,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.core.config import SQL_DIR
-from pipelines.core.contract import RawExport
+from pipelines.core.contract import MAX_EXAMPLES, RawExport
 from pipelines.core.files import sha256_file
 
 SCAN_SQL_DIR = SQL_DIR / "audits"
-MAX_EXAMPLES = 5
 
 
 class RawExportError(Exception):

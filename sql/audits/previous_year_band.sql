@@ -3,8 +3,8 @@
 -- each published table's total. A table's total is the first figure the metric catalog computes
 -- from it (sql/seeds/metric_catalog.csv lists it first: missing_children_cases_assisted for
 -- missing_children_by_case_type, cybertipline_reports for cybertipline_reports_by_source, ...);
--- cross_table_invariants proves it equals the table. Parts of a table (e.g. public reports) are
--- not banded: they may legitimately double. One row per figure outside the band, none when
+-- the headline figures' second computation proves it equals the raw exports' figure. Parts of a
+-- table (e.g. public reports) are not banded: they may legitimately double. One row per figure outside the band, none when
 -- every figure is within it or there is no release of last year. $band is a fraction of last
 -- year's value (pipelines/core/config.py).
 WITH table_totals AS (

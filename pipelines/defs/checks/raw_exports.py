@@ -28,12 +28,11 @@ import dagster as dg
 import duckdb
 
 from pipelines.core.config import SQL_DIR
-from pipelines.core.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
+from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RAW_EXPORTS, RawExport
 from pipelines.core.seeds import countries
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.validation.gx_suites import (
-    MAX_EXAMPLES,
     RuleOutcome,
     data_docs_dir,
     ingested_rows,
