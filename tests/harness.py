@@ -1,7 +1,11 @@
-"""Building a year's published tables straight from the SQL models, without Dagster.
+"""Building a year's tables and release straight from the SQL models and the publishing code,
+without Dagster.
 
-For property tests that run hundreds of examples: the same ingest, seeds and SQL files as the
-Dagster assets, in dependency order, on one connection.
+For tests of the SQL models and of the release's files, and for property tests that run hundreds
+of examples: the same ingest, seeds and SQL files as the Dagster assets, in dependency order, on
+one connection; then, for a release, the same public-use tables and release writer as the
+``public_use_tables`` and ``release`` assets. The checks of the Dagster job are not run here
+(tests/e2e/ runs the job itself).
 """
 
 from __future__ import annotations
@@ -11,14 +15,22 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import models
+from pipelines.publishing.release import export_table, write_release
+from pipelines.tables import define_macros
 from pipelines.validation.ingest import ingest
+from pipelines.validation.public_use import audit_warehouse, build_public_tables
+
+PUBLISHED_TABLES = [m.name for m in models("published")]
 
 
 def build_tables(con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_release: Path | None = None) -> None:
-    """Every staging and published table of the year; last year's release when given."""
+    """Every staging and published table of the year (the folder's name); last year's release
+    when given."""
+    define_macros(con, int(raw_year_dir.name))
     for export in RAW_EXPORTS:
         ingest(con, export, raw_year_dir)
     load_seeds(con)
@@ -29,3 +41,27 @@ def build_tables(con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_re
         if model.previous_year is not None:
             model.previous_year.create_view(con, previous_release or raw_year_dir / "no-release")
         model.materialize(con)
+
+
+def export_tables(raw_year_dir: Path, folder: Path) -> Path:
+    """Every published table of the year as the release writes it (Parquet and CSV), in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    with duckdb.connect() as con:
+        build_tables(con, raw_year_dir)
+        for table in PUBLISHED_TABLES:
+            export_table(con, table, folder)
+    return folder
+
+
+def publish_year(raw_dir: Path, published_root: Path, year: int) -> Path:
+    """The year's release under ``published_root`` as the ``release`` asset writes it (tables,
+    ``public/``, data package, report, manifest, index page), last year's release read when
+    there is one. The manifest lists no checks: none ran."""
+    previous = published_root / str(year - 1)
+    with duckdb.connect() as con:
+        build_tables(con, raw_dir / str(year), previous if previous.is_dir() else None)
+        build_public_tables(con, year, MIN_PUBLIC_COUNT)
+        audit = audit_warehouse(con, MIN_PUBLIC_COUNT)
+        assert audit.passed, audit.problems
+        public = {"min_public_count": MIN_PUBLIC_COUNT, "tables": audit.figures()}
+        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public)

@@ -28,6 +28,9 @@ PREVIOUS_YEAR = re.compile(r"^--\s*previous_year:\s*(?P<table>\w+)\((?P<columns>
 ORDER_COLUMN = "sort_order"
 """The last column of every published model: the row's published position (not published itself)."""
 
+MACROS_SQL = (SQL_DIR / "macros.sql").read_text(encoding="utf-8")
+"""The project's SQL macros (sql/macros.sql), read once per process."""
+
 
 @dataclass(frozen=True)
 class PreviousYearInput:

@@ -30,9 +30,9 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, SQL_DIR, duckdb_spill_dir
+from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_spill_dir
 from pipelines.core.preflight import published_lock_file, require_writable, warehouse_lock_file, year_lock
-from pipelines.tables import sql_macros
+from pipelines.tables import define_macros
 
 PARTITION_TAG = "dagster/partition"
 """The system tag Dagster puts on a run of one partition (resources have no partition_key)."""
@@ -140,7 +140,7 @@ class Warehouse(dg.ConfigurableResource):
         if self.threads:
             config["threads"] = self.threads
         database = duckdb.connect(str(path), config=config)
-        database.execute(f"CREATE OR REPLACE MACRO report_year() AS {int(year)};\n{MACROS_SQL}\n{sql_macros()}")
+        define_macros(database, year)
         return database
 
     @contextmanager
@@ -160,7 +160,3 @@ class Warehouse(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
-
-
-MACROS_SQL = (SQL_DIR / "macros.sql").read_text(encoding="utf-8")
-"""The project's SQL macros (sql/macros.sql), read once per process."""

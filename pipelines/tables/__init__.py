@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+import duckdb
 import polars as pl
 
 from pipelines.core.seeds import read_seed
-from pipelines.core.sql_models import models
+from pipelines.core.sql_models import MACROS_SQL, models
 from pipelines.tables.raw_year import RawYear
 
 TOTAL = "Total"
@@ -182,10 +183,18 @@ def spec(table: str) -> TableSpec:
 def sql_macros() -> str:
     """The labels the SQL models take from the specs, as DuckDB macros: ``total_label('<table>')``,
     the label of a table's total row (``total``), and ``no_country_label()``. Defined with the
-    project's macros whenever a year's database opens (pipelines/defs/resources.py), so each
+    project's macros whenever a year's database opens (define_macros), so each
     label is stated once, in the spec."""
     totals = " ".join(f"WHEN '{t.name}' THEN '{t.total}'" for t in specs().values() if t.total)
     return (
         f"CREATE OR REPLACE MACRO total_label(table_name) AS CASE table_name {totals} END;\n"
         f"CREATE OR REPLACE MACRO no_country_label() AS '{NO_COUNTRY}';\n"
     )
+
+
+def define_macros(con: duckdb.DuckDBPyConnection, year: int) -> None:
+    """(Re)define every macro the SQL models use on a year's database: ``report_year()``, the
+    project's (sql/macros.sql) and the labels of the specs (``sql_macros``). They are stored in
+    the database, so every cursor sees them. The warehouse resource calls it when it opens a
+    year's database; tests/harness.py when it builds the tables without Dagster."""
+    con.execute(f"CREATE OR REPLACE MACRO report_year() AS {int(year)};\n{MACROS_SQL}\n{sql_macros()}")
