@@ -1,7 +1,8 @@
 """The release as people receive it: datapackage.json (validated by frictionless) and report.html.
 
-A release folder is built once by the real pipeline from a tiny export; each test works on its
-own copy of it, so the published release is never touched.
+A release folder is built once from a tiny export by the SQL models and the release writer
+(tests/harness.py, no Dagster); each test works on its own copy of it, so the published release
+is never touched.
 """
 
 from __future__ import annotations
@@ -19,12 +20,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.core.config import Folders
 from pipelines.core.sql_models import models
 from pipelines.publishing.datapackage import build_datapackage, write_datapackage
 from pipelines.publishing.report import render_report, write_report
-from pipelines.runner import run_year
 from tests.exports import YearExports, report
+from tests.harness import publish_year
 
 YEAR = 2020
 TRICKY_ESP = '<b>Tom & "Jerry\'s"</b> <script>alert(1)</script>'
@@ -32,14 +32,12 @@ TRICKY_ESP = '<b>Tom & "Jerry\'s"</b> <script>alert(1)</script>'
 
 @pytest.fixture(scope="module")
 def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A year's release written by the real pipeline (CSV + Parquet of every published table)."""
+    """A year's release as the release writer writes it (CSV + Parquet of every published table)."""
     root = tmp_path_factory.mktemp("release")
     exports = YearExports.small(YEAR)
     exports.reports.append(report(3, esp_name=TRICKY_ESP, country="FR", year=YEAR))
     exports.write(root / "raw")
-    outcome = run_year(YEAR, Folders(str(root / "raw"), str(root / "pub"), str(root / "wh")))
-    assert outcome.success, outcome.failures
-    return (root / "pub" / str(YEAR)).resolve()
+    return publish_year(root / "raw", root / "pub", YEAR).resolve()
 
 
 @pytest.fixture
