@@ -202,10 +202,11 @@ def render_index() -> str:
         "its second computation and every check that guards it. The business rules behind them "
         "are in [../published-tables.md](../published-tables.md).",
         "",
-        "| table | title | counts children |",
-        "|---|---|---|",
+        "| table | title | columns after `year` | last row | counts children |",
+        "|---|---|---|---|---|",
         *(
-            f"| [{t.name}]({t.name}.md) | {_cell(t.title)} | {'yes' if t.counts_children else 'no'} |"
+            f"| [{t.name}]({t.name}.md) | {_cell(t.title)} | {', '.join(c.name for c in t.columns)} | "
+            f"{t.total or '–'} | {'yes' if t.counts_children else 'no'} |"
             for t in specs().values()
         ),
     ]
