@@ -4,11 +4,13 @@ interrupted at any file-system step leaves no litter: no orphan release, no temp
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -43,46 +45,65 @@ def impact_run(raw: Path, root: Path) -> subprocess.Popen:
     )
 
 
+def kill_when(process: subprocess.Popen, moment, timeout: float = 120) -> bool:
+    """SIGKILL the run's process group as soon as ``moment()`` is true; False when the run ended first."""
+    deadline = time.monotonic() + timeout
+    while process.poll() is None and time.monotonic() < deadline:
+        if moment():
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+            return True
+        time.sleep(0.005)
+    process.wait(timeout=60)
+    return False
+
+
 def test_kill_at_any_moment_leaves_previous_release_and_next_run_succeeds(tmp_path: Path) -> None:
+    """Three kills, each at a moment that matters: in the middle of the run (the warehouse and the
+    checks), as soon as the release's staging folder appears (its files half written), and once
+    its manifest is written (the last file before the swap). The swap's own steps are
+    interrupted one by one below. A run that ends before its moment is not killed."""
     old_raw, new_raw = tmp_path / "old-raw", tmp_path / "new-raw"
     exports = YearExports.small(2020)
     exports.write(old_raw)
     exports.cases.append(case("C3", "2020-08-01", "", "NFA", 9, "AI", "OH"))
     exports.write(new_raw)
 
+    started = time.monotonic()
     assert impact_run(old_raw, tmp_path).wait(timeout=120) == 0
+    duration = time.monotonic() - started
     release = tmp_path / "published" / "2020"
     before = snapshot(release)
-    # What a complete run on the new exports publishes after the old ones (bytes do not depend on
-    # the folder; the new release names the old one it replaces).
-    assert impact_run(old_raw, tmp_path / "elsewhere").wait(timeout=120) == 0
-    started = time.monotonic()
-    assert impact_run(new_raw, tmp_path / "elsewhere").wait(timeout=120) == 0
-    duration = time.monotonic() - started
-    after = snapshot(tmp_path / "elsewhere" / "published" / "2020")
-    assert after != before
+    releases = tmp_path / "published" / ".releases"
 
-    kills = 0
-    for point in (0.3, 0.5, 0.7, 0.85, 0.95, 1.0):  # share of a full run's time
+    def staging(process: subprocess.Popen) -> list[Path]:
+        return list(releases.glob(f"2020.partial-*-{process.pid}-*"))
+
+    moments = {
+        "in the middle of the run": lambda process, started: time.monotonic() - started > duration / 2,
+        "when the staging folder appears": lambda process, started: bool(staging(process)),
+        "when the manifest is staged": lambda process, started: any(
+            (s / "manifest.json").exists() for s in staging(process)
+        ),
+    }
+    seen, kills = {}, 0
+    for name, moment in moments.items():
         process = impact_run(new_raw, tmp_path)
-        time.sleep(duration * point)
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            kills += 1
-        process.wait(timeout=60)
-        current = snapshot(release)
-        # The old release or the complete new one; never anything in between.
-        assert current in (before, after), f"killed at {point:.0%}: a mixed or partial release"
-        if current == after:
-            break
-        assert current == before
+        kills += kill_when(process, partial(moment, process, time.monotonic()))
+        seen[name] = snapshot(release)
+
     assert kills > 0
     assert impact_run(new_raw, tmp_path).wait(timeout=120) == 0
-    assert snapshot(release) == after
-    kept = sorted(p.name for p in (tmp_path / "published" / ".releases").iterdir())
+    after = snapshot(release)
+    assert after != before
+    for name, current in seen.items():
+        # The old release or the complete new one; never anything in between.
+        assert current in (before, after), f"killed {name}: a mixed or partial release"
     # Both releases kept; partial folders and temporary links of killed runs cleaned up.
-    assert kept == sorted(p.name for p in (tmp_path / "elsewhere" / "published" / ".releases").iterdir())
+    kept = sorted(p.name for p in releases.iterdir())
     assert len(kept) == 2, kept
+    assert release.resolve().name in kept
+    assert json.loads((release / "manifest.json").read_text())["replaces"] in kept
 
 
 @pytest.mark.parametrize("failing", ["rename", "symlink_to", "replace"])
