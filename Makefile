@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make demo   set everything up, write the 2020 demo exports, publish published/2020/
 #   make test   run the test suite
+#   make ui     the Dagster UI on 127.0.0.1:3000, over the instance make demo recorded in (.dagster/)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +9,7 @@ YEAR ?= 2020
 
 AXE := tests/browser/node_modules/axe-core/axe.min.js
 
-.PHONY: demo test install lint bench bench-backfill browser
+.PHONY: demo test install lint bench bench-backfill browser ui
 
 install: $(VENV)/.installed
 
@@ -20,6 +21,10 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 demo: install
 	$(BIN)/impact demo-data --year $(YEAR)
 	$(BIN)/impact run --year $(YEAR)
+
+# dagster.yaml keeps the instance in .dagster/ (or DAGSTER_HOME when set), as impact run does.
+ui: install
+	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1
 
 # Two workers (this machine's two cores; much of the suite waits on real `impact run` processes);
 # --dist loadfile keeps a test module, and its module-scoped pipeline build, in one worker.

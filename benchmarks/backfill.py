@@ -52,6 +52,7 @@ def _impact_run(year: int, raw: Path, out: Path, warehouse: Path, log_dir: Path)
                 "-m",
                 "pipelines.cli",
                 "run",
+                "--verbose",  # the log of a failed year ends the error
                 "--year",
                 str(year),
                 "--raw-dir",

@@ -191,6 +191,7 @@ def impact_run(impact: str, raw: Path, out: Path) -> dict[str, Any]:
         [
             impact,
             "run",
+            "--verbose",  # Dagster's log on the console: the step durations are read from it
             "--year",
             str(YEAR),
             "--raw-dir",

@@ -26,7 +26,7 @@ from pipelines.defs.partitions import partition_years
 from pipelines.demo import write_demo_exports
 from pipelines.publishing.release import current_release, find_release, history, replaced_release
 from pipelines.reference_docs import write_pages
-from pipelines.runner import EXIT_BAD_INPUT, run_year
+from pipelines.runner import EXIT_BAD_INPUT, QUIET, run_year
 from pipelines.validation.diff import diff_releases
 from pipelines.validation.verify import verify_release
 
@@ -89,20 +89,31 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
     "band around last year's release; recorded in the manifest. Repeatable "
     "[env IMPACT_ACKNOWLEDGED_CHANGES].",
 )
+@click.option(
+    "--verbose",
+    is_flag=True,
+    help="Show Dagster's log of the run on the console too [level: env IMPACT_LOG_LEVEL, default INFO].",
+)
 def run(
     years: tuple[int, ...],
     raw_dir: str | None,
     out_dir: str | None,
     warehouse_dir: str | None,
     acknowledged: tuple[str, ...],
+    verbose: bool,
 ) -> None:
     """Materialize every asset and check of each YEAR through Dagster and publish it.
 
+    Prints one line per year published: the release and whether it is new, revises the previous
+    one (with the number of cells changed) or was already current. A year not published gets one
+    line per problem and the path of Dagster's full log of the run (under the warehouse folder).
+    The run is recorded in the Dagster instance that `dagster dev` shows (DAGSTER_HOME, or
+    .dagster/ in the working folder).
+
     Exit codes: 0 every year published; 1 bad input (a year not published: every problem is
     printed, one line each, or a --year outside the partitions); 2 a product error (its trace is
-    in a log file under the warehouse folder, whose path is printed); 3 the release or warehouse
-    folder cannot be written; 75 another process is publishing one of the years. With 3 and 75
-    nothing was done.
+    in the run's log file); 3 the release or warehouse folder cannot be written; 75 another
+    process is publishing one of the years. With 3 and 75 nothing was done.
     """
 
     valid = partition_years()
@@ -144,14 +155,16 @@ def run(
     exit_code = 0
     with held:
         for year in years:
-            outcome = run_year(year, folders)
+            outcome = run_year(year, folders, log_level=None if verbose else QUIET)
             if outcome.success:
-                click.echo(f"published {outcome.release}")
+                click.echo(f"published {outcome.publication}")
             else:
                 exit_code = max(exit_code, outcome.exit_code)
                 click.echo(f"year {year}: not published; failures:", err=True)
-                for message in outcome.failures or ["the run failed (see the log above)"]:
+                for message in outcome.failures or ["the run failed"]:
                     click.echo(f"  - {message}", err=True)
+                trace = ", with the trace of the product error" if outcome.product_error else ""
+                click.echo(f"  the full log of the run{trace}: {outcome.log}", err=True)
     sys.exit(exit_code)
 
 

@@ -1,25 +1,30 @@
 """Running a year through the real Dagster definitions in-process, and reading the outcome.
 
 The CLI (``impact run``) and the tests both come through here, so what they run is exactly the
-asset graph, checks and resources that ``dagster dev`` shows.
+asset graph, checks and resources that ``dagster dev`` shows, recorded in the same Dagster
+instance (:func:`default_instance`).
 
-A failed run ends in one line per problem. A data problem (a failed check, or a step that raised
-``dagster.Failure`` with the file, rule and rows) is the input's fault: its lines are the whole
-story, so the console shows no stack trace (Dagster's console logger would print one per failed
-step). Any other exception is a product error: one line names the step and the exception type,
-and its trace goes to a log file in the warehouse folder (which may hold raw values, unlike the
-console).
+A run's outcome is a few lines: one per problem when it failed, the release when it published.
+Dagster's own log of the run (every event, with the trace of a step that raised) is written
+whole to ``<warehouse_dir>/logs/<year>-<run id>.log``, which may hold raw values, unlike the
+console; the CLI shows Dagster's log on the console only when asked (``impact run --verbose``).
+A data problem (a failed check, or a step that raised ``dagster.Failure`` with the file, rule and
+rows) is the input's fault: its lines are the whole story. Any other exception is a product
+error: one line names the step and the exception type; its trace is in the log file.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
+from dagster._core.instance.ref import InstanceRef  # what `dagster dev` opens its instance with
 
-from pipelines.core.config import Folders
+from pipelines.core.config import PROJECT_DAGSTER_HOME, Folders
 from pipelines.core.config import log_level as default_log_level
 from pipelines.definitions import build_definitions
 from pipelines.defs.alerts import alerts_path, append_alert, failure_messages
@@ -27,6 +32,9 @@ from pipelines.defs.jobs import yearly_release_job
 
 EXIT_BAD_INPUT = 1
 EXIT_PRODUCT_ERROR = 2
+QUIET = "CRITICAL"
+"""The console logger's level for a quiet console: Dagster logs nothing at it, while the event
+log (the instance, the run's log file) still receives every event."""
 
 
 @dataclass
@@ -34,14 +42,20 @@ class YearOutcome:
     year: int
     success: bool
     release: Path | None
+    """The link ``<published>/<year>`` when the year is published."""
     failures: list[str] = field(default_factory=list)
-    product_error_log: Path | None = None
+    log: Path | None = None
+    """Dagster's whole log of the run."""
+    product_error: bool = False
+    publication: str = ""
+    """The release and what it is: ``<release id> (new)``, ``(revises <id>: N cells changed)`` or
+    ``(unchanged)``."""
 
     @property
     def exit_code(self) -> int:
         if self.success:
             return 0
-        return EXIT_PRODUCT_ERROR if self.product_error_log is not None else EXIT_BAD_INPUT
+        return EXIT_PRODUCT_ERROR if self.product_error else EXIT_BAD_INPUT
 
 
 def _is_data_problem(data) -> bool:
@@ -51,27 +65,50 @@ def _is_data_problem(data) -> bool:
 
 
 def default_instance() -> dg.DagsterInstance:
-    """The Dagster instance of ``DAGSTER_HOME`` when it is set, so that runs started from the
-    command line or cron show in the UI with their checks; otherwise a temporary one."""
+    """The project's Dagster instance, the one ``dagster dev -w workspace.yaml`` started in the
+    same working folder shows: ``DAGSTER_HOME`` when it is set; otherwise the working folder's
+    ``dagster.yaml`` (the repository's keeps everything in ``.dagster/``), opened as ``dagster
+    dev`` opens it, with ``.dagster/`` for whatever the file does not configure."""
     if os.environ.get("DAGSTER_HOME"):
         return dg.DagsterInstance.get()
-    return dg.DagsterInstance.ephemeral()
+    home = Path(PROJECT_DAGSTER_HOME).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(home), config_dir=os.getcwd()))
 
 
-def _write_product_error_log(result: dg.ExecuteInProcessResult, folders: Folders, year: int) -> Path | None:
-    """The traces of the steps that failed for another reason than their data, in
-    ``<warehouse_dir>/logs/<year>-<run id>.log``; None when there are none."""
-    traces = [
-        f"step {event.step_key}:\n{event.step_failure_data.error.to_string()}"
-        for event in result.get_step_failure_events()
-        if event.step_failure_data.error is not None and not _is_data_problem(event.step_failure_data)
-    ]
-    if not traces:
-        return None
-    path = Path(folders.warehouse_dir).resolve() / "logs" / f"{year}-{result.run_id}.log"
+def _log_line(entry) -> str:
+    """One event of the run, as the console logger shows it, with its whole error and trace."""
+    when = datetime.fromtimestamp(entry.timestamp, UTC).isoformat(timespec="milliseconds")
+    level = logging.getLevelName(entry.level) if isinstance(entry.level, int) else str(entry.level)
+    line = f"{when} {level} {entry.step_key or '-'} - {entry.message}"
+    error = entry.error_info
+    if error is None and entry.dagster_event is not None:
+        error = getattr(entry.dagster_event.event_specific_data, "error", None)
+    return line + ("\n" + error.to_string() if error is not None else "")
+
+
+def write_run_log(instance: dg.DagsterInstance, run_id: str, folders: Folders, year: int) -> Path:
+    """Every event of the run's event log, in ``<warehouse_dir>/logs/<year>-<run id>.log``."""
+    path = Path(folders.warehouse_dir).resolve() / "logs" / f"{year}-{run_id}.log"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("\n\n".join(traces) + "\n", encoding="utf-8")
+    lines = [_log_line(entry) for entry in instance.all_logs(run_id)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+def _has_product_error(result: dg.ExecuteInProcessResult) -> bool:
+    return any(
+        event.step_failure_data.error is not None and not _is_data_problem(event.step_failure_data)
+        for event in result.get_step_failure_events()
+    )
+
+
+def _publication(result: dg.ExecuteInProcessResult) -> str:
+    """The release asset's own account of what it published (pipelines/assets/release.py)."""
+    for materialization in result.asset_materializations_for_node("release"):
+        metadata = materialization.metadata
+        return f"{metadata['release_id'].value} ({metadata['outcome'].value})"
+    return ""
 
 
 def job_for(folders: Folders) -> dg.JobDefinition:
@@ -82,7 +119,7 @@ def job_for(folders: Folders) -> dg.JobDefinition:
 
 def run_config(log_level: str | None = None) -> dict:
     """INFO shows each step's own messages (rows ingested, check results, the release); Dagster's
-    per-event DEBUG lines stay in the event log unless asked for."""
+    per-event DEBUG lines stay in the event log unless asked for; ``QUIET`` shows nothing."""
     return {"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}}
 
 
@@ -93,19 +130,19 @@ def run_year(
     log_level: str | None = None,
 ) -> YearOutcome:
     """Run the ``yearly_release`` job for one year: every asset and check of the code location;
-    nothing is published unless all pass."""
-    instance = instance or default_instance()
+    nothing is published unless all pass. ``instance``: the project's (:func:`default_instance`)
+    unless given."""
+    if instance is None:
+        with default_instance() as project_instance:
+            return run_year(year, folders, project_instance, log_level)
     result = job_for(folders).execute_in_process(
         run_config=run_config(log_level),
         partition_key=str(year),
         instance=instance,
         raise_on_error=False,
     )
-    release = Path(folders.published_dir) / str(year)
+    log = write_run_log(instance, result.run_id, folders, year)
     failures = failure_messages(result.all_events)
-    error_log = _write_product_error_log(result, folders, year)
-    if error_log is not None:
-        failures.append(f"the trace of the product error is in {error_log}")
     success = result.success and not failures
     if not success:
         # The daemon's run-failure sensor does not watch runs executed in this process: the
@@ -114,7 +151,9 @@ def run_year(
     return YearOutcome(
         year=year,
         success=success,
-        release=release if success else None,
+        release=Path(folders.published_dir) / str(year) if success else None,
         failures=failures,
-        product_error_log=error_log,
+        log=log,
+        product_error=_has_product_error(result),
+        publication=_publication(result) if success else "",
     )

@@ -31,6 +31,10 @@ ENV_DUCKDB_THREADS = "IMPACT_DUCKDB_THREADS"
 ENV_DUCKDB_MEMORY_LIMIT = "IMPACT_DUCKDB_MEMORY_LIMIT"
 ENV_DUCKDB_SPILL_DIR = "IMPACT_DUCKDB_SPILL_DIR"
 ENV_LOG_LEVEL = "IMPACT_LOG_LEVEL"
+
+PROJECT_DAGSTER_HOME = ".dagster"
+"""The Dagster instance's folder under the working folder when ``DAGSTER_HOME`` is not set:
+``impact run`` and ``dagster dev`` started there share it (dagster.yaml, README.md)."""
 ENV_PREVIOUS_YEAR_BAND = "IMPACT_PREVIOUS_YEAR_BAND"
 ENV_ACKNOWLEDGED_CHANGES = "IMPACT_ACKNOWLEDGED_CHANGES"
 
@@ -50,8 +54,9 @@ def acknowledged_changes() -> tuple[str, ...]:
 
 
 def log_level() -> str:
-    """Console log level of runs started by the CLI (``IMPACT_LOG_LEVEL``, default INFO: each
-    step's own messages; DEBUG adds every Dagster event, e.g. step durations for the benchmark)."""
+    """Console log level of Dagster's log in runs started by ``impact run --verbose``
+    (``IMPACT_LOG_LEVEL``, default INFO: each step's own messages; DEBUG adds every Dagster
+    event, e.g. step durations for the benchmark)."""
     return os.environ.get(ENV_LOG_LEVEL, "INFO").upper()
 
 

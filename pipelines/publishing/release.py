@@ -25,6 +25,7 @@ import shutil
 import socket
 import tempfile
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -189,13 +190,35 @@ def remove_dead_partials(published_root: Path, year: int) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def revision_note(replaced: Path | None, staged: Path) -> str:
+def _cells(changed: int) -> str:
+    return "1 cell" if changed == 1 else f"{changed:,} cells"
+
+
+def revision_note(replaced: Path | None, changed: int) -> str:
     """The report's line on a revised year: how many cells changed since the replaced release."""
     if replaced is None:
         return ""
-    changed = len(diff_releases(replaced, staged))
-    cells = "1 cell" if changed == 1 else f"{changed:,} cells"
-    return f"This release revises release {replaced.name}: {cells} changed since (impact diff lists them)."
+    return f"This release revises release {replaced.name}: {_cells(changed)} changed since (impact diff lists them)."
+
+
+@dataclass(frozen=True)
+class Publication:
+    """What a run did to a year's release: the link, the immutable release it points at, and
+    whether that release is new, revises another one or was already current."""
+
+    link: Path
+    release: Path
+    replaces: str | None
+    cells_changed: int
+    unchanged: bool
+
+    @property
+    def outcome(self) -> str:
+        if self.unchanged:
+            return "unchanged"
+        if self.replaces is None:
+            return "new"
+        return f"revises {self.replaces}: {_cells(self.cells_changed)} changed"
 
 
 def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -229,7 +252,7 @@ def write_release(
     year: int,
     checks: list[dict],
     public: dict,
-) -> Path:
+) -> Publication:
     """Write every file of the year's release in a staging folder, then publish it whole and
     rewrite the index page of all years. ``checks``: the checks of the run, all passed;
     ``public``: the disclosure audit's figures (manifest ``public``).
@@ -252,8 +275,9 @@ def write_release(
             ).fetchall()
         ]
 
-        def finish(replaced: Path | None) -> None:
-            write_report(staged, year, revision=revision_note(replaced, staged))
+        def finish(replaced: Path | None) -> int:
+            changed = len(diff_releases(replaced, staged)) if replaced is not None else 0
+            write_report(staged, year, revision=revision_note(replaced, changed))
             write_manifest(
                 staged,
                 year,
@@ -263,17 +287,31 @@ def write_release(
                 acknowledged_changes=acknowledged_changes(con),
                 public=public,
             )
+            return changed
 
         if current is not None:
-            finish(replaced_release(published_root, current))
+            replaced = replaced_release(published_root, current)
+            changed = finish(replaced)
             if content_digest(staged) == content_digest(current):
                 shutil.rmtree(staged)
                 write_index(published_root)
-                return published_root / str(year)
-        finish(current)
+                return Publication(
+                    link=published_root / str(year),
+                    release=current,
+                    replaces=replaced.name if replaced else None,
+                    cells_changed=changed,
+                    unchanged=True,
+                )
+        changed = finish(current)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     link = publish(staged, published_root, year)
     write_index(published_root)
-    return link
+    return Publication(
+        link=link,
+        release=link.resolve(),
+        replaces=current.name if current else None,
+        cells_changed=changed,
+        unchanged=False,
+    )

@@ -81,7 +81,8 @@ def test_five_years_two_at_a_time_all_publish_without_lock_errors(
         output = (run.stdout + run.stderr).lower()
         assert not [e for e in LOCK_ERRORS if e in output], (year, run.stderr[-3000:])
         assert run.returncode == 0, (year, run.stderr[-3000:])
-        assert f"published {Path(folders.published_dir) / str(year)}" in run.stdout
+        assert run.stdout.startswith(f"published {year}-") and run.stdout.endswith(" (new)\n"), run.stdout
+        assert not run.stderr, run.stderr[-3000:]
     published = Path(folders.published_dir)
     for year in YEARS:
         release = published / str(year)

@@ -151,3 +151,37 @@ def test_impact_run_records_the_yearly_release_job_in_dagster_home(tmp_path: Pat
         columns = {c.name: c.description for c in metadata["dagster/column_schema"].schema.columns}
         assert columns["active"] == "Cases of the year still open on December 31 of the year."
         assert metadata["published_csv"].path == str(tmp_path / "published" / "2020" / "missing_children_by_state.csv")
+
+
+def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder(tmp_path: Path, monkeypatch) -> None:
+    """Without DAGSTER_HOME, `impact run` and `dagster dev -w workspace.yaml` started in the same
+    working folder share its instance (dagster.yaml: .dagster/), so the UI shows what the CLI
+    published. `dagster dev` opens it from a temporary folder with the working folder's
+    dagster.yaml as its configuration; so does this test."""
+    import shutil
+
+    from click.testing import CliRunner
+    from dagster._core.instance.ref import InstanceRef
+
+    from pipelines.cli import main
+    from tests.exports import YearExports
+
+    monkeypatch.delenv("DAGSTER_HOME")
+    for variable in ("IMPACT_RAW_DIR", "IMPACT_PUBLISHED_DIR", "IMPACT_WAREHOUSE_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
+    YearExports.small(2020).write(tmp_path / "raw")
+
+    result = CliRunner().invoke(main, ["run", "--year", "2020"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".dagster" / "history" / "runs.db").is_file()
+
+    dev_home = tmp_path / ".tmp_dagster_home_dev"
+    dev_home.mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dev_home), config_dir=str(tmp_path))) as instance:
+        [run] = instance.get_runs()
+        assert run.job_name == "yearly_release" and run.tags["dagster/partition"] == "2020"
+        release = instance.get_latest_materialization_event(dg.AssetKey("release"))
+        assert release.asset_materialization.partition == "2020"
+    assert not list(dev_home.rglob("*.db"))  # nothing of the run in dagster dev's temporary folder

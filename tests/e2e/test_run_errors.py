@@ -50,6 +50,8 @@ def test_a_stray_quote_at_data_row_200_of_the_full_size_cases_csv_fails_the_run(
     write_demo_exports(YEAR, Path(folders.raw_dir), scale=0.001)
     good = impact_run(folders, YEAR)
     assert good.exit_code == 0, good.output
+    release = (Path(folders.published_dir) / str(YEAR)).resolve()
+    assert good.output == f"published {release.name} (new)\n"
     before = release_files(folders)
 
     path = Path(folders.raw_dir) / str(YEAR) / "cases.csv"
@@ -63,7 +65,15 @@ def test_a_stray_quote_at_data_row_200_of_the_full_size_cases_csv_fails_the_run(
     bad = impact_run(folders, YEAR)
 
     assert bad.exit_code == 1
-    assert "  - cases.csv: unterminated quote starting at data row 200 (rule: RFC 4180 quoting" in bad.output
+    lines = bad.output.splitlines()
+    assert lines[:2] == [
+        "year 2020: not published; failures:",
+        "  - cases.csv: unterminated quote starting at data row 200 (rule: RFC 4180 quoting: a quoted field "
+        "ends with a quote followed by a comma or the line end)",
+    ]
+    log = Path(lines[2].removeprefix("  the full log of the run: "))
+    assert len(lines) == 3 and log.is_relative_to(Path(folders.warehouse_dir).resolve()), lines
+    assert 'Execution of step "raw_cases" failed.' in log.read_text(encoding="utf-8")
     assert not any(marker in bad.output for marker in TRACE_MARKERS), bad.output
     assert release_files(folders) == before
 
@@ -85,7 +95,7 @@ def test_a_product_error_prints_one_line_and_the_log_file_with_its_trace(
     assert result.exit_code == 2
     assert not any(marker in result.output for marker in TRACE_MARKERS), result.output
     assert "step raw_cases failed: product error (RuntimeError)" in result.output
-    log = next(line for line in result.output.splitlines() if "the trace of the product error is in" in line)
+    log = next(line for line in result.output.splitlines() if "with the trace of the product error: " in line)
     trace = Path(log.rsplit(" ", 1)[1]).read_text(encoding="utf-8")
     assert "a bug in the product" in trace and "Stack Trace" in trace
     assert Path(log.rsplit(" ", 1)[1]).is_relative_to(Path(folders.warehouse_dir).resolve())

@@ -28,18 +28,22 @@ def impact(*arguments: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def publish(tmp_path: Path, exports: YearExports) -> Path:
+def publish(tmp_path: Path, exports: YearExports, outcome: str | None = None) -> Path:
+    """Run 2020 over ``exports``; ``outcome``: what the run must say it did to the release."""
     exports.write(tmp_path / "raw")
-    outcome = run_year(2020, folders_in(tmp_path))
-    assert outcome.success, outcome.failures
-    return (tmp_path / "published" / "2020").resolve()
+    run = run_year(2020, folders_in(tmp_path))
+    assert run.success, run.failures
+    release = (tmp_path / "published" / "2020").resolve()
+    if outcome is not None:
+        assert run.publication == f"{release.name} ({outcome})"
+    return release
 
 
 def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path: Path) -> None:
     root = tmp_path / "published"
     exports = YearExports.small(2020)
     exports.cases.append(case("C3", "2020-05-01", "", state="NY"))
-    first = publish(tmp_path, exports)
+    first = publish(tmp_path, exports, "new")
     first_files = snapshot(first)
     manifest = json.loads((first / "manifest.json").read_text())
     assert manifest["replaces"] is None
@@ -48,12 +52,12 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     assert 'href="2020/report.html"' in index and first.name in index
 
     # Publishing the same inputs again changes nothing: the same release stays current.
-    assert publish(tmp_path, exports) == first
+    assert publish(tmp_path, exports, "unchanged") == first
     assert release_module.history(root, 2020) == [first]
 
     # A revision: case C1 (resolved) moves from Texas to California.
     exports.cases[0] = case("C1", "2020-02-01", "2020-02-03", state="CA")
-    second = publish(tmp_path, exports)
+    second = publish(tmp_path, exports, f"revises {first.name}: 4 cells changed")
     assert second != first
     assert snapshot(first) == first_files  # the replaced release, byte for byte
     assert json.loads((second / "manifest.json").read_text())["replaces"] == first.name

@@ -1,6 +1,5 @@
 """Group ``release``: the year's published folder, written only after every check has passed."""
 
-import json
 from pathlib import Path
 
 import dagster as dg
@@ -10,7 +9,7 @@ from pipelines.defs.assets.public_use import DISCLOSURE_CHECK
 from pipelines.defs.graph import all_check_keys
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
-from pipelines.publishing.release import current_release, replaced_release, write_release
+from pipelines.publishing.release import replaced_release, write_release
 from pipelines.validation.diff import changes_per_table, diff_releases
 from pipelines.validation.ingest import changed_since_ingest
 
@@ -67,6 +66,14 @@ def revision_metadata(published_root: Path, release_folder: Path, before: Path |
     }
 
 
+def published_files(release: Path) -> str:
+    """Each published table's files in the release folder, as a markdown table."""
+    lines = ["| table | CSV | Parquet |", "|---|---|---|"]
+    for table in PUBLISHED_TABLES:
+        lines.append(f"| {table} | `{release / (table + '.csv')}` | `{release / (table + '.parquet')}` |")
+    return "\n".join(lines)
+
+
 @dg.asset(
     group_name="release",
     partitions_def=yearly_partitions,
@@ -89,16 +96,23 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
         changed = changed_since_ingest(con, folders.raw_year_dir(year))
         if changed:
             raise dg.Failure(description=f"not published: raw export(s) changed during the run: {', '.join(changed)}")
-        before = current_release(folders.published_root(), year)
-        folder = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public)
-    context.log.info(f"Release of {year} published at {folder} -> {folder.resolve().name}")
+        publication = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public)
+    release_id = publication.release.name
+    before = publication.release if publication.unchanged else None
+    context.log.info(f"Release of {year}: {release_id} ({publication.outcome}), at {publication.link}")
+    # Paths into the immutable release folder: the link published/<year> moves with the next
+    # revision, and this event must keep pointing at the files it describes.
     return dg.MaterializeResult(
         metadata={
-            "folder": dg.MetadataValue.path(str(folder)),
-            "release": dg.MetadataValue.path(str(folder.resolve())),
-            "replaces": json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["replaces"] or "",
-            **revision_metadata(folders.published_root(), folder.resolve(), before),
-            "report": dg.MetadataValue.path(str(folder / "report.html")),
+            "release_id": release_id,
+            "outcome": publication.outcome,
+            "replaces": publication.replaces or "",
+            **revision_metadata(folders.published_root(), publication.release, before),
+            "release": dg.MetadataValue.path(str(publication.release)),
+            "report": dg.MetadataValue.path(str(publication.release / "report.html")),
+            "manifest": dg.MetadataValue.path(str(publication.release / "manifest.json")),
+            "published_files": dg.MetadataValue.md(published_files(publication.release)),
+            "link": dg.MetadataValue.path(str(publication.link)),
             "tables": len(PUBLISHED_TABLES),
             "checks_passed": len(checks),
         }
