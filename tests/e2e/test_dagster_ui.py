@@ -122,6 +122,8 @@ def test_checks_are_partitioned_and_tables_carry_code_version_and_references() -
         references = node.metadata["dagster/code_references"].code_references
         files = {Path(r.file_path).relative_to(REPO).as_posix() for r in references}
         assert files == {f"sql/published/{table}.sql", f"pipelines/tables/{table}.py"}
+        sql = (REPO / "sql" / "published" / f"{table}.sql").read_text(encoding="utf-8").strip()
+        assert node.metadata["sql"].value == f"```sql\n{sql}\n```"  # readable in the browser
 
 
 def test_impact_run_records_the_yearly_release_job_in_dagster_home(tmp_path: Path, monkeypatch) -> None:
@@ -150,7 +152,15 @@ def test_impact_run_records_the_yearly_release_job_in_dagster_home(tmp_path: Pat
         metadata = materialization.asset_materialization.metadata
         columns = {c.name: c.description for c in metadata["dagster/column_schema"].schema.columns}
         assert columns["active"] == "Cases of the year still open on December 31 of the year."
-        assert metadata["published_csv"].path == str(tmp_path / "published" / "2020" / "missing_children_by_state.csv")
+        assert not [name for name in metadata if name.startswith("published")]  # the release names the files
+        release = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization
+        folder = (tmp_path / "published" / "2020").resolve()
+        assert folder.parent.name == ".releases"
+        assert release.partition == "2020"
+        assert release.metadata["release_id"].value == folder.name
+        assert release.metadata["outcome"].value == "new"
+        assert release.metadata["release"].path == str(folder)
+        assert str(folder / "missing_children_by_state.csv") in release.metadata["published_files"].value
 
 
 def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder(tmp_path: Path, monkeypatch) -> None:

@@ -85,6 +85,12 @@ def code_references(model: SqlModel) -> dg.CodeReferencesMetadataValue:
     )
 
 
+def sql_text(model: SqlModel) -> dg.MarkdownMetadataValue:
+    """The model's SQL file as a code block, readable in the UI's browser tab; the code
+    reference opens it in an editor only on the machine that serves the UI."""
+    return dg.MetadataValue.md(f"```sql\n{model.path.read_text(encoding='utf-8').strip()}\n```")
+
+
 def _check_specs(model: SqlModel) -> list[dg.AssetCheckSpec] | None:
     if model.layer != "published":
         return None
@@ -105,6 +111,7 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         code_version=code_version(model),
         metadata={
             "sql_file": dg.MetadataValue.path(f"sql/{model.layer}/{model.path.name}"),
+            "sql": sql_text(model),
             "dagster/code_references": code_references(model),
         },
         check_specs=_check_specs(model),
@@ -131,9 +138,8 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             metadata.update(table_metadata(con, model.name, preview=published))
             if not published:
                 return dg.MaterializeResult(metadata=metadata)
-            release = folders.published_root() / str(year)
-            for suffix in ("csv", "parquet"):
-                metadata[f"published_{suffix}"] = dg.MetadataValue.path(str(release / f"{model.name}.{suffix}"))
+            # No path to a published file here: the table is not published yet, and may never be
+            # (the release's metadata names the files of a published year).
             raw = raw_year(folders.raw_year_dir(year), year, previous_release)
             checks = [schema_and_totals(con, model.name, year), second_computation(con, model.name, raw)]
             return dg.MaterializeResult(metadata=metadata, check_results=checks)
