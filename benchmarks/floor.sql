@@ -32,6 +32,13 @@ FROM read_parquet($path)
 GROUP BY ALL;
 
 -- name: repeated_ids
--- Uniqueness of report_id: the ids counted twice, with a hash of every id.
-SELECT (count(report_id) - count(DISTINCT report_id))::BIGINT AS repeated_ids
-FROM read_parquet($path);
+-- Uniqueness of report_id: the ids counted twice, with a hash aggregation of every id (GROUP BY
+-- spills to disk under the memory limit; count(DISTINCT) runs out of memory at 512MiB).
+SELECT coalesce(sum(n - 1), 0)::BIGINT AS repeated_ids
+FROM (
+    SELECT count(*) AS n
+    FROM read_parquet($path)
+    WHERE report_id IS NOT NULL
+    GROUP BY report_id
+    HAVING count(*) > 1
+);
