@@ -146,6 +146,28 @@ def run_lock_files(year: int, published_root: Path, warehouse_dir: Path) -> list
     return [published_lock_file(published_root, year), warehouse_lock_file(warehouse_dir, year)]
 
 
+def lock_holder(path: Path) -> str | None:
+    """Who holds the lock file ``path`` now, found without taking it: the holder's line when a
+    process holds its ``flock``, None when none does. Linux lists every ``flock`` in /proc/locks
+    with the file's device and inode; where it does not, this says None. The raw-folder sensor
+    looks before asking for a run, so that a year being published by ``impact run`` is not asked
+    for a second time (that run would stop on the lock and report a failure)."""
+    try:
+        stat = path.stat()
+        locks = Path("/proc/locks").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return None
+    file_id = f"{os.major(stat.st_dev):02x}:{os.minor(stat.st_dev):02x}:{stat.st_ino}"
+    for line in locks.splitlines():
+        fields = line.split()  # "1: FLOCK  ADVISORY  WRITE 4242 fe:00:2146319 0 EOF"; "->" marks a waiter
+        if "FLOCK" in fields and file_id in fields and "->" not in fields:
+            try:
+                return path.read_text(encoding="utf-8", errors="replace").strip() or "another process"
+            except OSError:
+                return "another process"
+    return None
+
+
 @contextmanager
 def waiting_lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on ``path`` for a short critical section, waiting for it if needed

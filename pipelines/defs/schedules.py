@@ -19,6 +19,7 @@ from pipelines.defs.sensors import (
     content_hashes,
     content_key,
     look_at,
+    publisher,
     released_hashes,
     run_of_content,
     run_request,
@@ -73,6 +74,9 @@ def yearly_release_schedule(job, folders: Folders) -> dg.ScheduleDefinition:
         changed = changed_exports(hashes, released)
         if not changed:
             return dg.SkipReason(f"{year} is already published from these exports ({key})")
+        holder = publisher(folders, year)
+        if holder is not None:
+            return dg.SkipReason(f"{year} is being published by {holder} (not asked for twice)")
         other_run = run_of_content(context.instance, key)
         if other_run is not None:
             return dg.SkipReason(f"{year}: run {other_run} was already asked for these exports ({key})")

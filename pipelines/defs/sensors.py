@@ -32,6 +32,7 @@ import dagster as dg
 from pipelines.core.config import Folders
 from pipelines.core.contract import COMPLETE_MARKER, RAW_EXPORTS
 from pipelines.core.files import sha256_file
+from pipelines.core.preflight import lock_holder, published_lock_file, warehouse_lock_file
 from pipelines.defs.partitions import partition_years
 
 MARKER = COMPLETE_MARKER
@@ -163,6 +164,20 @@ def run_of_content(instance: dg.DagsterInstance, key: str) -> str | None:
     return live[0].run_id if live else None
 
 
+def publisher(folders: Folders, year: int) -> str | None:
+    """The process publishing the year now (holding its lock in the release folder or the
+    warehouse), e.g. ``impact run``; None when none is. A run asked for meanwhile would stop on
+    the lock and be reported as a failure."""
+    for lock in (
+        published_lock_file(Path(folders.published_dir), year),
+        warehouse_lock_file(Path(folders.warehouse_dir), year),
+    ):
+        holder = lock_holder(lock)
+        if holder is not None:
+            return holder
+    return None
+
+
 def run_request(year: int, key: str, changed: list[str], first: bool) -> dg.RunRequest:
     return dg.RunRequest(
         run_key=key,
@@ -232,14 +247,16 @@ def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
                 continue
             released = released_hashes(folders.published_dir, year)
             changed = changed_exports(hashes, released)
-            other_run = run_of_content(context.instance, key)
-            cursor.seen[str(year)] = key
             if not changed:
                 notes.append(f"{year}: the current release was made from these exports ({key})")
-            elif other_run is not None:
+            elif (holder := publisher(folders, year)) is not None:
+                notes.append(f"{year}: being published by {holder}; looked at again on the next tick")
+                continue  # e.g. `impact run` of these very exports: not seen yet
+            elif (other_run := run_of_content(context.instance, key)) is not None:
                 notes.append(f"{year}: run {other_run} was already asked for these exports ({key})")
             else:
                 requests.append(run_request(year, key, changed, released is None))
+            cursor.seen[str(year)] = key
         cursor.hashes = {name: value for name, value in cursor.hashes.items() if name in present}
         if empty:
             notes.insert(0, "no exports for " + ", ".join(empty))

@@ -17,6 +17,7 @@ import pytest
 
 import pipelines.defs.sensors
 from pipelines.core.config import Folders
+from pipelines.core.preflight import lock_holder, warehouse_lock_file, year_lock
 from pipelines.definitions import build_definitions
 from pipelines.defs.schedules import YEAR_TAG
 from pipelines.defs.sensors import CHANGED_TAG, EXPORT_FILES, EXPORTS_TAG, MARKER, SENSOR_NAME, content_key
@@ -227,3 +228,24 @@ def test_the_schedule_asks_for_the_year_that_just_ended_when_it_is_complete(
         hashes = {name: sha256_file(folder / name) for name in EXPORT_FILES}
         assert requests[0].run_key == content_key(year, hashes)
         assert requests[0].tags[YEAR_TAG] == str(year)
+
+
+def test_a_year_being_published_is_not_asked_for_until_its_publisher_ends(
+    folders: Folders, instance: dg.DagsterInstance
+) -> None:
+    """`impact run` of exports that just arrived holds the year's lock: a run asked for meanwhile
+    would stop on it and be reported as a failure."""
+    write_year(folders)
+    sensor = Sensor(folders)
+    lock = warehouse_lock_file(Path(folders.warehouse_dir), YEAR)
+    lock.parent.mkdir(parents=True)
+    lock.write_text("pid 4242 on host-1, started 2026-11-29T12:40:01+00:00\n")  # a killed run's line
+    assert lock_holder(lock) is None  # no flock on it: nobody
+    with year_lock(YEAR, [lock]):
+        busy = sensor.tick()
+        assert not busy.run_requests
+        assert f"{YEAR}: being published by pid {os.getpid()} on " in busy.skip_message
+        scheduled = schedule_tick(folders, YEAR + 1, instance)
+        assert f"{YEAR} is being published by pid {os.getpid()} on " in scheduled.skip_message
+    assert lock_holder(lock) is None
+    assert [r.partition_key for r in sensor.tick().run_requests] == [str(YEAR)]  # looked at again
