@@ -195,3 +195,55 @@ def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder
         release = instance.get_latest_materialization_event(dg.AssetKey("release"))
         assert release.asset_materialization.partition == "2020"
     assert not list(dev_home.rglob("*.db"))  # nothing of the run in dagster dev's temporary folder
+
+
+def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp_path: Path) -> None:
+    """What the UI reads, per year, after 2020 is published and a 2022 with a broken cases.csv is
+    refused, both recorded in one persistent instance: only 2020's release is materialized, with
+    its release id and paths inside its immutable folder; 2022's problem is its raw_cases
+    contract, for 2022 only; every check of 2020 stays passed."""
+    from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
+
+    from pipelines.defs.partitions import yearly_partitions
+    from pipelines.runner import run_year
+    from tests.conftest import folders_in
+    from tests.exports import YearExports
+
+    folders = folders_in(tmp_path)
+    YearExports.small(2020).write(tmp_path / "raw")
+    broken = YearExports.small(2022)
+    broken.cases[0]["case_type"] = "XX"
+    broken.write(tmp_path / "raw")
+    (tmp_path / "dagster_home").mkdir()
+    with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
+        assert run_year(2020, folders, instance=instance).success
+        refused = run_year(2022, folders, instance=instance)
+        assert not refused.success and refused.failures[0].startswith("cases.csv: column case_type")
+
+        status = get_and_update_asset_status_cache_value(instance, dg.AssetKey("release"), yearly_partitions)
+        materialized = status.deserialize_materialized_partition_subsets(yearly_partitions)
+        assert list(materialized.get_partition_keys()) == ["2020"]
+        event = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization
+        folder = (tmp_path / "published" / "2020").resolve()
+        assert (event.partition, event.metadata["release_id"].value) == ("2020", folder.name)
+        assert not (tmp_path / "published" / "2022").exists()
+
+        checks = sorted(defs.resolve_asset_graph().asset_check_keys)
+        latest = {
+            (info.check_key.to_user_string(), info.partition_key): info.latest_execution_status.value
+            for info in instance.event_log_storage.get_asset_check_partition_info(checks)
+        }
+        assert {status for (_, year), status in latest.items() if year == "2020"} == {"SUCCEEDED"}
+        assert len([year for (_, year) in latest if year == "2020"]) == len(checks)
+        assert latest[("raw_cases:export_contract", "2022")] == "FAILED"
+        assert [key for (key, year), status in latest.items() if year == "2022" and status == "FAILED"] == [
+            "raw_cases:export_contract"
+        ]
+        built = {
+            table: [r.asset_materialization for r in instance.fetch_materializations(dg.AssetKey(table), 10).records]
+            for table in ("missing_children_by_state", "cybertipline_reports_by_esp")
+        }
+        assert [m.partition for m in built["missing_children_by_state"]] == ["2020"]  # never built for 2022
+        assert [m.partition for m in built["cybertipline_reports_by_esp"]] == ["2022", "2020"]  # its exports passed
+        for materialization in [*built["missing_children_by_state"], *built["cybertipline_reports_by_esp"]]:
+            assert not [name for name in materialization.metadata if name.startswith("published")]
