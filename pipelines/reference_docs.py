@@ -160,7 +160,7 @@ def render(table: TableSpec) -> str:
         "",
         f"The `schema_and_totals` check of `{table.name}` runs these invariants (Pandera, from the spec):",
         "",
-        *(f"- {name}" for name, _ in table_rules(table)),
+        *(f"- {rule.name} (column `{rule.column}`)" for rule in table_rules(table)),
         *(
             f"- column `{c.name}`: {', '.join(rule for rule in _column_rules(c))}"
             for c in table.all_columns

@@ -21,7 +21,7 @@ comment of its SQL file (pipelines/core/sql_models.py), written once there.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
@@ -39,8 +39,24 @@ GRAND_TOTAL = "Grand Total"
 NO_COUNTRY = "No Country Listed"
 """The row of the CyberTipline reports without an incident country (empty code), before Total."""
 
-Rule = Callable[[pl.DataFrame], list[str]]
-"""A table invariant: the frame in published order -> problems (empty when the rule holds)."""
+
+@dataclass(frozen=True, eq=False)
+class Rule:
+    """A table invariant, row by row, as polars expressions over the table in published order.
+
+    ``holds`` is one Boolean per row (null counts as broken), so a validator names the rows that
+    break it; ``detail`` says in words what is wrong with a broken row (None: the row's label
+    says it all). Table-wide facts are stated per row too: the rows out of place are the ones
+    that fail (a missing row shows as the last row failing, its detail naming what is missing).
+    """
+
+    name: str
+    column: str
+    """The column the problem is about, named in the error."""
+    problem: str
+    """What is wrong, in words, e.g. "row parts do not sum to the row total"."""
+    holds: pl.Expr
+    detail: pl.Expr | None = None
 
 
 @dataclass(frozen=True)
@@ -123,8 +139,9 @@ class TableSpec:
     rounded half away from zero to two decimals (100.00 on the total row)."""
     shares: tuple[SharedCell, ...] = ()
     """Cells of this table that hold the same figure as a cell of another table."""
-    rules: tuple[tuple[str, Rule], ...] = ()
-    """Further invariants of the table: (name, rule)."""
+    rules: tuple[Callable[[], Sequence[Rule]], ...] = ()
+    """Further invariants of the table, each a function building its rules (called when the
+    schema is built, so importing a spec reads no catalog)."""
     second_computation: Callable[[RawYear], pl.DataFrame] | None = field(default=None, compare=False)
     """The table computed from the raw exports in polars, independently of the SQL model."""
 

@@ -50,7 +50,7 @@ SPEC = TableSpec(
         ),
         count("reports", "Reports", "CyberTipline reports received in the year."),
     ),
-    rules=(("country rows in catalog order", country_rows_in_catalog_order),),
+    rules=(country_rows_in_catalog_order,),
     primary_key=("year", "country"),
     second_computation=compute,
     counts_children=False,

@@ -29,7 +29,7 @@ SPEC = TableSpec(
         ),
         count("reports", "Reports", "CyberTipline reports received in the year."),
     ),
-    rules=(("ESP rows by reports then name", esp_rows_by_reports),),
+    rules=(esp_rows_by_reports,),
     primary_key=("year", "esp_name"),
     second_computation=compute,
     counts_children=False,

@@ -132,11 +132,7 @@ SPEC = TableSpec(
             nullable=True,
         ),
     ),
-    rules=(
-        ("metric keys in catalog", headline_keys_in_catalog),
-        ("since only for cumulative", since_only_for_cumulative),
-        ("cumulative not below yearly", cumulative_not_below_yearly),
-    ),
+    rules=(headline_keys_in_catalog, since_only_for_cumulative, cumulative_not_below_yearly),
     primary_key=("year", "metric_id", "period"),
     second_computation=compute,
     counts_children=False,

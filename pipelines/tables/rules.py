@@ -1,26 +1,23 @@
-"""The invariants of the published tables, as plain functions over a table in published order.
+"""The invariants of the published tables, row by row, as polars expressions.
 
-Each rule returns the list of problems it finds (empty when it holds), each naming the column,
-the rule and the rows, so a failure reads without a stack trace. The specs of the tables
-(pipelines/tables/) say which rules apply to which table; pipelines/validation/schemas.py
-runs them as Pandera dataframe checks.
+Each rule (:class:`pipelines.tables.Rule`) is a Boolean expression with one value per row of the
+table in published order, so the validator (Pandera, pipelines/validation/schemas.py) names the
+rows that break it, and an expression saying in words what is wrong with such a row. A fact
+about the whole table is stated per row: the rows out of place fail (row i's label is not the
+expected label i; the row that ends a table too short fails and names what is missing; a total
+row fails when the rows above do not add up to it). The specs (pipelines/tables/) say which
+rules apply to which table.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Callable, Sequence
-from decimal import Decimal
+from collections.abc import Sequence
 from functools import cache
-from typing import Any
 
 import polars as pl
 
 from pipelines.core.seeds import countries, read_seed
 from pipelines.tables import NO_COUNTRY, TOTAL, Rule
-
-MAX_LISTED = 12
-"""At most this many rows are named per broken rule; the rest are counted."""
 
 
 @cache
@@ -35,257 +32,296 @@ def country_catalog() -> dict[str, tuple[str, int]]:
     return {code: (name, order) for code, name, order in countries().iter_rows()}
 
 
-def _quoted(value: Any) -> str:
+def _quoted(value: str | None) -> str:
     return "null" if value is None else f"'{value}'"
 
 
-def listing(items: Sequence[str]) -> str:
-    shown = ", ".join(items[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    return f"{shown} and {more} more" if more > 0 else shown
+def _text(expr: pl.Expr) -> pl.Expr:
+    """A value as text for a message (null spelled out)."""
+    return expr.cast(pl.String).fill_null("null")
 
 
-def categories_exactly(label_column: str, expected_labels: Callable[[], list[str]]) -> Rule:
-    """The label column, row by row, is exactly the expected categories then the total row."""
-
-    def rule(frame: pl.DataFrame) -> list[str]:
-        found = frame[label_column].to_list()
-        expected = expected_labels()
-        if found == expected:
-            return []
-        details = []
-        missing = [label for label in expected if label not in found]
-        unexpected = [label for label in found if label not in expected]
-        repeated = [label for label, n in Counter(found).items() if n > 1 and label in expected]
-        if missing:
-            details.append(f"missing row(s) {listing([_quoted(x) for x in missing])}")
-        if unexpected:
-            details.append(f"unexpected row(s) {listing([_quoted(x) for x in unexpected])}")
-        if repeated:
-            details.append(f"repeated row(s) {listing([_quoted(x) for x in repeated])}")
-        if not details:
-            position = next(i for i, (a, b) in enumerate(zip(found, expected)) if a != b)
-            details.append(
-                f"row {position + 1} is {_quoted(found[position])} where the published order has "
-                f"{_quoted(expected[position])}"
-            )
-        return [
-            f"column {label_column}: category set and order: {'; '.join(details)} "
-            f"(expected the {len(expected) - 1} categories in published order, then "
-            f"{_quoted(expected[-1])})"
-        ]
-
-    return rule
+def _quote(expr: pl.Expr) -> pl.Expr:
+    return pl.when(expr.is_null()).then(pl.lit("null")).otherwise(pl.format("'{}'", expr))
 
 
-def row_parts_sum_to_total(label_column: str, parts: Sequence[str], total: str, parts_name: str) -> Rule:
+def _position() -> pl.Expr:
+    """Each row's position, 1 for the first."""
+    return pl.int_range(1, pl.len() + 1)
+
+
+def _previous(expr: pl.Expr, among: pl.Expr) -> pl.Expr:
+    """Per row, ``expr`` on the closest row above it where ``among`` holds (null if none)."""
+    return pl.when(among).then(expr).shift(1).forward_fill()
+
+
+def one_year() -> Rule:
+    """Every row has the same year: the rows whose year differs from most rows' fail."""
+    year = pl.col("year")
+    common = year.drop_nulls().mode().sort().first()
+    return Rule(
+        "one year",
+        "year",
+        "all rows must have the same year",
+        holds=year == common,
+        detail=pl.format("year {}, most rows say {}", _text(year), _text(common)),
+    )
+
+
+def categories_exactly(label_column: str, categories: Sequence[str], total: str | None) -> Rule:
+    """Row i's label is expected label i (the categories, then the total row); a table too short
+    fails on its last row, which names the missing labels."""
+    expected = [*categories, *([total] if total else [])]
+    label = pl.col(label_column)
+    position = _position()
+    want = position.replace_strict(dict(enumerate(expected, 1)), default=None, return_dtype=pl.String)
+    names = pl.lit(pl.Series(expected, dtype=pl.String))
+    absent = names.filter(~names.is_in(label.implode()))
+    missing = pl.format("'{}'", absent).str.join(", ")
+    ends_early = (position == pl.len()) & (pl.len() < len(expected))
+    detail = pl.concat_str(
+        pl.when(position > len(expected)).then(pl.format("row {} is beyond the {} expected", position, len(expected))),
+        pl.when(label.ne_missing(want) & want.is_not_null()).then(pl.format("row {} should be '{}'", position, want)),
+        pl.when(~label.is_in(names.implode()).fill_null(False)).then(pl.lit("not a category")),
+        pl.when(label.is_duplicated() & label.is_not_null()).then(pl.lit("repeated")),
+        pl.when(~want.is_in(label.implode()).fill_null(False) & ~ends_early).then(pl.format("'{}' is missing", want)),
+        pl.when(ends_early).then(pl.format("the table ends here, {} missing", missing)),
+        separator="; ",
+        ignore_nulls=True,
+    )
+    then_total = f", then {_quoted(total)}" if total else ""
+    return Rule(
+        "category set and order",
+        label_column,
+        f"the rows must be the {len(categories)} categories in published order{then_total}",
+        holds=(position <= len(expected)) & label.eq_missing(want) & ~ends_early,
+        detail=detail,
+    )
+
+
+def row_parts_sum_to_total(parts: Sequence[str], total: str, parts_name: str) -> Rule:
     """Each row's parts add up to its total column."""
-
-    def rule(frame: pl.DataFrame) -> list[str]:
-        bad = []
-        for row in frame.select(label_column, *parts, total).iter_rows(named=True):
-            values = [row[p] for p in parts]
-            summed = None if any(v is None for v in values) else sum(values)
-            if summed is None or row[total] is None or summed != row[total]:
-                bad.append(f"{_quoted(row[label_column])} ({parts_name} = {summed}, {total} = {row[total]})")
-        if not bad:
-            return []
-        return [f"column {total}: row parts do not sum to the row total in {listing(bad)}"]
-
-    return rule
+    summed = sum((pl.col(p) for p in parts), pl.lit(0, pl.Int64))
+    return Rule(
+        "row parts sum to total",
+        total,
+        "row parts do not sum to the row total",
+        holds=summed == pl.col(total),
+        detail=pl.format("{} = {}, {} = {}", pl.lit(parts_name), _text(summed), pl.lit(total), _text(pl.col(total))),
+    )
 
 
-def _single_total_row(
-    frame: pl.DataFrame, label_column: str, total_label: str
-) -> tuple[pl.DataFrame | None, list[str]]:
-    totals = frame.filter(pl.col(label_column) == total_label)
-    if totals.height != 1:
-        return None, [f"column {label_column}: expected exactly one {_quoted(total_label)} row, found {totals.height}"]
-    return totals, []
+def category_rows_sum_to_total_row(label_column: str, column: str, total_label: str) -> Rule:
+    """The category rows of ``column`` add up to the total row: a total row that differs fails."""
+    is_total = pl.col(label_column).eq_missing(total_label)
+    categories = pl.col(column).filter(~is_total)
+    summed = pl.when(categories.null_count() == 0).then(categories.sum())
+    return Rule(
+        "column totals",
+        column,
+        f"the category rows do not add up to the {total_label} row",
+        holds=~is_total | (pl.col(column) == summed),
+        detail=pl.format(
+            "category rows sum to {} but the {} row says {}", _text(summed), pl.lit(total_label), _text(pl.col(column))
+        ),
+    )
 
 
-def category_rows_sum_to_total_row(label_column: str, columns: Sequence[str], total_label: str) -> Rule:
-    """Each count column's category rows add up to the total row."""
-
-    def rule(frame: pl.DataFrame) -> list[str]:
-        totals, problems = _single_total_row(frame, label_column, total_label)
-        if totals is None:
-            return problems
-        categories = frame.filter(pl.col(label_column).ne_missing(total_label))
-        for column in columns:
-            summed = categories[column].sum()
-            stated = totals[column].item()
-            if categories[column].null_count() or stated is None or summed != stated:
-                problems.append(
-                    f"column {column}: category rows sum to {summed} but the {total_label} row says {stated}"
-                )
-        return problems
-
-    return rule
-
-
-def one_year(frame: pl.DataFrame) -> list[str]:
-    """Every row has the same year."""
-    years = frame["year"].unique().to_list()
-    if len(years) == 1 and years[0] is not None:
-        return []
-    return [f"column year: all rows must have the same year, found {sorted(years, key=str)}"]
-
-
-def rounded_percent(part: int, whole: int) -> Decimal:
-    """100 * part / whole, rounded half away from zero to two decimals, in exact integers."""
-    sign = -1 if (part < 0) != (whole < 0) else 1
-    hundredths = (abs(part) * 20000 + abs(whole)) // (2 * abs(whole))
-    return Decimal(sign * hundredths).scaleb(-2)
+def percent_hundredths(part: pl.Expr, whole: pl.Expr) -> pl.Expr:
+    """100 * part / whole in hundredths, rounded half away from zero, in exact integers."""
+    magnitude = (part.abs() * 20000 + whole.abs()) // (2 * whole.abs())
+    return pl.when((part < 0) != (whole < 0)).then(-magnitude).otherwise(magnitude)
 
 
 def percents_are_rounded_shares(label_column: str, percent: str, count: str, total_label: str) -> Rule:
     """``percent`` is the rounded share of ``count`` in the total row's ``count`` (100.00 on the
     total row; null when the total is 0, a share of nothing being undefined)."""
-
-    def rule(frame: pl.DataFrame) -> list[str]:
-        totals, problems = _single_total_row(frame, label_column, total_label)
-        if totals is None:
-            return problems
-        whole = totals[count].item()
-        bad = []
-        for label, part, shown in frame.select(label_column, count, percent).iter_rows():
-            if whole == 0 or whole is None:
-                if shown is not None:
-                    bad.append(f"{_quoted(label)} says {shown} but a share of 0 is undefined (null)")
-                continue
-            if label == total_label:
-                if shown != Decimal("100.00"):
-                    problems.append(f"column {percent}: the {total_label} row must say 100.00 but says {shown}")
-                continue
-            expected = None if part is None else rounded_percent(part, whole)
-            if shown is None or expected is None or shown != expected:
-                bad.append(f"{_quoted(label)} says {shown} but {part} / {whole} = {expected}")
-        if bad:
-            problems.append(
-                f"column {percent}: percent is not the rounded share (2 decimals, half away "
-                f"from zero) of the {total_label} row's {count} in {listing(bad)}"
+    is_total = pl.col(label_column).eq_missing(total_label)
+    whole = pl.col(count).filter(is_total).first()
+    expected = percent_hundredths(pl.col(count), whole)
+    shown = (pl.col(percent) * 100).cast(pl.Int64)
+    expected_text = pl.format(
+        "{}{}.{}",
+        pl.when(expected < 0).then(pl.lit("-")).otherwise(pl.lit("")),
+        expected.abs() // 100,
+        (expected.abs() % 100).cast(pl.String).str.zfill(2),
+    )
+    undefined = whole.is_null() | (whole == 0)
+    return Rule(
+        "percent is the rounded share",
+        percent,
+        f"percent is not the rounded share (2 decimals, half away from zero) of the {total_label} row's {count}",
+        holds=pl.when(undefined)
+        .then(whole.is_not_null() & pl.col(percent).is_null())
+        .when(is_total)
+        .then(shown == 10000)
+        .otherwise(shown == expected),
+        detail=pl.when(whole.is_null())
+        .then(pl.lit(f"there is no {total_label} row"))
+        .when(undefined)
+        .then(pl.format("says {} but a share of 0 is undefined (null)", _text(pl.col(percent))))
+        .when(is_total)
+        .then(pl.format("the {} row must say 100.00 but says {}", pl.lit(total_label), _text(pl.col(percent))))
+        .otherwise(
+            pl.format(
+                "says {} but {} / {} = {}",
+                _text(pl.col(percent)),
+                _text(pl.col(count)),
+                _text(whole),
+                expected_text.fill_null("null"),
             )
-        return problems
-
-    return rule
-
-
-def _named_rows_then_total(frame: pl.DataFrame, label_column: str, tail: Sequence[str]) -> list[str]:
-    """The last rows are exactly ``tail`` (e.g. No Country Listed, Total), each label once."""
-    labels = frame[label_column].to_list()
-    problems = []
-    if labels[-len(tail) :] != list(tail):
-        problems.append(
-            f"column {label_column}: the table must end with the row(s) "
-            f"{', '.join(_quoted(t) for t in tail)}, found {', '.join(_quoted(x) for x in labels[-len(tail) :])}"
-        )
-    for label in tail:
-        if labels.count(label) > 1:
-            problems.append(f"column {label_column}: row {_quoted(label)} appears {labels.count(label)} times")
-    return problems
+        ),
+    )
 
 
-def esp_rows_by_reports(frame: pl.DataFrame) -> list[str]:
+def rows_end_with(label_column: str, tail: Sequence[str]) -> Rule:
+    """The last rows are exactly ``tail`` (e.g. No Country Listed, Total); these labels nowhere else."""
+    label = pl.col(label_column)
+    from_end = pl.len() - pl.int_range(pl.len()) - 1
+    want = from_end.replace_strict({len(tail) - 1 - i: t for i, t in enumerate(tail)}, default=None)
+    in_tail = from_end < len(tail)
+    return Rule(
+        f"{', '.join(tail)} last",
+        label_column,
+        f"the table must end with the row(s) {', '.join(_quoted(t) for t in tail)}, each once",
+        holds=pl.when(in_tail).then(label.eq_missing(want)).otherwise(~label.is_in(list(tail)).fill_null(False)),
+        detail=pl.when(in_tail)
+        .then(pl.format("row {} should be '{}'", _position(), want))
+        .otherwise(pl.format("row {} of {}, not at the end", _position(), pl.len())),
+    )
+
+
+def esp_rows_by_reports() -> list[Rule]:
     """Every ESP once, named, most reports first (ties by name), then the Total row."""
-    problems = _named_rows_then_total(frame, "esp_name", [TOTAL])
-    rows = frame.filter(pl.col("esp_name").ne_missing(TOTAL)).select("esp_name", "reports").rows()
-    unnamed = [i + 1 for i, (name, _) in enumerate(rows) if name is None or not name.strip()]
-    if unnamed:
-        problems.append(f"column esp_name: ESP rows without a name at position(s) {unnamed}")
-    repeated = [name for name, n in Counter(name for name, _ in rows).items() if n > 1]
-    if repeated:
-        listed = listing([_quoted(x) for x in repeated])
-        problems.append(f"column esp_name: ESP listed more than once: {listed}")
-    misplaced = []
-    for (name_a, reports_a), (name_b, reports_b) in zip(rows, rows[1:]):
-        if None in (name_a, name_b, reports_a, reports_b):
-            continue
-        if (-reports_a, name_a) > (-reports_b, name_b):
-            misplaced.append(f"{_quoted(name_b)} ({reports_b}) comes after {_quoted(name_a)} ({reports_a})")
-    if misplaced:
-        problems.append(
-            "column esp_name: rows are not sorted by reports, most first, ties by name: " + listing(misplaced)
-        )
-    return problems
+    name, reports = pl.col("esp_name"), pl.col("reports")
+    listed = name.ne_missing(TOTAL)
+    before_name, before_reports = _previous(name, listed), _previous(reports, listed)
+    out_of_order = (reports > before_reports) | ((reports == before_reports) & (name < before_name))
+    return [
+        rows_end_with("esp_name", [TOTAL]),
+        Rule(
+            "ESP rows named",
+            "esp_name",
+            "an ESP row must have a name",
+            holds=~listed | name.str.contains(r"\S"),
+        ),
+        Rule(
+            "each ESP once",
+            "esp_name",
+            "an ESP is listed more than once",
+            holds=~listed | ~name.is_duplicated(),
+            detail=pl.format("listed {} times", pl.len().over("esp_name")),
+        ),
+        Rule(
+            "ESP rows by reports then name",
+            "esp_name",
+            "rows are not sorted by reports, most first, ties by name",
+            holds=~listed | ~out_of_order.fill_null(False),
+            detail=pl.format(
+                "{} reports, after {} with {}", _text(reports), _quote(before_name), _text(before_reports)
+            ),
+        ),
+    ]
 
 
-def country_rows_in_catalog_order(frame: pl.DataFrame) -> list[str]:
+def country_rows_in_catalog_order() -> list[Rule]:
     """Listed countries by English short name (pycountry + XK), then No Country Listed, Total."""
-    problems = _named_rows_then_total(frame, "country", [NO_COUNTRY, TOTAL])
     catalog = country_catalog()
-    for label in (NO_COUNTRY, TOTAL):
-        codes = frame.filter(pl.col("country") == label)["country_code"].to_list()
-        if any(code is not None for code in codes):
-            problems.append(f"column country_code: row {_quoted(label)} must have an empty code, found {codes}")
-    rows = frame.filter(~pl.col("country").is_in([NO_COUNTRY, TOTAL]) | pl.col("country").is_null())
-    unknown, misnamed, misplaced = [], [], []
-    previous: tuple[str, int] | None = None
-    for code, name in rows.select("country_code", "country").iter_rows():
-        if code not in catalog:
-            unknown.append(f"{_quoted(name)} (code {_quoted(code)})")
-            continue
-        expected_name, position = catalog[code]
-        if name != expected_name:
-            misnamed.append(f"code {code} is {_quoted(expected_name)}, not {_quoted(name)}")
-        if previous is not None and position <= previous[1]:
-            misplaced.append(f"{_quoted(expected_name)} comes after {_quoted(previous[0])}")
-        previous = (expected_name, position)
-    if unknown:
-        problems.append(f"column country_code: not an ISO 3166-1 code (or XK) in row(s) {listing(unknown)}")
-    if misnamed:
-        problems.append(f"column country: not the ISO 3166-1 English short name: {listing(misnamed)}")
-    if misplaced:
-        problems.append(
-            "column country: countries are not in the published order (English short name, "
-            f"each once): {listing(misplaced)}"
-        )
-    return problems
+    tail = [NO_COUNTRY, TOTAL]
+    code, country = pl.col("country_code"), pl.col("country")
+    listed = ~country.is_in(tail).fill_null(False)
+    known = code.is_in(list(catalog)).fill_null(False)
+    catalog_name = code.replace_strict({c: n for c, (n, _) in catalog.items()}, default=None, return_dtype=pl.String)
+    position = code.replace_strict({c: p for c, (_, p) in catalog.items()}, default=None, return_dtype=pl.Int64)
+    before = _previous(position, listed & known)
+    return [
+        rows_end_with("country", tail),
+        Rule(
+            "No Country Listed and Total without a code",
+            "country_code",
+            f"rows {_quoted(NO_COUNTRY)} and {_quoted(TOTAL)} must have an empty code",
+            holds=listed | code.is_null(),
+            detail=pl.format("code {}", _quote(code)),
+        ),
+        Rule(
+            "country codes in ISO 3166-1",
+            "country_code",
+            "not an ISO 3166-1 code (or XK)",
+            holds=~listed | known,
+            detail=pl.format("code {}", _quote(code)),
+        ),
+        Rule(
+            "country names from ISO 3166-1",
+            "country",
+            "not the ISO 3166-1 English short name",
+            holds=~listed | ~known | country.eq_missing(catalog_name),
+            detail=pl.format("code {} is {}, not {}", _text(code), _quote(catalog_name), _quote(country)),
+        ),
+        Rule(
+            "countries in catalog order",
+            "country",
+            "countries are not in the published order (English short name, each once)",
+            holds=~listed | ~known | before.is_null() | (position > before),
+            detail=pl.format("comes after {}", _quote(_previous(catalog_name, listed & known))),
+        ),
+    ]
 
 
-def headline_keys_in_catalog(frame: pl.DataFrame) -> list[str]:
+def headline_keys_in_catalog() -> list[Rule]:
     """(metric_id, period) is a catalog entry, appears once, and rows follow the catalog order."""
-    position = {(m, p): i for i, (m, p, _) in enumerate(metric_catalog())}
-    keys = list(frame.select("metric_id", "period").iter_rows())
-    problems = []
-    unknown = [f"'{m}/{p}'" for m, p in keys if (m, p) not in position]
-    if unknown:
-        problems.append(f"column metric_id: (metric_id, period) not in the metric catalog: {listing(unknown)}")
-    repeated = [f"'{m}/{p}'" for (m, p), n in Counter(keys).items() if n > 1]
-    if repeated:
-        problems.append(f"column metric_id: (metric_id, period) is not unique: {listing(repeated)}")
-    known = [k for k in keys if k in position]
-    misplaced = [
-        f"'{b[0]}/{b[1]}' comes after '{a[0]}/{a[1]}'" for a, b in zip(known, known[1:]) if position[b] < position[a]
+    keys = [f"{m}/{p}" for m, p, _ in metric_catalog()]
+    key = pl.concat_str("metric_id", "period", separator="/")
+    position = key.replace_strict({k: i for i, k in enumerate(keys)}, default=None, return_dtype=pl.Int64)
+    known = position.is_not_null()
+    before = _previous(position, known)
+    return [
+        Rule(
+            "metric keys in catalog",
+            "metric_id",
+            "(metric_id, period) not in the metric catalog",
+            holds=key.is_in(keys).fill_null(False),
+        ),
+        Rule(
+            "metric keys unique",
+            "metric_id",
+            "(metric_id, period) is not unique",
+            holds=~pl.struct("metric_id", "period").is_duplicated(),
+            detail=pl.format("listed {} times", pl.len().over("metric_id", "period")),
+        ),
+        Rule(
+            "metric keys in catalog order",
+            "metric_id",
+            "rows are not in metric-catalog order",
+            holds=~known | before.is_null() | (position > before),
+            detail=pl.format("comes after {}", _quote(_previous(key, known))),
+        ),
     ]
-    if misplaced:
-        problems.append(f"column metric_id: rows are not in metric-catalog order: {listing(misplaced)}")
-    return problems
 
 
-def since_only_for_cumulative(frame: pl.DataFrame) -> list[str]:
+def since_only_for_cumulative() -> list[Rule]:
     """``since`` is the first year of a cumulative count: only on cumulative rows, not after the year."""
-    bad = [
-        f"'{m}/{p}' since {s}"
-        for m, p, s, y in frame.select("metric_id", "period", "since", "year").iter_rows()
-        if s is not None and (p != "cumulative" or (y is not None and s > y))
+    since = pl.col("since")
+    return [
+        Rule(
+            "since only for cumulative",
+            "since",
+            "a first year is only given for a cumulative figure, not after the year",
+            holds=since.is_null() | ((pl.col("period") == "cumulative") & ~(since > pl.col("year")).fill_null(False)),
+            detail=pl.format("since {}", _text(since)),
+        )
     ]
-    if not bad:
-        return []
-    return ["column since: a first year is only given for a cumulative figure, not after the year: " + listing(bad)]
 
 
-def cumulative_not_below_yearly(frame: pl.DataFrame) -> list[str]:
+def cumulative_not_below_yearly() -> list[Rule]:
     """A cumulative figure is never below the same metric's yearly figure of the year."""
-    values = {(m, p): v for m, p, v in frame.select("metric_id", "period", "value").iter_rows()}
-    bad = [
-        f"'{metric}/cumulative' = {value} < '{metric}/year' = {values[(metric, 'year')]}"
-        for (metric, period), value in values.items()
-        if period == "cumulative"
-        and values.get((metric, "year")) is not None
-        and value is not None
-        and value < values[(metric, "year")]
+    value, metric = pl.col("value"), pl.col("metric_id")
+    yearly = pl.when(pl.col("period") == "year").then(value).max().over("metric_id")
+    return [
+        Rule(
+            "cumulative not below yearly",
+            "value",
+            "a cumulative figure is below the same year's yearly figure",
+            holds=pl.col("period").ne_missing("cumulative") | ~(value < yearly).fill_null(False),
+            detail=pl.format("{} < '{}/year' = {}", _text(value), _text(metric), _text(yearly)),
+        )
     ]
-    if not bad:
-        return []
-    return ["column value: a cumulative figure is below the same year's yearly figure: " + listing(bad)]

@@ -2,33 +2,26 @@
 
 1. One Pandera schema (polars backend) per published table, generated from the table's spec
    (pipelines/tables/): the columns, their dtypes and order (``strict`` + ``ordered``), nulls and
-   ranges, and dataframe checks for the table invariants (pipelines/tables/rules.py: one
-   year, category set and order, each row's parts add up to its total, each count column's
-   category rows add up to the total row, and the table's own rules). The schemas describe the
+   ranges, and one dataframe check per table invariant (pipelines/tables/rules.py: one year,
+   category set and order, each row's parts add up to its total, each count column's category
+   rows add up to the total row, percents, and the table's own rules). The schemas describe the
    table as published, without the warehouse's trailing ``sort_order`` column, so they validate
    a released file as well.
-2. Validation of one table (:func:`validate_table`), each failure explained with the table,
-   column, rule and row labels.
+2. Validation of one table (:func:`validate_table`) in one lazy pass: every problem on one line
+   naming the table, column, rule and rows.
 The blocking Dagster check ``schema_and_totals`` (pipelines/defs/checks/published_tables.py)
 runs them in each table's own step; a failure keeps the ``release`` asset from running.
 
-Pandera (0.35 with polars 2.x):
-
-* every dataframe check returns a plain ``bool`` (aggregate checks returning a one-row frame
-  misbehave, pandera issue 2482). The rule behind it returns the list of problems and travels as
-  a check keyword argument, so a failed check is explained afterwards (a scalar check has no
-  failure cases);
-* workaround, shown by tests/validation/test_published_invariants.py
-  (``test_pandera_lazy_validation_still_crashes_on_mixed_failure_cases``): ``lazy=True`` crashes
-  when a failed scalar dataframe check (failure case ``False``, a Boolean) is reported together
-  with a failed column check (failure cases cast to String): ``polars.exceptions.SchemaError:
-  type Boolean is incompatible with expected type String`` (the family of pandera issue 1659).
-  Validation therefore runs the column checks first and the dataframe checks second, each pass
-  with failure cases of one type;
-* only eager frames are validated: a LazyFrame gets the schema checks only (pandera issue 1566).
+Every check returns one Boolean per row, never one bool for the table, so Pandera itself names
+the failing rows (its ``check_output``; the row's label comes from the spec), and its lazy mode
+can report column and table failures together: a scalar-bool check's failure case (``False``)
+beside a column check's text failure cases crashes it (``polars.exceptions.SchemaError: type
+Boolean is incompatible with expected type String``, the family of pandera issue 1659; aggregate
+checks returning one row misbehave too, pandera issue 2482). tests/validation/test_published_invariants.py
+(``test_pandera_lazy_validation_reports_row_wise_and_column_failures_together``) shows both.
+Only eager frames are validated: a LazyFrame gets the schema checks only (pandera issue 1566).
 """
 
-import copy
 import os
 from functools import cache
 from typing import Any
@@ -45,20 +38,27 @@ if not _ARROW_TZ_PRESET:
     os.environ.pop("PYARROW_IGNORE_TIMEZONE", None)
 import polars as pl
 from pandera.api.polars.components import Column
+from pandera.api.polars.types import PolarsData
+from pandera.constants import CHECK_OUTPUT_KEY
 from pandera.errors import SchemaError, SchemaErrorReason, SchemaErrors
 
-from pipelines.tables import TableSpec, spec
+from pipelines.tables import Rule, TableSpec, spec
 from pipelines.tables.rules import (
-    Rule,
     categories_exactly,
     category_rows_sum_to_total_row,
-    listing,
     one_year,
     percents_are_rounded_shares,
     row_parts_sum_to_total,
 )
 
-CHECK_OUTPUT_KEY = "check_output"  # pandera.constants.CHECK_OUTPUT_KEY
+MAX_LISTED = 12
+"""At most this many rows are named per broken rule; the rest are counted."""
+
+
+def listing(items: list[str]) -> str:
+    shown = ", ".join(items[:MAX_LISTED])
+    more = len(items) - MAX_LISTED
+    return f"{shown} and {more} more" if more > 0 else shown
 
 
 # --------------------------------------------------------------------------------------------
@@ -66,42 +66,35 @@ CHECK_OUTPUT_KEY = "check_output"  # pandera.constants.CHECK_OUTPUT_KEY
 # --------------------------------------------------------------------------------------------
 
 
-def _evaluate(rule: Rule, frame: pl.DataFrame) -> list[str]:
-    try:
-        return rule(frame)
-    except Exception as error:  # a rule must never crash validation: report it instead
-        return [f"rule could not be evaluated ({type(error).__name__}: {error})"]
+def table_check(rule: Rule) -> pa.Check:
+    """A Pandera dataframe check of one invariant: one Boolean per row, null counting as broken.
 
-
-def table_check(name: str, rule: Rule) -> pa.Check:
-    """A Pandera dataframe check named ``name`` that returns a scalar bool: does ``rule`` hold?
-
-    The rule travels as a check keyword argument, so ``Check.statistics["rule"]`` explains a
-    failure afterwards (a scalar check carries no failure cases).
+    The rule travels as a check keyword argument, so ``Check.statistics["rule"]`` explains the
+    failing rows afterwards.
     """
 
-    def check(data: Any, rule: Rule) -> bool:
-        return not _evaluate(rule, data.lazyframe.collect())
+    def check(data: PolarsData, rule: Rule) -> pl.LazyFrame:
+        return data.lazyframe.select(rule.holds.alias(CHECK_OUTPUT_KEY))
 
-    return pa.Check(check, name=name, rule=rule)
+    return pa.Check(check, name=rule.name, error=rule.problem, ignore_na=False, rule=rule)
 
 
-def table_rules(table: TableSpec) -> list[tuple[str, Rule]]:
+def table_rules(table: TableSpec) -> list[Rule]:
     """Every invariant of a table: those every table has, those its spec implies, its own."""
-    rules: list[tuple[str, Rule]] = [("one year", one_year)]
+    rules = [one_year()]
     if table.categories is not None and table.label is not None:
-        rules.append(("category set and order", categories_exactly(table.label, table.expected_labels)))
+        rules.append(categories_exactly(table.label, table.categories.labels(), table.total))
     if table.row_total is not None:
         parts, total = table.row_total
         described = " + ".join(parts) if len(parts) <= 3 else f"the {len(parts)} race columns"
-        rules.append(("row parts sum to total", row_parts_sum_to_total(table.label, parts, total, described)))
-    if table.total is not None and table.label is not None and table.count_columns:
-        rules.append(("column totals", category_rows_sum_to_total_row(table.label, table.count_columns, table.total)))
+        rules.append(row_parts_sum_to_total(parts, total, described))
+    if table.total is not None and table.label is not None:
+        rules.extend(category_rows_sum_to_total_row(table.label, c, table.total) for c in table.count_columns)
     for percent, count in table.percents:
-        rules.append(
-            ("percent is the rounded share", percents_are_rounded_shares(table.label, percent, count, table.total))
-        )
-    return rules + list(table.rules)
+        rules.append(percents_are_rounded_shares(table.label, percent, count, table.total))
+    for own in table.rules:
+        rules.extend(own())
+    return rules
 
 
 def _column_checks(column) -> list[pa.Check]:
@@ -124,7 +117,7 @@ def schema(table: str) -> pa.DataFrameSchema:
             c.name: pa.Column(c.dtype, checks=_column_checks(c), nullable=c.nullable, required=True)
             for c in described.all_columns
         },
-        checks=[table_check(name, rule) for name, rule in table_rules(described)],
+        checks=[table_check(rule) for rule in table_rules(described)],
         name=table,
         strict=True,
         ordered=True,
@@ -189,21 +182,19 @@ def describe_column_error(table: str, error: SchemaError, labels: list[str]) -> 
     return f"{table}: column {column}: {rule} ({spelled}), broken in row(s) {rows}"
 
 
-def _pandera_errors(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> list[SchemaError]:
-    try:
-        schema.validate(frame, lazy=True)
-    except SchemaErrors as errors:
-        return list(errors.schema_errors)
-    except pl.exceptions.PolarsError:
-        # Pandera could not assemble the failure cases of a lazy validation (mixed types):
-        # validate eagerly to get at least the first error.
-        try:
-            schema.validate(frame, lazy=False)
-        except SchemaError as error:
-            return [error]
-    except SchemaError as error:
-        return [error]
-    return []
+def _rule(error: SchemaError) -> Rule | None:
+    check = error.check
+    return getattr(check, "statistics", {}).get("rule") if check is not None else None
+
+
+def describe_rule_error(table: str, rule: Rule, error: SchemaError, frame: pl.DataFrame, labels: list[str]) -> str:
+    """One line for a broken invariant: table, column, the rows Pandera found failing, rule."""
+    if error.reason_code == SchemaErrorReason.CHECK_ERROR:
+        return f"{table}: column {rule.column}: could not be evaluated ({error.failure_cases}) (rule: {rule.name})"
+    failing = error.check_output.with_row_index("row").filter(~pl.col(CHECK_OUTPUT_KEY))["row"].to_list()
+    details = [None] * frame.height if rule.detail is None else frame.select(rule.detail).to_series().to_list()
+    rows = [f"'{labels[i]}' ({details[i]})" if details[i] else f"'{labels[i]}'" for i in failing]
+    return f"{table}: column {rule.column}: {rule.problem} in row(s) {listing(rows)} (rule: {rule.name})"
 
 
 STRUCTURAL = {
@@ -219,30 +210,29 @@ def validate_table(table: str, frame: pl.DataFrame, year: int | None = None) -> 
 
     Returns every problem found, each naming the table, the column, the rule and the rows; an
     empty list means the table may be published. ``year`` adds the rule that every row carries
-    the partition's year.
+    the partition's year. The invariants of a table whose columns are wrong are not reported
+    (they would only repeat the column errors).
     """
+    if frame.height == 0:
+        return [f"{table}: the table has no rows (rule: every published table has at least its last row)"]
     full = schema(table)
     if year is not None and "year" in frame.columns:
         full = full.update_column("year", checks=[pa.Check.equal_to(year)])
-    columns_only = copy.deepcopy(full)
-    columns_only.checks = []
+    try:
+        full.validate(frame, lazy=True)
+        return []
+    except SchemaErrors as errors:
+        found = list(errors.schema_errors)
     labels = row_labels(table, frame)
-
-    # Pass 1: columns (presence, order, dtype, nulls, ranges). All failure cases are text here.
-    column_errors = _pandera_errors(columns_only, frame)
-    problems = [describe_column_error(table, error, labels) for error in column_errors]
-    if any(error.reason_code in STRUCTURAL for error in column_errors):
-        return problems + [f"{table}: the table invariants were not evaluated because of the column errors above"]
-
-    # Pass 2: the table invariants, each a scalar-bool dataframe check (failure case False).
-    checks_only = pa.DataFrameSchema(checks=full.checks, name=full.name)
-    for error in _pandera_errors(checks_only, frame):
-        check = error.check
-        rule = getattr(check, "statistics", {}).get("rule") if check is not None else None
-        name = getattr(check, "name", None) or str(check)
-        details = _evaluate(rule, frame) if rule is not None else []
-        problems.extend(f"{table}: {d} (rule: {name})" for d in details or ["check failed"])
-    return problems
+    if any(error.reason_code in STRUCTURAL for error in found):
+        problems = [describe_column_error(table, e, labels) for e in found if _rule(e) is None]
+        return problems + [f"{table}: the table invariants are not reported because of the column errors above"]
+    return [
+        describe_column_error(table, e, labels)
+        if (rule := _rule(e)) is None
+        else describe_rule_error(table, rule, e, frame, labels)
+        for e in found
+    ]
 
 
 def load_published_table(con: duckdb.DuckDBPyConnection, table: str) -> tuple[pl.DataFrame | None, list[str]]:

@@ -12,17 +12,19 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import dagster as dg
+import pandera.polars as pa
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pandera.errors import SchemaErrors
 
 from pipelines.core.config import Folders
 from pipelines.core.seeds import read_seed, us_states
 from pipelines.definitions import all_assets, all_checks, build_resources
 from pipelines.defs.resources import Warehouse
 from pipelines.tables import specs
-from pipelines.tables.rules import country_catalog, metric_catalog, rounded_percent
+from pipelines.tables.rules import country_catalog, metric_catalog, percent_hundredths
 from pipelines.validation.schemas import check_published_table, schema, validate_table
 from tests.exports import YearExports, case, report
 
@@ -185,67 +187,71 @@ TABLE_TAMPERING = [
         "column-total-case-type",
         CS,
         f"UPDATE {CS} SET active = active + 1, total = total + 1 WHERE case_type = 'Family Abduction'",
-        [CS, "column active: category rows sum to 5 but the Total row says 4"],
+        [CS, "column active", "'Total' (category rows sum to 5 but the Total row says 4)"],
     ),
     (
         "column-total-age-race",
         AR,
         f"UPDATE {AR} SET white = white + 1, total = total + 1 WHERE age_group = 'Unknown'",
-        [AR, "column white: category rows sum to 2 but the Total row says 1"],
+        [AR, "column white", "'Total' (category rows sum to 2 but the Total row says 1)"],
     ),
     (
         "column-total-state",
         ST,
         f"UPDATE {ST} SET active = active - 1, total = total - 1 WHERE missing_state = 'Texas'",
-        ["missing_children_by_state: column active: category rows sum to 3 but the Total row says 4"],
+        [
+            ST,
+            "column active: the category rows do not add up to the Total row",
+            "(category rows sum to 3 but the Total row says 4)",
+        ],
     ),
     (
         "column-total-cvip",
         CV,
         f"UPDATE {CV} SET images = images + 1 WHERE agency_type = 'Military'",
-        [CV, "column images: category rows sum to 27 but the Grand Total row says 26"],
+        [CV, "column images", "'Grand Total' (category rows sum to 27 but the Grand Total row says 26)"],
     ),
     (
         "column-total-relationships",
         OR,
         f"UPDATE {OR} SET known_relationships = 7 WHERE relationship = 'Total'",
-        [OR, "column known_relationships: category rows sum to 6 but the Total row says 7"],
+        [OR, "column known_relationships", "'Total' (category rows sum to 6 but the Total row says 7)"],
     ),
     (
         "column-total-source",
         SO,
         f"UPDATE {SO} SET reports = reports + 1 WHERE reporter_type = 'Public'",
-        [SO, "column reports: category rows sum to 8"],
+        [SO, "column reports", "(category rows sum to 8"],
     ),
     (
         "column-total-files",
         FI,
         f"UPDATE {FI} SET files = files + 1 WHERE file_type = 'Videos'",
-        [FI, "column files: category rows sum to"],
+        [FI, "column files", "(category rows sum to"],
     ),
     (
         "column-total-incident",
         IN,
         f"UPDATE {IN} SET reports = reports + 1 WHERE incident_type = 'Misleading Domain Name'",
-        [IN, "column reports: category rows sum to 8 but the Total row says 7"],
+        [IN, "column reports", "'Total' (category rows sum to 8 but the Total row says 7)"],
     ),
     (
         "column-total-esp",
         ES,
         f"UPDATE {ES} SET reports = 9 WHERE esp_name = 'Total'",
-        [ES, "column reports: category rows sum to 5 but the Total row says 9"],
+        [ES, "column reports", "'Total' (category rows sum to 5 but the Total row says 9)"],
     ),
     (
         "column-total-country",
         CO,
         f"UPDATE {CO} SET reports = reports + 1 WHERE country = 'France'",
-        [CO, "column reports: category rows sum to 8 but the Total row says 7"],
+        [CO, "column reports", "'Total' (category rows sum to 8 but the Total row says 7)"],
     ),
     (
         "percent-share",
         OR,
         f"UPDATE {OR} SET percent_of_total = 16.66 WHERE relationship = 'Other Relative'",
-        [OR, "column percent_of_total", "rounded share", "'Other Relative' says 16.66 but 1 / 6 = 16.67"],
+        [OR, "column percent_of_total", "rounded share", "'Other Relative' (says 16.66 but 1 / 6 = 16.67)"],
     ),
     (
         "percent-total-row",
@@ -259,34 +265,38 @@ TABLE_TAMPERING = [
         f"UPDATE {CS} SET case_type = 'Runaway' WHERE case_type = 'Endangered Runaway'",
         [
             CS,
-            "column case_type: category set and order",
-            "missing row(s) 'Endangered Runaway'",
-            "unexpected row(s) 'Runaway'",
+            "column case_type: the rows must be the 5 categories in published order, then 'Total'",
+            "'Runaway' (row 1 should be 'Endangered Runaway'; not a category; 'Endangered Runaway' is missing)",
+            "(rule: category set and order)",
         ],
     ),
     (
         "category-order",
         IN,
         f"UPDATE {IN} SET sort_order = 100 WHERE sort_order = 1",
-        [IN, "category set and order", "row 1 is 'Online Enticement of Children for Sexual Acts'"],
+        [IN, "category set and order", "'Online Enticement of Children for Sexual Acts' (row 1 should be"],
     ),
     (
         "category-zero-row-missing",
         ST,
         f"DELETE FROM {ST} WHERE missing_state = 'Wyoming'",
-        [ST, "category set and order", "missing row(s) 'Wyoming'"],
+        [ST, "category set and order", "'Wyoming' is missing", "the table ends here, 'Wyoming' missing"],
     ),
     (
         "total-row-missing",
         FI,
         f"DELETE FROM {FI} WHERE file_type = 'Total'",
-        [FI, "category set and order", "missing row(s) 'Total'"],
+        [FI, "category set and order", "(the table ends here, 'Total' missing)"],
     ),
     (
         "total-row-renamed",
         CV,
         f"UPDATE {CV} SET agency_type = 'Total' WHERE agency_type = 'Grand Total'",
-        [CV, "category set and order", "missing row(s) 'Grand Total'"],
+        [
+            CV,
+            "category set and order",
+            "'Total' (row 5 should be 'Grand Total'; not a category; 'Grand Total' is missing)",
+        ],
     ),
     (
         "negative-count",
@@ -339,6 +349,18 @@ TABLE_TAMPERING = [
         [FI, "column year: must be the year of the partition", "'Images' (2019)"],
     ),
     (
+        "one-year",
+        FI,
+        f"UPDATE {FI} SET year = 2019 WHERE file_type = 'Images'",
+        [FI, "column year: all rows must have the same year in row(s) 'Images' (year 2019, most rows say 2020)"],
+    ),
+    (
+        "esp-named",
+        ES,
+        f"UPDATE {ES} SET esp_name = ' ' WHERE esp_name = 'Gamma'",
+        [ES, "column esp_name: an ESP row must have a name in row(s) ' ' (rule: ESP rows named)"],
+    ),
+    (
         "sort-order-unique",
         CV,
         f"UPDATE {CV} SET sort_order = 1 WHERE agency_type = 'Military'",
@@ -348,19 +370,23 @@ TABLE_TAMPERING = [
         "esp-order-by-reports",
         ES,
         f"UPDATE {ES} SET sort_order = 0 WHERE esp_name = 'Gamma'",
-        [ES, "sorted by reports, most first, ties by name", "'Alpha' (2) comes after 'Gamma' (1)"],
+        [ES, "sorted by reports, most first, ties by name", "'Alpha' (2 reports, after 'Gamma' with 1)"],
     ),
     (
         "esp-ties-by-name",
         ES,
         f"UPDATE {ES} SET sort_order = CASE esp_name WHEN 'Alpha' THEN 2 WHEN 'Beta' THEN 1 ELSE sort_order END",
-        [ES, "ties by name", "'Alpha' (2) comes after 'Beta' (2)"],
+        [ES, "ties by name", "'Alpha' (2 reports, after 'Beta' with 2)"],
     ),
     (
         "esp-listed-once",
         ES,
         f"UPDATE {ES} SET esp_name = 'Alpha' WHERE esp_name = 'Beta'",
-        [ES, "column esp_name: ESP listed more than once: 'Alpha'"],
+        [
+            ES,
+            "column esp_name: an ESP is listed more than once",
+            "in row(s) 'Alpha' (listed 2 times), 'Alpha' (listed 2 times)",
+        ],
     ),
     (
         "esp-total-last",
@@ -372,7 +398,7 @@ TABLE_TAMPERING = [
         "country-order",
         CO,
         f"UPDATE {CO} SET sort_order = 0 WHERE country_code = 'US'",
-        [CO, "not in the published order", "'France' comes after 'United States'"],
+        [CO, "not in the published order", "'France' (comes after 'United States')"],
     ),
     (
         "country-code-known",
@@ -396,20 +422,20 @@ TABLE_TAMPERING = [
         "country-total-code-empty",
         CO,
         f"UPDATE {CO} SET country_code = 'US' WHERE country = 'Total'",
-        [CO, "row 'Total' must have an empty code"],
+        [CO, "column country_code", "must have an empty code in row(s) 'Total' (code 'US')"],
     ),
     (
         "headline-key-unique",
         HM,
         f"INSERT INTO {HM} SELECT * REPLACE (sort_order * 1000 AS sort_order) FROM {HM} "
         "WHERE metric_id = 'hotline_calls'",
-        [HM, "(metric_id, period) is not unique: 'hotline_calls/cumulative'"],
+        [HM, "(metric_id, period) is not unique in row(s) 'hotline_calls/cumulative' (listed 2 times)"],
     ),
     (
         "headline-key-in-catalog",
         HM,
         f"UPDATE {HM} SET metric_id = 'made_up' WHERE metric_id = 'hotline_calls'",
-        [HM, "not in the metric catalog: 'made_up/cumulative'"],
+        [HM, "column metric_id: (metric_id, period) not in the metric catalog in row(s) 'made_up/cumulative'"],
     ),
     (
         "headline-catalog-order",
@@ -418,7 +444,7 @@ TABLE_TAMPERING = [
         [
             HM,
             "not in metric-catalog order",
-            "'ncic_missing_child_entries/year' comes after 'connect_active_users/current'",
+            "'ncic_missing_child_entries/year' (comes after 'connect_active_users/current')",
         ],
     ),
     (
@@ -446,14 +472,14 @@ TABLE_TAMPERING = [
         [
             HM,
             "a cumulative figure is below the same year's yearly figure",
-            "'age_progressions/cumulative' = 100 < 'age_progressions/year' = 195",
+            "'age_progressions/cumulative' (100 < 'age_progressions/year' = 195)",
         ],
     ),
     (
         "headline-since-cumulative-only",
         HM,
         f"UPDATE {HM} SET since = 1990 WHERE metric_id = 'age_progressions' AND period = 'year'",
-        [HM, "column since", "'age_progressions/year' since 1990"],
+        [HM, "column since", "'age_progressions/year' (since 1990)"],
     ),
 ]
 
@@ -481,7 +507,7 @@ def test_table_invariant_fails_when_a_cell_is_tampered(
 
 
 def test_column_and_table_rules_broken_together_are_all_reported(warehouse: Warehouse) -> None:
-    """Pandera's lazy mode crashes on this mix (Boolean and String failure cases); we do not."""
+    """One lazy Pandera pass reports a column check and two kinds of row-wise invariants together."""
     tamper(
         warehouse,
         f"UPDATE {SO} SET reports = -1 WHERE reporter_type = 'Public'; "
@@ -491,7 +517,7 @@ def test_column_and_table_rules_broken_together_are_all_reported(warehouse: Ware
         problems = check_published_table(con, SO, YEAR)
     assert_reported(problems, ["a count must not be negative"])
     assert_reported(problems, ["category set and order"])
-    assert_reported(problems, ["column reports: category rows sum to"])
+    assert_reported(problems, ["column reports: the category rows do not add up", "'Total' (category rows sum to"])
 
 
 def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(tmp_path: Path) -> None:
@@ -512,8 +538,8 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(tmp_
     assert not failed.passed
     assert failed.description == "1 invariant(s) broken, nothing is published:"
     assert failed.metadata["failure"].value == (
-        "cybertipline_reports_by_country: column reports: category rows sum to 7 but the Total row "
-        "says 8 (rule: column totals)"
+        "cybertipline_reports_by_country: column reports: the category rows do not add up to the Total row "
+        "in row(s) 'Total' (category rows sum to 7 but the Total row says 8) (rule: column totals)"
     )
     assert not result.success
     assert not (tmp_path / "published" / str(YEAR)).exists()
@@ -733,21 +759,53 @@ def test_random_valid_tables_pass(tables: dict[str, pl.DataFrame]) -> None:
 
 
 @given(st.integers(0, 10**9), st.integers(1, 10**9))
-def test_rounded_percent_is_half_away_from_zero(part: int, whole: int) -> None:
+def test_percent_hundredths_are_half_away_from_zero(part: int, whole: int) -> None:
     expected = (Decimal(100 * part) / Decimal(whole)).quantize(Decimal("0.01"), ROUND_HALF_UP)
-    assert rounded_percent(part, whole) == expected
-    assert rounded_percent(-part, whole) == -expected
-
-
-def test_pandera_lazy_validation_still_crashes_on_mixed_failure_cases() -> None:
-    """Why pipelines/validation/schemas.py validates in two passes (columns, then the table
-    rules): a failed scalar dataframe check (failure case False) reported with a failed column
-    check (text failure cases) crashes pandera's lazy mode (the family of pandera issue 1659).
-    When this test fails, pandera has fixed it: validate in one pass and delete this test."""
-    import pandera.polars as pa
-
-    mixed = pa.DataFrameSchema(
-        {"a": pa.Column(pl.Int64, pa.Check.ge(0))}, checks=[pa.Check(lambda data: False, name="rule")]
+    shares = pl.DataFrame({"part": [part, -part], "whole": [whole, whole]}).select(
+        percent_hundredths(pl.col("part"), pl.col("whole"))
     )
+    assert shares.to_series().to_list() == [int(expected * 100), -int(expected * 100)]
+
+
+def test_pandera_lazy_validation_reports_row_wise_and_column_failures_together() -> None:
+    """Why every invariant is a row-wise check (pipelines/validation/schemas.py) and validation
+    is one lazy pass: a failing check that returns a Boolean per row is reported beside a failing
+    column check, each with its failing rows' index. A check returning one bool for the table
+    still crashes pandera's lazy mode in that company (its failure case False is not text: the
+    family of pandera issue 1659). When the last assertion fails, pandera has fixed that."""
+    columns = {"a": pa.Column(pl.Int64, pa.Check.ge(0))}
+    row_wise = pa.DataFrameSchema(columns, checks=[pa.Check(lambda data: data.lazyframe.select(pl.col("a") < 5))])
+    with pytest.raises(SchemaErrors) as raised:
+        row_wise.validate(pl.DataFrame({"a": [-1, 3, 7]}), lazy=True)
+    cases = raised.value.failure_cases.select("column", "index").rows()
+    assert cases == [("a", 0), (None, 2)]
+
+    scalar = pa.DataFrameSchema(columns, checks=[pa.Check(lambda data: False, name="rule")])
     with pytest.raises(pl.exceptions.SchemaError, match="Boolean is incompatible"):
-        mixed.validate(pl.DataFrame({"a": [-1]}), lazy=True)
+        scalar.validate(pl.DataFrame({"a": [-1]}), lazy=True)
+
+
+def test_a_broken_invariant_names_exactly_its_failing_rows_by_label() -> None:
+    """Pandera's row-wise output, not a re-run of the rule, says which rows fail."""
+    labels = [row["label"] for row in read_seed("case_types")]
+    rows = [(label, 1, 1, 2) for label in labels]
+    rows[1] = (labels[1], 1, 1, 3)
+    rows[3] = (labels[3], 2, 0, 1)
+    table = frame(YEAR, "case_type", with_total(rows), ["active", "resolved", "total"])
+    problems = validate_table(CS, table, YEAR)
+    assert problems == [
+        f"{CS}: column total: row parts do not sum to the row total in row(s) "
+        f"'{labels[1]}' (active + resolved = 2, total = 3), '{labels[3]}' (active + resolved = 2, total = 1) "
+        "(rule: row parts sum to total)"
+    ]
+
+
+def test_a_missing_row_fails_on_the_last_row_which_names_it() -> None:
+    labels = [row["label"] for row in read_seed("case_types")]
+    rows = with_total([(label, 0, 0, 0) for label in labels[:-1]])
+    (problem,) = validate_table(CS, frame(YEAR, "case_type", rows, ["active", "resolved", "total"]), YEAR)
+    assert problem == (
+        f"{CS}: column case_type: the rows must be the {len(labels)} categories in published order, then 'Total' "
+        f"in row(s) 'Total' (row {len(labels)} should be '{labels[-1]}'; the table ends here, '{labels[-1]}' "
+        "missing) (rule: category set and order)"
+    )
