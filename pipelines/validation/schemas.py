@@ -142,20 +142,18 @@ COLUMN_RULES = {
 }
 
 
-def _failing_rows(error: SchemaError, labels: list[str]) -> list[str]:
+def _failing(error: SchemaError) -> list[int]:
+    """The rows Pandera found failing (its row-wise check output), 0 for the first."""
     output = error.check_output
     if not isinstance(output, pl.DataFrame) or CHECK_OUTPUT_KEY not in output.columns:
         return []
-    failing = output.with_row_index("row").filter(~pl.col(CHECK_OUTPUT_KEY).fill_null(False))
-    values: list[Any] = []
-    if isinstance(error.failure_cases, pl.DataFrame) and error.failure_cases.width == 1:
-        values = error.failure_cases.to_series().to_list()
-    rows = []
-    for i, row in enumerate(failing["row"].to_list()):
-        label = labels[row] if row < len(labels) else f"row {row + 1}"
-        shown = i < len(values) and values[i] is not None
-        rows.append(f"'{label}' ({values[i]})" if shown else f"'{label}'")
-    return rows
+    return output.with_row_index("row").filter(~pl.col(CHECK_OUTPUT_KEY).fill_null(False))["row"].to_list()
+
+
+def _named(rows: list[int], labels: list[str], notes: list[Any]) -> str:
+    """The rows by label, each with its note (the failing value, or what is wrong) when there is one."""
+    notes = notes + [None] * (len(rows) - len(notes))
+    return listing([f"'{labels[r]}'" if n is None or n == "" else f"'{labels[r]}' ({n})" for r, n in zip(rows, notes)])
 
 
 def describe_column_error(table: str, error: SchemaError, labels: list[str]) -> str:
@@ -173,7 +171,8 @@ def describe_column_error(table: str, error: SchemaError, labels: list[str]) -> 
     if reason == SchemaErrorReason.WRONG_DATATYPE:
         expected = getattr(error.schema, "dtype", None)
         return f"{table}: column {column}: dtype is {case}, expected {expected} (rule: column dtypes)"
-    rows = listing(_failing_rows(error, labels))
+    values = case.to_series().to_list() if isinstance(case, pl.DataFrame) and case.width == 1 else []
+    rows = _named(_failing(error), labels, values)
     if reason == SchemaErrorReason.SERIES_CONTAINS_NULLS:
         return f"{table}: column {column}: null value (rule: no null) in row(s) {rows}"
     name = getattr(error.check, "name", None) or str(error.check)
@@ -191,10 +190,10 @@ def describe_rule_error(table: str, rule: Rule, error: SchemaError, frame: pl.Da
     """One line for a broken invariant: table, column, the rows Pandera found failing, rule."""
     if error.reason_code == SchemaErrorReason.CHECK_ERROR:
         return f"{table}: column {rule.column}: could not be evaluated ({error.failure_cases}) (rule: {rule.name})"
-    failing = error.check_output.with_row_index("row").filter(~pl.col(CHECK_OUTPUT_KEY))["row"].to_list()
-    details = [None] * frame.height if rule.detail is None else frame.select(rule.detail).to_series().to_list()
-    rows = [f"'{labels[i]}' ({details[i]})" if details[i] else f"'{labels[i]}'" for i in failing]
-    return f"{table}: column {rule.column}: {rule.problem} in row(s) {listing(rows)} (rule: {rule.name})"
+    failing = _failing(error)
+    details = [] if rule.detail is None else frame.select(rule.detail).to_series().gather(failing).to_list()
+    rows = _named(failing, labels, details)
+    return f"{table}: column {rule.column}: {rule.problem} in row(s) {rows} (rule: {rule.name})"
 
 
 STRUCTURAL = {

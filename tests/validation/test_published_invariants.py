@@ -809,3 +809,46 @@ def test_a_missing_row_fails_on_the_last_row_which_names_it() -> None:
         f"in row(s) 'Total' (row {len(labels)} should be '{labels[-1]}'; the table ends here, '{labels[-1]}' "
         "missing) (rule: category set and order)"
     )
+
+
+def relationships(rows: list[tuple]) -> pl.DataFrame:
+    return frame(
+        YEAR, "relationship", rows, ["known_relationships", "percent_of_total"], percent_of_total=pl.Decimal(5, 2)
+    )
+
+
+def test_a_share_of_nothing_must_be_null() -> None:
+    rows = [(label, 0, None) for label in RELATIONSHIPS]
+    rows[0] = (RELATIONSHIPS[0], 0, Decimal("0.00"))
+    assert validate_table(OR, relationships([*rows, ("Total", 0, None)]), YEAR) == [
+        f"{OR}: column percent_of_total: percent is not the rounded share (2 decimals, half away from zero) of the "
+        f"Total row's known_relationships in row(s) '{RELATIONSHIPS[0]}' (says 0.00 but a share of 0 is undefined "
+        "(null)) (rule: percent is the rounded share)"
+    ]
+
+
+def test_a_row_beyond_the_categories_fails_by_itself() -> None:
+    rows = [(label, 1, Decimal(100) / len(RELATIONSHIPS)) for label in RELATIONSHIPS]
+    table = relationships([*rows, ("Total", len(RELATIONSHIPS), Decimal("100.00")), ("Other", 0, Decimal("0.00"))])
+    problems = validate_table(OR, table, YEAR)
+    assert_reported(
+        problems,
+        [
+            "column relationship",
+            f"'Other' (row {len(RELATIONSHIPS) + 2} is beyond the {len(RELATIONSHIPS) + 1} "
+            "expected; not a category) (rule: category set and order)",
+        ],
+    )
+
+
+def test_since_after_the_year_fails() -> None:
+    rows = [(YEAR, "hotline_calls", "cumulative", YEAR + 1, 5, "5", None, None)]
+    table = pl.DataFrame(
+        rows,
+        schema=["year", "metric_id", "period", "since", "value", "display_text", "source", "change_from_prior_year"],
+        orient="row",
+    ).cast({"year": pl.Int32, "since": pl.Int32, "source": pl.String, "change_from_prior_year": pl.Int64})
+    assert validate_table(HM, table, YEAR) == [
+        f"{HM}: column since: a first year is only given for a cumulative figure, not after the year in row(s) "
+        f"'hotline_calls/cumulative' (since {YEAR + 1}) (rule: since only for cumulative)"
+    ]
