@@ -1,23 +1,27 @@
 """The second computation (pipelines/tables/raw_year.py) stops a wrong business rule.
 
 Each wrong rule below adds up: every table stays consistent on its own, so the Pandera checks
-pass. Applied to a copy of the SQL models, each one makes the year's run refuse to publish,
-naming the table, the row, the column and both values.
+pass. Applied to a copy of the SQL models (built without Dagster, tests/harness.py), each one
+makes the second computation differ, naming the table, the row, the column and both values;
+tests/e2e/test_blocking_checks.py runs one of them through the year's job, which refuses to publish.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import polars as pl
 import pytest
 
-from pipelines.core.config import SQL_DIR, Folders
+from pipelines.core.config import SQL_DIR
 from pipelines.core.sql_models import SqlModel
-from pipelines.runner import run_year
 from pipelines.tables import raw_year as second
-from pipelines.validation.second_computation import differences
+from pipelines.tables import specs
+from pipelines.validation.schemas import check_published_table, load_published_table
+from pipelines.validation.second_computation import compare, differences
 from tests.exports import YearExports, case, report
+from tests.harness import build_tables
 
 YEAR = 2020
 
@@ -80,14 +84,8 @@ WRONG_RULES = [
 
 
 @pytest.fixture(scope="module")
-def raw_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("wrong-rules")
-    exports().write(root / "raw")
-    return root
-
-
-def folders(raw_root: Path, root: Path) -> Folders:
-    return Folders(str(raw_root / "raw"), str(root / "published"), str(root / "warehouse"))
+def year_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return exports().write(tmp_path_factory.mktemp("wrong-rules") / "raw")
 
 
 def use_sql_copy(monkeypatch: pytest.MonkeyPatch, sql_dir: Path) -> None:
@@ -99,19 +97,8 @@ def use_sql_copy(monkeypatch: pytest.MonkeyPatch, sql_dir: Path) -> None:
     monkeypatch.setattr(SqlModel, "select", property(select))
 
 
-@pytest.mark.parametrize(
-    ("sql_file", "right", "wrong", "fragments"), [r[1:] for r in WRONG_RULES], ids=[r[0] for r in WRONG_RULES]
-)
-def test_a_wrong_business_rule_is_refused_and_named(
-    raw_root: Path,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    sql_file: str,
-    right: str,
-    wrong: str,
-    fragments: list[str],
-) -> None:
-    sql_dir = tmp_path / "sql"
+def use_wrong_rule(monkeypatch: pytest.MonkeyPatch, sql_dir: Path, sql_file: str, right: str, wrong: str) -> None:
+    """A copy of sql/ in ``sql_dir`` with ``right`` replaced by ``wrong`` in one file, read by every model."""
     for path in SQL_DIR.rglob("*.sql"):
         copy = sql_dir / path.relative_to(SQL_DIR)
         copy.parent.mkdir(parents=True, exist_ok=True)
@@ -122,20 +109,45 @@ def test_a_wrong_business_rule_is_refused_and_named(
     target.write_text(text.replace(right, wrong), encoding="utf-8")
     use_sql_copy(monkeypatch, sql_dir)
 
-    outcome = run_year(YEAR, folders(raw_root, tmp_path), log_level="WARNING")
 
-    assert not outcome.success
-    assert not (tmp_path / "published" / str(YEAR)).exists()
-    text = "\n".join(outcome.failures)
-    assert ":second_computation failed" in text
-    assert ":schema_and_totals failed" not in text  # the tables still add up
+def checks_of(year_dir: Path) -> tuple[list[str], list[str]]:
+    """What the blocking checks of every published table find: the Pandera invariants
+    (``schema_and_totals``) and the ``second_computation``, on the tables the SQL models build."""
+    invariants, differences_found = [], []
+    raw = second.RawYear(year_dir, YEAR)
+    with duckdb.connect() as con:
+        build_tables(con, year_dir)
+        for table in specs():
+            invariants += check_published_table(con, table, YEAR)
+            built, problems = load_published_table(con, table)
+            differences_found += problems + compare(table, built, raw)
+    return invariants, differences_found
+
+
+@pytest.mark.parametrize(
+    ("sql_file", "right", "wrong", "fragments"), [r[1:] for r in WRONG_RULES], ids=[r[0] for r in WRONG_RULES]
+)
+def test_a_wrong_business_rule_is_refused_and_named(
+    year_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    sql_file: str,
+    right: str,
+    wrong: str,
+    fragments: list[str],
+) -> None:
+    use_wrong_rule(monkeypatch, tmp_path / "sql", sql_file, right, wrong)
+
+    invariants, found = checks_of(year_dir)
+
+    assert invariants == []  # the tables still add up
+    text = "\n".join(found)
     for fragment in fragments:
         assert fragment in text, text
 
 
-def test_the_right_rules_publish(raw_root: Path, tmp_path: Path) -> None:
-    outcome = run_year(YEAR, folders(raw_root, tmp_path), log_level="WARNING")
-    assert outcome.success, outcome.failures
+def test_the_right_rules_publish(year_dir: Path) -> None:
+    assert checks_of(year_dir) == ([], [])
 
 
 # --------------------------------------------------------------------------------------------
