@@ -1,5 +1,6 @@
-"""A multi-year backfill (issue 5, part 3): five demo years, two running at once, into one raw,
+"""A multi-year backfill (issue 5, part 3): three demo years, two running at once, into one raw,
 one warehouse and one published folder, without a DuckDB lock error, and every year published.
+(Three years, not five: with two workers the third year already starts beside a running one.)
 
 Each year runs as its own ``impact run`` process (``run_year`` through the CLI), as a backfill
 would on two cores. Every year has its own DuckDB file (``warehouse/<year>.duckdb``), so two
@@ -24,7 +25,7 @@ import pytest
 from pipelines.core.config import Folders
 from pipelines.demo import write_demo_exports
 
-YEARS = (2019, 2020, 2021, 2022, 2023)
+YEARS = (2019, 2020, 2021)
 SCALE = 0.0005  # every year at the same scale: prior-year figures agree across releases
 PARALLEL = 2
 LOCK_ERRORS = ("could not set lock", "conflicting lock", "lock on file", "database is locked")
@@ -74,7 +75,7 @@ def backfill(folders: Folders) -> dict[int, subprocess.CompletedProcess]:
     return runs
 
 
-def test_five_years_two_at_a_time_all_publish_without_lock_errors(
+def test_three_years_two_at_a_time_all_publish_without_lock_errors(
     backfill: dict[int, subprocess.CompletedProcess], folders: Folders
 ) -> None:
     for year, run in backfill.items():

@@ -1,15 +1,20 @@
-"""A blocking check that fails stops the year's job: nothing is published and the failure names
-the table, the row, the column and both values (the rules themselves are tested without Dagster
-in tests/validation/)."""
+"""The published tables' checks are blocking, and a blocking check that fails stops the year's
+job: nothing is published and the failure names the table, the row, the column and the values
+(the rules themselves are tested without Dagster in tests/validation/)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from pipelines.core.config import Folders
+from pipelines.definitions import all_assets, build_resources
 from pipelines.runner import run_year
+from pipelines.tables import specs
+from tests.exports import report
+from tests.validation.test_published_invariants import CO, tiny_exports
 from tests.validation.test_second_computation import WRONG_RULES, YEAR, exports, use_wrong_rule
 
 
@@ -33,3 +38,44 @@ def test_a_wrong_business_rule_fails_second_computation_and_nothing_is_published
     assert ":schema_and_totals failed" not in text  # the tables still add up
     for fragment in fragments:
         assert fragment in text, text
+
+
+def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
+    return {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
+
+
+def test_checks_are_blocking_asset_checks_of_every_published_asset() -> None:
+    checks = [
+        check
+        for definition in all_assets
+        for check in definition.check_specs
+        if check.asset_key.to_user_string() in specs()
+    ]
+    assert all(check.blocking for check in checks)
+    assert {check.asset_key.to_user_string() for check in checks} == set(specs())
+
+
+def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(tmp_path: Path) -> None:
+    """A country code outside the catalog is counted in the Total but in no row."""
+    exports = tiny_exports()
+    exports.reports.append(report(8, esp_name="Gamma", country="ZZ"))
+    exports.write(tmp_path / "raw")
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    # Without the raw-export checks, which would stop the unknown code first.
+    result = dg.materialize(
+        all_assets,
+        partition_key=str(YEAR),
+        resources=build_resources(folders),
+        raise_on_error=False,
+    )
+    found = evaluations(result)
+    failed = found[(CO, "schema_and_totals")]
+    assert not failed.passed
+    assert failed.description == "1 invariant(s) broken, nothing is published:"
+    assert failed.metadata["failure"].value == (
+        "cybertipline_reports_by_country: column reports: the category rows do not add up to the Total row "
+        "in row(s) 'Total' (category rows sum to 7 but the Total row says 8) (rule: column totals)"
+    )
+    assert not result.success
+    assert not (tmp_path / "published" / str(YEAR)).exists()
+    assert "release" not in {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}

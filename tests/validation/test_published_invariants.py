@@ -1,8 +1,9 @@
 """The published-table checks (pipelines/validation/schemas.py): they pass on correct tables
 and every invariant of docs/published-tables.md fails, naming its rule, when one cell is tampered with.
 
-A warehouse is built once by the real pipeline from a tiny export; each tampering test works on
-a copy of it. Hypothesis builds random small valid tables, computed here independently of the
+A warehouse is built once by the SQL models from a tiny export (tests/harness.py, no Dagster);
+each tampering test works on a copy of it (tests/e2e/test_blocking_checks.py: a broken invariant
+stops the year's job). Hypothesis builds random small valid tables, computed here independently of the
 SQL models, that must pass.
 """
 
@@ -11,7 +12,6 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-import dagster as dg
 import pandera.polars as pa
 import polars as pl
 import pytest
@@ -19,14 +19,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pandera.errors import SchemaErrors
 
-from pipelines.core.config import Folders
 from pipelines.core.seeds import read_seed, us_states
-from pipelines.definitions import all_assets, all_checks, build_resources
 from pipelines.defs.resources import Warehouse
 from pipelines.tables import specs
 from pipelines.tables.rules import country_catalog, metric_catalog, percent_hundredths
 from pipelines.validation.schemas import check_published_table, schema, validate_table
 from tests.exports import YearExports, case, report
+from tests.harness import build_tables
 
 YEAR = 2020
 
@@ -100,51 +99,28 @@ def tiny_exports() -> YearExports:
     return exports
 
 
-def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
-    return {(e.asset_key.to_user_string(), e.check_name): e for e in result.get_asset_check_evaluations()}
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Folders, dg.ExecuteInProcessResult]:
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The year's database as the SQL models build it from the tiny exports."""
     root = tmp_path_factory.mktemp("published_invariants")
-    tiny_exports().write(root / "raw")
-    folders = Folders(str(root / "raw"), str(root / "published"), str(root / "warehouse"))
-    result = dg.materialize(
-        [*all_assets, *all_checks],
-        partition_key=str(YEAR),
-        resources=build_resources(folders),
-        raise_on_error=False,
-    )
-    return folders, result
+    year_dir = tiny_exports().write(root / "raw")
+    warehouse = Warehouse(directory=str(root / "warehouse"))
+    with warehouse.connect(YEAR) as con:
+        build_tables(con, year_dir)
+    return warehouse.path(YEAR)
 
 
 @pytest.fixture
-def warehouse(built: tuple[Folders, dg.ExecuteInProcessResult], tmp_path: Path) -> Warehouse:
+def warehouse(built: Path, tmp_path: Path) -> Warehouse:
     """A private copy of the built warehouse, to tamper with."""
-    folders, _ = built
-    shutil.copy(Path(folders.warehouse_dir) / f"{YEAR}.duckdb", tmp_path / f"{YEAR}.duckdb")
+    shutil.copy(built, tmp_path / f"{YEAR}.duckdb")
     return Warehouse(directory=str(tmp_path))
 
 
-def test_every_check_passes_on_the_real_pipeline_and_the_release_is_written(built) -> None:
-    folders, result = built
-    found = evaluations(result)
-    assert set(found) >= {(t, "schema_and_totals") for t in specs()}
-    failed = {key: (e.description, e.metadata.get("failure")) for key, e in found.items() if not e.passed}
-    assert not failed
-    assert result.success
-    assert (Path(folders.published_dir) / str(YEAR) / "headline_metrics.csv").is_file()
-
-
-def test_checks_are_blocking_asset_checks_of_every_published_asset() -> None:
-    checks = [
-        check
-        for definition in all_assets
-        for check in definition.check_specs
-        if check.asset_key.to_user_string() in specs()
-    ]
-    assert all(check.blocking for check in checks)
-    assert {check.asset_key.to_user_string() for check in checks} == set(specs())
+def test_every_check_passes_on_the_tables_the_sql_models_build(warehouse: Warehouse) -> None:
+    with warehouse.connect(YEAR) as con:
+        found = {table: check_published_table(con, table, YEAR) for table in specs()}
+    assert found == {table: [] for table in specs()}
 
 
 # --------------------------------------------------------------------------------------------
@@ -518,32 +494,6 @@ def test_column_and_table_rules_broken_together_are_all_reported(warehouse: Ware
     assert_reported(problems, ["a count must not be negative"])
     assert_reported(problems, ["category set and order"])
     assert_reported(problems, ["column reports: the category rows do not add up", "'Total' (category rows sum to"])
-
-
-def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(tmp_path: Path) -> None:
-    """A country code outside the catalog is counted in the Total but in no row."""
-    exports = tiny_exports()
-    exports.reports.append(report(8, esp_name="Gamma", country="ZZ"))
-    exports.write(tmp_path / "raw")
-    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
-    # Without the raw-export checks, which would stop the unknown code first.
-    result = dg.materialize(
-        all_assets,
-        partition_key=str(YEAR),
-        resources=build_resources(folders),
-        raise_on_error=False,
-    )
-    found = evaluations(result)
-    failed = found[(CO, "schema_and_totals")]
-    assert not failed.passed
-    assert failed.description == "1 invariant(s) broken, nothing is published:"
-    assert failed.metadata["failure"].value == (
-        "cybertipline_reports_by_country: column reports: the category rows do not add up to the Total row "
-        "in row(s) 'Total' (category rows sum to 7 but the Total row says 8) (rule: column totals)"
-    )
-    assert not result.success
-    assert not (tmp_path / "published" / str(YEAR)).exists()
-    assert "release" not in {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
 
 
 def test_age_and_race_schema_has_the_race_seed_columns_in_order() -> None:
