@@ -64,4 +64,4 @@ def publish_year(raw_dir: Path, published_root: Path, year: int) -> Path:
         audit = audit_warehouse(con, MIN_PUBLIC_COUNT)
         assert audit.passed, audit.problems
         public = {"min_public_count": MIN_PUBLIC_COUNT, "tables": audit.figures()}
-        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public)
+        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public).link
