@@ -10,11 +10,9 @@ from pipelines.defs.assets.models import published_assets, staging_assets
 from pipelines.defs.assets.public_use import public_use_tables
 from pipelines.defs.assets.raw import raw_assets
 from pipelines.defs.checks.across_years import consistent_with_previous_year, within_previous_year_band
-from pipelines.defs.checks.raw_exports import raw_export_checks
 
 checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets, public_use_tables]
 all_checks: list[dg.AssetChecksDefinition] = [
-    *raw_export_checks,
     consistent_with_previous_year,
     within_previous_year_band,
 ]
@@ -23,4 +21,4 @@ all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(
 )
 """Every check of the code location: the checks above and those run in their asset's step (the
 published tables' ``schema_and_totals`` and ``second_computation``, the public-use tables'
-``disclosure_audit``)."""
+``disclosure_audit``, the raw exports' ``export_contract``)."""

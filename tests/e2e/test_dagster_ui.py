@@ -201,7 +201,8 @@ def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp
     """What the UI reads, per year, after 2020 is published and a 2022 with a broken cases.csv is
     refused, both recorded in one persistent instance: only 2020's release is materialized, with
     its release id and paths inside its immutable folder; 2022's problem is its raw_cases
-    contract, for 2022 only; every check of 2020 stays passed."""
+    contract, for 2022 only, and raw_cases is not materialized for 2022 (it shows failed); every
+    check of 2020 stays passed."""
     from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
     from pipelines.defs.partitions import yearly_partitions
@@ -239,6 +240,9 @@ def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp
         assert [key for (key, year), status in latest.items() if year == "2022" and status == "FAILED"] == [
             "raw_cases:export_contract"
         ]
+        raw = get_and_update_asset_status_cache_value(instance, dg.AssetKey("raw_cases"), yearly_partitions)
+        assert list(raw.deserialize_materialized_partition_subsets(yearly_partitions).get_partition_keys()) == ["2020"]
+        assert list(raw.deserialize_failed_partition_subsets(yearly_partitions).get_partition_keys()) == ["2022"]
         built = {
             table: [r.asset_materialization for r in instance.fetch_materializations(dg.AssetKey(table), 10).records]
             for table in ("missing_children_by_state", "cybertipline_reports_by_esp")

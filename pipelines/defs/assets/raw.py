@@ -3,6 +3,7 @@
 import dagster as dg
 
 from pipelines.core.contract import RAW_EXPORTS, RawExport
+from pipelines.defs.checks.raw_exports import export_contract, export_contract_spec
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -17,10 +18,12 @@ def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
         description=f"{export.description} Source file: raw/{{year}}/{export.file_name}.",
         kinds={"duckdb", "csv" if export.is_csv else "parquet"},
         owners=["team:data-engineering"],
+        check_specs=[export_contract_spec(export)],
+        # Not materialized when its contract is broken: the year's export shows as failed, not as
+        # a materialization with a failed check, and its blocking check stops what reads it.
+        output_required=False,
     )
-    def raw_export(
-        context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
-    ) -> dg.MaterializeResult:
+    def raw_export(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
         year = int(context.partition_key)
         with warehouse.connect(year) as con:
             try:
@@ -31,14 +34,20 @@ def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
                 f"{export.file_name}: {ingested.rows:,} rows ingested, the same count as "
                 + ("Python's csv module streamed" if export.is_csv else "the Parquet footer states")
             )
-            return dg.MaterializeResult(
+            contract = export_contract(con, export, year, folders, warehouse)
+            context.log.info(contract.description)
+            if not contract.passed:
+                yield contract
+                return
+            yield dg.MaterializeResult(
                 metadata={
                     **table_metadata(con, export.table),
                     "dagster/row_count": dg.MetadataValue.int(ingested.rows),
                     "file": dg.MetadataValue.path(str(ingested.file)),
                     "sha256": ingested.sha256,
                     "bytes": ingested.bytes,
-                }
+                },
+                check_results=[contract],
             )
 
     return raw_export

@@ -1,8 +1,10 @@
 """Blocking asset checks of the raw exports: every row rule of raw/README.md, on every row.
 
-One check per raw asset, named ``export_contract``, run per yearly partition right after the
-asset is ingested (ingest has already proved the file whole, its columns and its Parquet types).
-It is blocking: when a rule is broken, nothing downstream of the export is built.
+One check per raw asset, named ``export_contract``, evaluated per yearly partition in the asset's
+own step, right after the export is ingested (ingest has already proved the file whole, its
+columns and its Parquet types). It is blocking: when a rule is broken, the year's raw asset is not
+materialized (Dagster shows that year failed, with this check's result) and nothing downstream of
+the export is built.
 
 * The four CSV exports (tens of thousands of rows at most) are validated with Great Expectations
   1.x in the run's process (pipelines/validation/gx_suites.py). Data Docs go to
@@ -18,8 +20,6 @@ Errors name the file, the column, the rule, the number of bad rows and up to fiv
 (``source_row``: 1-based data rows) or report_ids. Never a cell value.
 """
 
-# No ``from __future__ import annotations`` here: Dagster reads the type of a check's ``context``
-# parameter at definition time and rejects a string annotation.
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -28,7 +28,7 @@ import dagster as dg
 import duckdb
 
 from pipelines.core.config import SQL_DIR
-from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RAW_EXPORTS, RawExport
+from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RawExport
 from pipelines.core.seeds import countries
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -90,36 +90,18 @@ def check_result(
 # The CSV exports: Great Expectations (pipelines/validation/gx_suites.py)
 
 
-def _csv_check(export: RawExport) -> dg.AssetChecksDefinition:
-    @dg.asset_check(
-        asset=export.table,
-        name=CHECK_NAME,
-        blocking=True,
-        partitions_def=yearly_partitions,
-        description=(
-            f"Every row of {export.file_name} against every rule of the raw export contract "
-            "(raw/README.md), with Great Expectations. Blocking: nothing downstream is built "
-            "when a rule is broken."
-        ),
-    )
-    def export_contract(
-        context: dg.AssetCheckExecutionContext, warehouse: Warehouse, folders: ProjectFolders
-    ) -> dg.AssetCheckResult:
-        year = int(context.partition_key)
-        with warehouse.connect(year) as con:
-            rows = ingested_rows(con, export)
-        validation = validate_csv_export(export, year, rows, docs_dir=data_docs_dir(warehouse.directory, year, export))
-        metadata: dict[str, Any] = {
-            "file": dg.MetadataValue.path(str(folders.raw_year_dir(year) / export.file_name)),
-            "engine": "great_expectations (pandas)",
-        }
-        if validation.data_docs is not None:
-            metadata["data_docs"] = dg.MetadataValue.path(str(validation.data_docs))
-        result = check_result(export, validation.outcomes, len(rows), metadata)
-        context.log.info(result.description)
-        return result
-
-    return export_contract
+def csv_contract(
+    con: duckdb.DuckDBPyConnection, export: RawExport, year: int, folders: ProjectFolders, warehouse: Warehouse
+) -> dg.AssetCheckResult:
+    rows = ingested_rows(con, export)
+    validation = validate_csv_export(export, year, rows, docs_dir=data_docs_dir(warehouse.directory, year, export))
+    metadata: dict[str, Any] = {
+        "file": dg.MetadataValue.path(str(folders.raw_year_dir(year) / export.file_name)),
+        "engine": "great_expectations (pandas)",
+    }
+    if validation.data_docs is not None:
+        metadata["data_docs"] = dg.MetadataValue.path(str(validation.data_docs))
+    return check_result(export, validation.outcomes, len(rows), metadata)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -186,26 +168,13 @@ def run_audits(con: duckdb.DuckDBPyConnection, export: RawExport, year: int) -> 
     return outcomes
 
 
-@dg.asset_check(
-    asset=CYBERTIPLINE_REPORTS.table,
-    name=CHECK_NAME,
-    blocking=True,
-    partitions_def=yearly_partitions,
-    description=(
-        f"Every row of {CYBERTIPLINE_REPORTS.file_name} against every rule of the raw export "
-        "contract (raw/README.md): one SQL audit per rule, sql/audits/cybertipline_reports_RULE.sql, "
-        "selecting the offending rows. Blocking."
-    ),
-)
 def cybertipline_reports_contract(
-    context: dg.AssetCheckExecutionContext, warehouse: Warehouse, folders: ProjectFolders
+    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders
 ) -> dg.AssetCheckResult:
-    year = int(context.partition_key)
-    with warehouse.connect(year) as con:
-        con.sql("SET enable_progress_bar = false")  # a run log, not a terminal
-        outcomes = run_audits(con, CYBERTIPLINE_REPORTS, year)
-        rows = con.sql(f"SELECT count(*) FROM {CYBERTIPLINE_REPORTS.table}").fetchall()[0][0]
-    result = check_result(
+    con.sql("SET enable_progress_bar = false")  # a run log, not a terminal
+    outcomes = run_audits(con, CYBERTIPLINE_REPORTS, year)
+    rows = con.sql(f"SELECT count(*) FROM {CYBERTIPLINE_REPORTS.table}").fetchall()[0][0]
+    return check_result(
         CYBERTIPLINE_REPORTS,
         outcomes,
         rows,
@@ -214,10 +183,34 @@ def cybertipline_reports_contract(
             "engine": "duckdb (sql/audits/cybertipline_reports_RULE.sql)",
         },
     )
-    context.log.info(result.description)
-    return result
 
 
-raw_export_checks: list[dg.AssetChecksDefinition] = [
-    cybertipline_reports_contract if export is CYBERTIPLINE_REPORTS else _csv_check(export) for export in RAW_EXPORTS
-]
+# ---------------------------------------------------------------------------------------------
+# The check as the raw asset declares and evaluates it (pipelines/defs/assets/raw.py)
+
+
+def export_contract_spec(export: RawExport) -> dg.AssetCheckSpec:
+    if export is CYBERTIPLINE_REPORTS:
+        how = "one SQL audit per rule, sql/audits/cybertipline_reports_RULE.sql, selecting the offending rows"
+    else:
+        how = "with Great Expectations"
+    return dg.AssetCheckSpec(
+        CHECK_NAME,
+        asset=export.table,
+        blocking=True,
+        partitions_def=yearly_partitions,
+        description=(
+            f"Every row of {export.file_name} against every rule of the raw export contract "
+            f"(raw/README.md), {how}. Evaluated in the asset's step, right after ingest. Blocking: "
+            "when a rule is broken the year's export is not materialized and nothing downstream is built."
+        ),
+    )
+
+
+def export_contract(
+    con: duckdb.DuckDBPyConnection, export: RawExport, year: int, folders: ProjectFolders, warehouse: Warehouse
+) -> dg.AssetCheckResult:
+    """The ``export_contract`` check of one export, on the rows the step just ingested."""
+    if export is CYBERTIPLINE_REPORTS:
+        return cybertipline_reports_contract(con, year, folders)
+    return csv_contract(con, export, year, folders, warehouse)
