@@ -2,8 +2,8 @@
 -- column but report_id, each decoded once, reduced to one row per (reporter_type, esp_name,
 -- incident_type, incident_country), a few thousand rows, in the table
 -- raw_cybertipline_reports_groups. report_id is decoded once too, by part 2
--- (cybertipline_reports_ids.sql): the two statements read disjoint columns, so the export's
--- bytes are read once.
+-- (cybertipline_reports_ids.sql, or its numpy twin on another thread): the two read disjoint
+-- columns, so the export's bytes are read once.
 --
 -- Its total of reports is the rows scanned, which ingest compares with the Parquet footer's row
 -- count. Besides the counts and file sums that the staging model stg_cybertipline_report_counts

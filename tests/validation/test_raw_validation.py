@@ -978,10 +978,14 @@ def _ids_export(path: Path, ids: list[int | None], **options) -> Path:
     return path
 
 
-@pytest.mark.parametrize("spread", [False, True], ids=["bitmap-blocks", "one-id-per-block"])
+REPEATED_IDS = [1, 2, 2, 65_535, 65_536, 65_536, 65_536, -1, -1, -65_537, None, None, 1 << 20, 1 << 20]
+"""Ids repeated within a block, across a block boundary and below zero, and two missing."""
+
+
+@pytest.mark.parametrize("spread", [False, True], ids=["numpy-bitmap", "duckdb-hash"])
 def test_the_ingest_counts_repeated_and_missing_report_ids_exactly(spread: bool, tmp_path: Path, monkeypatch) -> None:
-    """The count of the ingest's scan (sql/audits/cybertipline_reports_ids.sql), which the audits
-    read first: ids repeated within a block, across block boundaries and below zero, both ways."""
+    """What the audits read first (raw_cybertipline_reports_id_blocks): counted with a bitmap in
+    numpy when the ids fit it, else by DuckDB with one id per block."""
     import duckdb
 
     import pipelines.validation.ingest as ingest
@@ -989,17 +993,35 @@ def test_the_ingest_counts_repeated_and_missing_report_ids_exactly(spread: bool,
 
     if spread:
         monkeypatch.setattr(ingest, "ID_BITMAP_MAX_RANGE", 1)
-    ids = [1, 2, 2, 65_535, 65_536, 65_536, 65_536, -1, -1, -65_537, None, None, 1 << 20]
-    path = _ids_export(tmp_path / "cybertipline_reports.parquet", ids)
+    path = _ids_export(tmp_path / "cybertipline_reports.parquet", REPEATED_IDS)
     con = duckdb.connect()
-    assert ingest.load_parquet(con, CYBERTIPLINE_REPORTS, path) == len(ids)
+    assert ingest.load_parquet(con, CYBERTIPLINE_REPORTS, path) == len(REPEATED_IDS)
 
     blocks = con.sql("SELECT id_block_bits, id_block, rows, ids, distinct_ids FROM raw_cybertipline_reports_id_blocks")
     found = blocks.fetchall()
     assert {bits for bits, *_ in found} == {0 if spread else ingest.ID_BLOCK_BITS}
     missing = [rows for _, block, rows, _, _ in found if block is None]
     assert missing == [2]
-    assert sum(n - distinct for _, block, _, n, distinct in found if block is not None) == 1 + 2 + 1
+    assert sum(n - distinct for _, block, _, n, distinct in found if block is not None) == 1 + 2 + 1 + 1
+
+
+def test_the_numpy_bitmap_counts_as_the_sql_blocks_do(tmp_path: Path) -> None:
+    """count_report_ids gives the rows sql/audits/cybertipline_reports_ids.sql gives with blocks of
+    2**16 ids, row for row: two computations of the same count."""
+    import duckdb
+
+    from pipelines.core.config import SQL_DIR
+    from pipelines.validation.ingest import ID_BLOCK_BITS, count_report_ids, id_range
+
+    path = _ids_export(tmp_path / "cybertipline_reports.parquet", REPEATED_IDS, row_group_size=3)
+    con = duckdb.connect()
+    con.sql(f"CREATE VIEW raw_cybertipline_reports AS SELECT * FROM read_parquet('{path}')")
+    con.sql(f"SET VARIABLE id_block_bits = {ID_BLOCK_BITS}")
+    sql = (SQL_DIR / "audits" / "cybertipline_reports_ids.sql").read_text(encoding="utf-8").strip().rstrip(";")
+    by_sql = sorted(con.sql(sql).fetchall(), key=str)
+    by_numpy = sorted(count_report_ids(path, "report_id", *id_range(pq.read_metadata(path), "report_id")), key=str)
+    assert by_numpy == by_sql
+    assert len(by_sql) == 5  # blocks 0, 1, -1 and 16 hold a repeat; the missing ids
 
 
 def test_the_width_of_the_id_blocks_comes_from_the_footer_statistics(tmp_path: Path) -> None:
@@ -1012,5 +1034,6 @@ def test_the_width_of_the_id_blocks_comes_from_the_footer_statistics(tmp_path: P
     assert bits([5, 1, None, ID_BITMAP_MAX_RANGE]) == ID_BLOCK_BITS
     assert bits([0, ID_BITMAP_MAX_RANGE]) == 0  # wider than the bitmaps
     assert bits([-(1 << 62), 1 << 62]) == 0
+    assert bits([(1 << 62) + 1, (1 << 62) + 2]) == 0  # beyond numpy's int64 arithmetic
     assert bits([1, 2, 3], write_statistics=False) == 0
     assert bits([None, None]) == ID_BLOCK_BITS
