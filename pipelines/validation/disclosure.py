@@ -239,6 +239,8 @@ class Pattern:
     iterations: int
     cuts: int
     seconds: float
+    carried: int = 0
+    """Cells suppressed because an earlier public release of the year suppressed them."""
 
 
 def cell_costs(model: LinkedTables) -> np.ndarray:
@@ -282,17 +284,31 @@ class _Attacker:
     (0 or at least k).
     """
 
-    def __init__(self, model: LinkedTables, status: Mapping[int, str], k: int) -> None:
+    def __init__(
+        self,
+        model: LinkedTables,
+        status: Mapping[int, str],
+        k: int,
+        fixed: Mapping[int, tuple[float, float]] | None = None,
+        k_of: Mapping[int, int] | None = None,
+    ) -> None:
         self.model, self.status, self.k = model, status, k
+        # Change cells of a joint model (:class:`Revision`): always unknown, within [-R, R],
+        # never attacked themselves; the K of each cell's own release.
+        self.fixed = dict(fixed or {})
+        self.k_of = dict(k_of or {})
         self.unknown = sorted(status)
         self.position = {cell: p for p, cell in enumerate(self.unknown)}
-        self.relations = [r for r in model.relations if any(i in self.position for i in r)]
+        self.relations = [r for r in model.relations if any(i in self.position and i not in self.fixed for i in r)]
         # above every true cell that can be suppressed, i.e. of a relation (a bound for the
         # binaries; it only narrows the attacker's search space, so it can only make the attack
         # stronger, never hide a leak). Cells of no relation (most headline figures, in the
         # millions) are left out: a needlessly large bound makes the MILPs badly scaled.
         related = {i for relation in model.relations for i in relation}
-        self.cap = float(2 * sum(model.values[i] for i in related) + k)
+        self.cap = float(2 * sum(abs(model.values[i]) for i in related) + k)
+
+    def _k(self, cell: int) -> int:
+        return self.k_of.get(cell, self.k)
 
     def _system(self, relations: Sequence[dict[int, int]]) -> tuple[list[int], np.ndarray, np.ndarray]:
         unknown = sorted({i for r in relations for i in r if i in self.position})
@@ -308,8 +324,17 @@ class _Attacker:
         return unknown, a, b
 
     def _bounds(self, unknown: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
-        primary = np.array([self.status[i] == PRIMARY for i in unknown])
-        return np.where(primary, 1.0, 0.0), np.where(primary, self.k - 1.0, self.cap)
+        low, high = [], []
+        for i in unknown:
+            if i in self.fixed:
+                bound = self.fixed[i]
+            elif self.status[i] == PRIMARY:
+                bound = (1.0, self._k(i) - 1.0)
+            else:
+                bound = (0.0, self.cap)
+            low.append(bound[0])
+            high.append(bound[1])
+        return np.array(low, dtype=np.float64), np.array(high, dtype=np.float64)
 
     def published_in(self, relations: Iterable[dict[int, int]]) -> set[int]:
         return {i for r in relations for i in r if i not in self.position}
@@ -334,7 +359,7 @@ class _Attacker:
         seen_low, seen_high = np.full(len(unknown), np.inf), np.full(len(unknown), -np.inf)
         cuts = []
         for p, cell in enumerate(unknown):
-            if seen_high[p] - seen_low[p] > 1e-6:
+            if cell in self.fixed or seen_high[p] - seen_low[p] > 1e-6:
                 continue
             helps = np.zeros(len(published), dtype=bool)
             extremes = []
@@ -369,7 +394,7 @@ class _Attacker:
         link = np.zeros((2 * m, n + m))
         for r, p in enumerate(secondary):
             link[2 * r, p], link[2 * r, n + r] = 1.0, -self.cap
-            link[2 * r + 1, p], link[2 * r + 1, n + r] = -1.0, float(self.k)
+            link[2 * r + 1, p], link[2 * r + 1, n + r] = -1.0, float(self._k(unknown[p]))
         constraints = [LinearConstraint(np.hstack([a, np.zeros((len(relations), m))]), b, b)]
         if m:
             constraints.append(LinearConstraint(link, -np.inf, 0.0))
@@ -396,6 +421,8 @@ class _Attacker:
         cuts = []
         seen: dict[tuple[int, ...], dict[int, tuple[float, float]]] = {}  # per group
         for cell in self.unknown:
+            if cell in self.fixed:
+                continue
             taken = self._group(cell)
             group = [self.relations[r] for r in taken]
             if not self.pinned(group, cell, seen.setdefault(taken, {})):
@@ -421,50 +448,154 @@ class _Attacker:
         return tuple(sorted(taken))
 
 
-def suppress(model: LinkedTables, k: int) -> Pattern:
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier public release of the year, as the suppressor of a revision knows it: its
+    exact tables' cells and relations, its suppressed cells (``model`` indices) and its K."""
+
+    model: LinkedTables
+    status: Mapping[int, str]
+    k: int
+
+
+@dataclass
+class Revision:
+    """The joint model of a revision: every earlier public release of the year and the new one,
+    side by side, as one attacker reads them together.
+
+    Cells and relations of each release are copied (release ``r``'s table ``t`` becomes
+    ``t@r``); for each pair of releases ``(r, s)`` with a largest change ``R`` and each cell of a
+    table that counts children in both, a *change cell* ``d = x_s - x_r`` within ``[-R, R]``
+    joins the relation ``x_s - x_r - d = 0``. Change cells are always unknown and never attacked
+    themselves; the earlier releases' suppressed cells are always unknown; only the new
+    release's cells are chosen by the master problem (``new``: the joint index of each).
+    """
+
+    model: LinkedTables
+    earlier_status: dict[int, str]
+    fixed: dict[int, tuple[float, float]]
+    k_of: dict[int, int]
+    new: list[int]
+    carried: list[int]
+    """Cells of the new release suppressed in an earlier release (new-release indices)."""
+
+    @classmethod
+    def of(
+        cls, model: LinkedTables, earlier: Sequence[Earlier], changes: Mapping[tuple[int, int], int], k: int
+    ) -> Revision:
+        """``changes``: the largest change ``R`` between releases ``r < s`` (positions in
+        ``[*earlier, new]``); a pair without one is not linked."""
+        releases = [*(e.model for e in earlier), model]
+        joint = LinkedTables()
+        offsets = []
+        for r, release in enumerate(releases):
+            offsets.append(len(joint.cells))
+            for i, (table, row, column) in enumerate(release.cells):
+                value = release.values[i]
+                joint._add_cell((f"{table}@{r}", row, column), value, release.is_total[i], release.counts_children[i])
+            joint.relations.extend({offsets[r] + i: c for i, c in rel.items()} for rel in release.relations)
+        earlier_status = {offsets[r] + i: code for r, e in enumerate(earlier) for i, code in e.status.items()}
+        k_of = {offsets[r] + i: e.k for r, e in enumerate(earlier) for i in range(len(e.model.cells))}
+        fixed: dict[int, tuple[float, float]] = {}
+        for (r, s), change in sorted(changes.items()):
+            first, second = releases[r], releases[s]
+            for key, i in first.index.items():
+                j = second.index.get(key)
+                if j is None or not first.counts_children[i]:
+                    continue
+                d = len(joint.cells)
+                joint._add_cell(
+                    (f"change@{r}-{s}", f"{key[0]}/{key[1]}", key[2]), second.values[j] - first.values[i], False, False
+                )
+                joint.relations.append({offsets[s] + j: 1, offsets[r] + i: -1, d: -1})
+                fixed[d] = (-float(change), float(change))
+        new = [offsets[-1] + i for i in range(len(model.cells))]
+        suppressed_before = {key for e in earlier for i, key in enumerate(e.model.cells) if i in e.status}
+        carried = [i for i, key in enumerate(model.cells) if key in suppressed_before]
+        return cls(joint, earlier_status, fixed, k_of, new, carried)
+
+
+def unprotectable(model: LinkedTables, cell: int, new: bool) -> str:
+    """Why no pattern helps (names the cell, never a value)."""
+    table, row, column = model.cells[cell]
+    where = "this release" if new else "an earlier public release of the year"
+    return (
+        f"{table.split('@')[0]}.{column} ['{row}' row] of {where} can be derived exactly from the "
+        "earlier public releases and this one together, whatever else this release suppresses "
+        "(a count published earlier became a small count, or the statuses and the largest change "
+        "between the releases pin it)"
+    )
+
+
+def suppress(model: LinkedTables, k: int, revision: Revision | None = None) -> Pattern:
     """The cheapest pattern (primary + complementary cells) that leaves every suppressed cell an
-    interval of more than one value, given everything the public release states."""
+    interval of more than one value, given everything the public release states.
+
+    ``revision``: the year's earlier public releases. Every cell suppressed in one of them stays
+    suppressed (``Revision.carried``), and the attacker reads them all together with the new
+    release (:class:`Revision`): no suppressed cell of any of them may be pinned."""
     started = time.perf_counter()
     n = len(model.cells)
     primaries = primary_cells(model, k)
-    if not primaries:
+    forced = sorted(set(primaries) | set(revision.carried if revision else ()))
+    if not forced:
         return Pattern({}, 0, 0, time.perf_counter() - started)
     costs = cell_costs(model)
     lower = np.zeros(n)
-    lower[primaries] = 1.0
+    lower[forced] = 1.0
+    lower_set = set(forced)
     bounds = Bounds(lower, np.ones(n))
-    # Cuts (cell, others): if the cell is suppressed, so is one of the others.
-    cuts: list[tuple[int, tuple[int, ...]]] = []
+    # Cuts (cell, others): if the cell is suppressed, so is one of the others; (None, others):
+    # one of the others is suppressed (a cell of an earlier release needs it).
+    cuts: list[tuple[int | None, tuple[int, ...]]] = []
     for relation in model.relations:
         members = sorted(relation)
         cuts.extend((i, tuple(j for j in members if j != i)) for i in members)
     is_primary = set(primaries)
+    if revision is None:
+        joint, fixed, k_of, earlier_status, new = model, {}, {}, {}, list(range(n))
+    else:
+        joint, fixed, k_of = revision.model, revision.fixed, revision.k_of
+        earlier_status, new = revision.earlier_status, revision.new
+    own = {j: i for i, j in enumerate(new)}
     iterations = 0
     while iterations < MAX_ROUNDS:
         iterations += 1
-        rows, columns, data = [], [], []
+        rows, columns, data, floor = [], [], [], []
         for r, (i, others) in enumerate(cuts):
-            rows.extend([r] * (len(others) + 1))
-            columns.extend([*others, i])
-            data.extend([1.0] * len(others) + [-1.0])
+            rows.extend([r] * len(others))
+            columns.extend(others)
+            data.extend([1.0] * len(others))
+            if i is not None:
+                rows.append(r)
+                columns.append(i)
+                data.append(-1.0)
+            floor.append(0.0 if i is not None else 1.0)
         cut_matrix = csr_array((data, (rows, columns)), shape=(len(cuts), n))
         result = milp(
             costs,
             integrality=np.ones(n),
             bounds=bounds,
-            constraints=[LinearConstraint(cut_matrix, 0.0, np.inf)],
+            constraints=[LinearConstraint(cut_matrix, np.array(floor), np.inf)],
             options=MILP_OPTIONS,
         )
         if result.status != 0:
             raise SuppressionError(f"no suppression pattern protects the small counts: {result.message}")
         status = {i: PRIMARY if i in is_primary else SECONDARY for i in range(n) if result.x[i] > 0.5}
-        attacker = _Attacker(model, status, k)
+        seen = {**earlier_status, **{new[i]: code for i, code in status.items()}, **dict.fromkeys(fixed, SECONDARY)}
+        attacker = _Attacker(joint, seen, k, fixed=fixed, k_of=k_of)
         new_cuts = attacker.lp_cuts() or attacker.integer_cuts()
         if not new_cuts:
-            return Pattern(status, iterations, len(cuts), time.perf_counter() - started)
+            carried = len(revision.carried) if revision else 0
+            return Pattern(status, iterations, len(cuts), time.perf_counter() - started, carried)
         # An empty proof: the statuses alone pin the cell, so it can never be suppressed (if it
-        # is a primary cell, the next MILP is infeasible and says so).
-        cuts.extend((i, tuple(sorted(proof))) for i, proof in new_cuts)
+        # is a primary cell, the next MILP is infeasible and says so). Only the new release's
+        # published cells can be suppressed now.
+        for cell, proof in new_cuts:
+            mine = tuple(sorted(own[j] for j in proof if j in own))
+            if revision is not None and not mine and (cell not in own or own[cell] in lower_set):
+                raise SuppressionError(unprotectable(joint, cell, cell in own))
+            cuts.append((own.get(cell), mine))
     raise SuppressionError(f"no protecting suppression pattern found in {MAX_ROUNDS} rounds")
 
 

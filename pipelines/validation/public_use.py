@@ -11,12 +11,20 @@ Warehouse tables written (each keeps the ``sort_order`` column of its published 
 
 The release (pipelines/publishing/release.py) writes them under ``published/<year>/public/`` once the
 blocking audit (pipelines/validation/disclosure_audit.py) has passed.
+
+A revised year: every earlier release of the year that has a ``public/`` folder is read back
+(:func:`earlier_releases`); the suppression keeps every cell they suppressed and protects all of
+them together, and the audit attacks them together with the new one (docs/public-use.md, "A
+revised year").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import combinations
+from pathlib import Path
 
 import duckdb
 import polars as pl
@@ -26,13 +34,15 @@ from pipelines.tables import Column, TableSpec
 from pipelines.validation.disclosure import (
     LAYOUTS,
     CellKey,
+    Earlier,
     LinkedTables,
     Pattern,
+    Revision,
     apply_pattern,
     suppress,
     suppressed_cells,
 )
-from pipelines.validation.disclosure_audit import AuditResult, audit
+from pipelines.validation.disclosure_audit import THIS_RELEASE, AuditResult, PublicRelease, joint_audit
 
 PUBLIC_PREFIX = "public_"
 SUPPRESSED_CELLS = "suppressed_cells"
@@ -79,16 +89,83 @@ def read_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, 
 
 
 @dataclass(frozen=True)
+class EarlierRelease:
+    """An earlier release of the year with a ``public/`` folder: its exact tables (to know how
+    much each cell changed since), its public tables and list of suppressed cells (what anyone
+    can read), and the K it was made with."""
+
+    name: str
+    exact: dict[str, pl.DataFrame]
+    public: dict[str, pl.DataFrame]
+    listed: dict[CellKey, str]
+    k: int
+
+
+def _read_listed(path: Path) -> dict[CellKey, str]:
+    frame = pl.read_parquet(path, columns=["table_name", "row_label", "column_name", "conf_status"])
+    return {(t, r, c): code for t, r, c, code in frame.iter_rows()}
+
+
+def read_release(folder: Path) -> EarlierRelease | None:
+    """A release folder as :class:`EarlierRelease`; None when it has no ``public/`` (a release
+    made before the public-use tables existed: nothing public to attack)."""
+    public = Path(folder) / "public"
+    if not (public / f"{SUPPRESSED_CELLS}.parquet").is_file():
+        return None
+    manifest = json.loads((Path(folder) / "manifest.json").read_text(encoding="utf-8"))
+    present = [t for t in LAYOUTS if (Path(folder) / f"{t}.parquet").is_file()]
+    return EarlierRelease(
+        name=Path(folder).name,
+        exact={t: pl.read_parquet(Path(folder) / f"{t}.parquet") for t in present},
+        public={t: pl.read_parquet(public / f"{t}.parquet") for t in present},
+        listed=_read_listed(public / f"{SUPPRESSED_CELLS}.parquet"),
+        k=int(manifest["public"]["min_public_count"]),
+    )
+
+
+def earlier_releases(folders: Iterable[Path]) -> list[EarlierRelease]:
+    """The releases among ``folders`` (oldest first) that have a ``public/`` folder."""
+    return [release for release in map(read_release, folders) if release is not None]
+
+
+def max_change(first: Mapping[str, pl.DataFrame], second: Mapping[str, pl.DataFrame], **model_options) -> int:
+    """R: the largest change of any cell of a table that counts children present in both sets
+    of exact tables (0 when none changed). ``model_options``: layouts and links (tests)."""
+    a, b = LinkedTables.from_tables(first, **model_options), LinkedTables.from_tables(second, **model_options)
+    changes = [
+        abs(b.values[j] - a.values[i])
+        for key, i in a.index.items()
+        if a.counts_children[i] and (j := b.index.get(key)) is not None
+    ]
+    return max(changes, default=0)
+
+
+def max_changes(exact: Sequence[Mapping[str, pl.DataFrame]], **model_options) -> dict[tuple[int, int], int]:
+    """R for every pair of releases (positions, oldest first)."""
+    pairs = combinations(range(len(exact)), 2)
+    return {(r, s): max_change(exact[r], exact[s], **model_options) for r, s in pairs}
+
+
+@dataclass(frozen=True)
 class PublicTables:
     tables: dict[str, pl.DataFrame]
     listed: dict[CellKey, str]
     pattern: Pattern
 
 
-def public_tables(exact: Mapping[str, pl.DataFrame], k: int) -> PublicTables:
-    """The suppressed copies of the exact tables and the list of suppressed cells."""
+def public_tables(exact: Mapping[str, pl.DataFrame], k: int, earlier: Sequence[EarlierRelease] = ()) -> PublicTables:
+    """The suppressed copies of the exact tables and the list of suppressed cells; ``earlier``:
+    the year's earlier public releases, oldest first, protected together with this one."""
     model = LinkedTables.from_tables(exact)
-    pattern = suppress(model, k)
+    revision = None
+    if earlier:
+        models = [LinkedTables.from_tables(e.exact) for e in earlier]
+        known = [
+            Earlier(m, {m.index[c]: code for c, code in e.listed.items() if c in m.index}, e.k)
+            for m, e in zip(models, earlier)
+        ]
+        revision = Revision.of(model, known, max_changes([*(e.exact for e in earlier), exact]), k)
+    pattern = suppress(model, k, revision)
     listed = suppressed_cells(model, pattern.status)
     public = apply_pattern(exact, listed)
     headline = public.get("headline_metrics")
@@ -121,9 +198,11 @@ def suppressed_frame(listed: Mapping[CellKey, str], year: int) -> pl.DataFrame:
     )
 
 
-def build_public_tables(con: duckdb.DuckDBPyConnection, year: int, k: int) -> PublicTables:
+def build_public_tables(
+    con: duckdb.DuckDBPyConnection, year: int, k: int, earlier: Sequence[EarlierRelease] = ()
+) -> PublicTables:
     """Compute and store the year's public-use tables in the warehouse."""
-    built = public_tables(read_tables(con, list(LAYOUTS)), k)
+    built = public_tables(read_tables(con, list(LAYOUTS)), k, earlier)
     for table, frame in built.tables.items():
         con.register("public_frame", frame.to_arrow())
         con.sql(f"CREATE OR REPLACE TABLE {public_name(table)} AS SELECT * FROM public_frame")
@@ -135,8 +214,18 @@ def build_public_tables(con: duckdb.DuckDBPyConnection, year: int, k: int) -> Pu
     return built
 
 
-def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int) -> AuditResult:
-    """The audit of the stored public-use tables, from them and the stored list alone."""
+def _attacked_view(tables: Mapping[str, pl.DataFrame], listed: Mapping[CellKey, str]) -> tuple:
+    """What an attacker reads of a public release: its cells, values, percents and list."""
+    model = LinkedTables.from_tables(tables)
+    return model.cells, model.values, [(key, value) for key, _, _, value in model.percents], sorted(listed.items())
+
+
+def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int, earlier: Sequence[EarlierRelease] = ()) -> AuditResult:
+    """The audit of the stored public-use tables, from them and the stored list alone, together
+    with the year's earlier public releases (``earlier``, oldest first; R from their exact tables
+    and this run's). An earlier release with the same counts (R = 0) and the same public tables
+    and list as now is left out: a second copy of the same release tells an attacker nothing
+    more (and a re-run of unchanged inputs stays byte-identical to the current release)."""
     tables = {
         table: frame.drop(ORDER_COLUMN) for table, frame in read_tables(con, [public_name(t) for t in LAYOUTS]).items()
     }
@@ -148,4 +237,9 @@ def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int) -> AuditResult:
             f"ORDER BY {ORDER_COLUMN}"
         ).fetchall()
     }
-    return audit(tables, listed, k)
+    view = _attacked_view(tables, listed)
+    exact = {t: frame.drop(ORDER_COLUMN) for t, frame in read_tables(con, list(LAYOUTS)).items()}
+    others = [e for e in earlier if max_change(e.exact, exact) > 0 or _attacked_view(e.public, e.listed) != view]
+    releases = [PublicRelease(e.name, e.public, e.listed, e.k) for e in others]
+    releases.append(PublicRelease(THIS_RELEASE, tables, listed, k))
+    return joint_audit(releases, max_changes([*(e.exact for e in others), exact]))

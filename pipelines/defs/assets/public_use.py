@@ -13,9 +13,10 @@ import dagster as dg
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.defs.partitions import yearly_partitions
-from pipelines.defs.resources import Warehouse
+from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.publishing.release import history
 from pipelines.validation.disclosure import LAYOUTS, PRIMARY, SuppressionError
-from pipelines.validation.public_use import audit_warehouse, build_public_tables
+from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases
 
 DISCLOSURE_CHECK = "disclosure_audit"
 
@@ -29,8 +30,9 @@ DISCLOSURE_CHECK = "disclosure_audit"
         f"they share a total with): counts from 1 to K-1 (K = {MIN_PUBLIC_COUNT}, "
         "IMPACT_MIN_PUBLIC_COUNT) suppressed, and as few further cells as possible so that no "
         "suppressed cell can be derived (a MILP solved with HiGHS). Also the list of suppressed "
-        "cells with their SDMX CONF_STATUS (C primary, D secondary). Published in "
-        "published/{year}/public/ by the release."
+        "cells with their SDMX CONF_STATUS (C primary, D secondary). A revised year keeps every "
+        "cell suppressed in the year's earlier public releases and protects them all together. "
+        "Published in published/{year}/public/ by the release."
     ),
     kinds={"duckdb"},
     owners=["team:data-engineering"],
@@ -43,27 +45,32 @@ DISCLOSURE_CHECK = "disclosure_audit"
             description=(
                 "For every suppressed cell, the minimum and maximum it can take given every "
                 "published cell, row and column total, shared total, percent and status, with "
-                "non-negative whole-number cells (LP and MILP, HiGHS). Fails if any interval "
-                "has zero width: then nothing is published."
+                "non-negative whole-number cells (LP and MILP, HiGHS), read together with every "
+                "earlier public release of the year (no cell changed by more than R, the largest "
+                "change between two releases). Fails if any interval of any of them has zero "
+                "width: then nothing is published."
             ),
         )
     ],
 )
-def public_use_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
+def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
     year = int(context.partition_key)
+    earlier = earlier_releases(reversed(history(folders.published_root(), year)))
     with warehouse.connect(year) as con:
         try:
-            built = build_public_tables(con, year, MIN_PUBLIC_COUNT)
+            built = build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
         except SuppressionError as error:  # its message names no cell value
             raise dg.Failure(description=f"public-use tables of {year}: {error}; nothing is published") from None
-        result = audit_warehouse(con, MIN_PUBLIC_COUNT)
+        result = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
     per_table: dict[str, dict[str, int]] = {}
     for (table, _, _), code in built.listed.items():
         counts = per_table.setdefault(table, {"primary": 0, "secondary": 0})
         counts["primary" if code == PRIMARY else "secondary"] += 1
+    pattern = built.pattern
     context.log.info(
-        f"Public-use tables of {year}: {len(built.pattern.status)} cells suppressed "
-        f"in {built.pattern.seconds:.2f} s ({built.pattern.iterations} MILP rounds)"
+        f"Public-use tables of {year}: {len(pattern.status)} cells suppressed "
+        f"({pattern.carried} carried over from earlier public releases, "
+        f"{len(pattern.status) - pattern.carried} added) in {pattern.seconds:.2f} s ({pattern.iterations} MILP rounds)"
     )
     yield dg.MaterializeResult(
         metadata={
@@ -71,6 +78,8 @@ def public_use_tables(context: dg.AssetExecutionContext, warehouse: Warehouse):
             "suppressed_cells": len(built.listed),
             "solver_seconds": round(built.pattern.seconds, 3),
             "milp_rounds": built.pattern.iterations,
+            "carried_over": pattern.carried,
+            "added": len(pattern.status) - pattern.carried,
             "per_table": dg.MetadataValue.json(per_table),
         }
     )
@@ -86,6 +95,7 @@ def audit_check_result(result) -> dg.AssetCheckResult:
         "primary": sum(f["primary"] for f in figures.values()),
         "secondary": sum(f["secondary"] for f in figures.values()),
         "per_table": dg.MetadataValue.json(json.loads(json.dumps(figures))),
+        "joint_audit": dg.MetadataValue.json(json.loads(json.dumps(result.joint()))),
     }
     if result.passed:
         return dg.AssetCheckResult(

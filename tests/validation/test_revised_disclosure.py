@@ -1,0 +1,271 @@
+"""A revised year: its public releases are attacked together (pipelines/validation/disclosure_audit.py
+``joint_audit``) and a revision's suppression keeps every cell suppressed earlier
+(pipelines/validation/disclosure.py ``Revision``).
+
+The 2020 tables: moving one resolved case out of Wyoming (1 active, 10 resolved) makes its
+published 10 a small count; suppressed from scratch, the two releases side by side give four
+suppressed cells away, and no pattern of the revision can protect its resolved count (the earlier
+release published 10, the status says 1..9, the largest change is 1). Other moves pass. Random
+small revisions of random linked tables: the product's revision passes the joint audit, or the
+suppressor refuses and then even suppressing every cell of the revision would not pass.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipelines.validation.disclosure import (
+    PRIMARY,
+    SECONDARY,
+    Earlier,
+    LinkedTables,
+    Revision,
+    SuppressionError,
+    apply_pattern,
+    primary_cells,
+    suppress,
+    suppressed_cells,
+)
+from pipelines.validation.disclosure_audit import THIS_RELEASE, PublicRelease, audit, joint_audit
+from pipelines.validation.public_use import max_changes
+from tests.validation.test_disclosure import OPTIONS, K, _frame, linked_tables, reference_tables
+
+STATE = "missing_children_by_state"
+
+
+def move(tables: dict[str, pl.DataFrame], source: str, target: str, column: str = "resolved"):
+    """One case of ``column`` moved from state ``source`` to state ``target`` (the Total row,
+    the case-type and the age/race tables do not change)."""
+
+    def shifted(name: str) -> pl.Expr:
+        state = pl.col("missing_state")
+        return (
+            pl.when(state == source)
+            .then(pl.col(name) - 1)
+            .when(state == target)
+            .then(pl.col(name) + 1)
+            .otherwise(pl.col(name))
+            .alias(name)
+        )
+
+    return {**tables, STATE: tables[STATE].with_columns(shifted(column), shifted("total"))}
+
+
+class Releases:
+    """Public releases of one year made one after the other, as the product makes them."""
+
+    def __init__(self, k: int = K, **options) -> None:
+        self.k, self.options = k, options
+        self.exact: list[dict[str, pl.DataFrame]] = []
+        self.public: list[PublicRelease] = []
+        self.models: list[LinkedTables] = []
+        self.statuses: list[dict[int, str]] = []
+
+    def revision(self, tables) -> tuple[LinkedTables, Revision | None]:
+        model = LinkedTables.from_tables(tables, **self.options)
+        if not self.exact:
+            return model, None
+        earlier = [Earlier(m, s, self.k) for m, s in zip(self.models, self.statuses)]
+        return model, Revision.of(model, earlier, self.changes(tables), self.k)
+
+    def changes(self, tables) -> dict[tuple[int, int], int]:
+        return max_changes([*self.exact, tables], **self.options)
+
+    def pattern(self, tables, from_scratch: bool = False) -> dict[int, str]:
+        model, revision = self.revision(tables)
+        return suppress(model, self.k, None if from_scratch else revision).status
+
+    def release(self, tables, status: dict[int, str]) -> PublicRelease:
+        model = LinkedTables.from_tables(tables, **self.options)
+        listed = suppressed_cells(model, status)
+        layouts = {"layouts": self.options["layouts"]} if "layouts" in self.options else {}
+        name = f"release {len(self.public) + 1}"
+        return PublicRelease(name, apply_pattern(tables, listed, **layouts), listed, self.k)
+
+    def audit_with(self, tables, status: dict[int, str]):
+        """The joint audit of the earlier releases and the one ``status`` would publish."""
+        return joint_audit([*self.public, self.release(tables, status)], self.changes(tables), **self.options)
+
+    def publish(self, tables, status: dict[int, str] | None = None) -> dict[int, str]:
+        status = self.pattern(tables) if status is None else status
+        result = self.audit_with(tables, status)
+        assert result.passed, result.problems
+        self.public.append(self.release(tables, status))
+        self.exact.append(tables)
+        self.models.append(LinkedTables.from_tables(tables, **self.options))
+        self.statuses.append(status)
+        return status
+
+
+@pytest.fixture(scope="module")
+def first_2020():
+    releases = Releases()
+    tables = reference_tables()
+    releases.publish(tables)
+    return releases, tables
+
+
+def test_the_issue_scenario_from_scratch_gives_four_cells_away(first_2020) -> None:
+    """Wyoming 1/10/11 becomes 1/9/10. Each release passes alone; side by side, with no cell
+    moved by more than 1, Wyoming's active and resolved counts follow in both releases."""
+    releases, tables = first_2020
+    revised = move(tables, "Wyoming", "Montana")
+    scratch = releases.pattern(revised, from_scratch=True)
+    alone = releases.release(revised, scratch)
+    assert audit(alone.tables, alone.suppressed, K).passed
+    result = releases.audit_with(revised, scratch)
+    assert result.releases == ("release 1", "release 2")
+    assert result.max_changes == (("release 1", "release 2", 1),)
+    pinned = {(i.release, i.cell[1], i.cell[2]) for i in result.intervals if i.integer[0] == i.integer[1]}
+    assert pinned == {
+        ("release 1", "Wyoming", "active"),
+        ("release 1", "Wyoming", "total"),
+        ("release 2", "Wyoming", "active"),
+        ("release 2", "Wyoming", "resolved"),
+    }
+    assert len(result.problems) == 4
+    assert all("together" in p and "Wyoming" in p for p in result.problems)
+
+
+def test_no_pattern_of_the_revision_can_protect_a_published_count_that_became_small(first_2020) -> None:
+    """The earlier release published Wyoming's 10 resolved cases; the revision's 9 is a C cell
+    (1..9) within 1 of 10: it is 9 whatever else is suppressed. The suppressor says so in one
+    line naming the cell, and indeed suppressing every cell of the revision does not help."""
+    releases, tables = first_2020
+    revised = move(tables, "Wyoming", "Montana")
+    with pytest.raises(SuppressionError, match=r"missing_children_by_state.resolved \['Wyoming' row\] of this"):
+        releases.pattern(revised)
+    model = LinkedTables.from_tables(revised)
+    everything = {i: PRIMARY if i in set(primary_cells(model, K)) else SECONDARY for i in range(len(model.cells))}
+    assert not releases.audit_with(revised, everything).passed
+
+
+@pytest.mark.parametrize(("source", "target"), [("Maine", "South Dakota"), ("Montana", "Wyoming")])
+def test_a_revision_keeps_the_earlier_pattern_and_passes_the_joint_audit(first_2020, source, target) -> None:
+    releases, tables = first_2020
+    revised = move(tables, source, target)
+    model, revision = releases.revision(revised)
+    pattern = suppress(model, K, revision)
+    earlier = {releases.models[0].cells[i] for i in releases.statuses[0]}
+    assert earlier <= {model.cells[i] for i in pattern.status}  # every suppressed cell stays
+    assert pattern.carried == len(earlier)
+    result = releases.audit_with(revised, pattern.status)
+    assert result.passed, result.problems
+    assert result.joint()["narrowest_interval"][1] > result.joint()["narrowest_interval"][0]
+
+
+def test_dropping_a_carried_cell_gives_away_its_earlier_value(first_2020) -> None:
+    """Republished with the same counts (R = 0), a cell suppressed before and published now
+    gives its earlier value away: the joint audit names the earlier release's cell."""
+    releases, tables = first_2020
+    status = releases.pattern(tables)
+    assert status == releases.statuses[0]
+    assert releases.audit_with(tables, status).passed
+    for dropped in (min(status), max(status)):
+        fewer = {i: s for i, s in status.items() if i != dropped}
+        result = releases.audit_with(tables, fewer)
+        cell = releases.models[0].cells[dropped]
+        assert any(i.release == "release 1" and i.cell == cell and i.width == 0 for i in result.intervals)
+        assert not result.passed
+
+
+def test_the_joint_audit_refuses_releases_that_differ_by_more_than_r() -> None:
+    """R is a fact about the exact tables; a published change larger than R is a contradiction."""
+    tables = reference_tables()
+    releases = Releases()
+    releases.publish(tables)
+    revised = move(move(tables, "Texas", "Ohio"), "Texas", "Ohio")
+    status = releases.pattern(revised)
+    result = joint_audit([*releases.public, releases.release(revised, status)], {(0, 1): 1})  # the true R is 2
+    assert any("changed by more than R = 1" in p for p in result.problems)
+
+
+def test_a_single_release_is_audited_as_before(first_2020) -> None:
+    releases, _ = first_2020
+    result = audit(releases.public[0].tables, releases.public[0].suppressed, K)
+    assert result.passed
+    assert result.releases == (THIS_RELEASE,)
+    assert result.joint()["releases"] == [THIS_RELEASE]
+
+
+# ------------------------------------------------------------------------------------------
+# Random small revisions of random linked tables (the shape of tests/test_disclosure.py).
+# ------------------------------------------------------------------------------------------
+
+
+def _rows(frame: pl.DataFrame, columns: list[str]) -> list[list[int]]:
+    return [list(row) for row in frame.filter(pl.col("label") != "Total").select(columns).iter_rows()]
+
+
+@st.composite
+def revisions(draw):
+    """Tables and a revision of them: 1 to 3 cases added, removed or moved. A case is a cell of
+    table a (row, active or resolved), of b (same column) and of c (any cell)."""
+    tables = draw(linked_tables())
+    a = _rows(tables["a"], ["active", "resolved"])
+    b = _rows(tables["b"], ["active", "resolved"])
+    c = _rows(tables["c"], ["x", "y", "z"])
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["add", "remove", "move"]))
+        column = draw(st.integers(0, 1))
+        places = [(a, draw(st.integers(0, len(a) - 1)), column), (b, draw(st.integers(0, len(b) - 1)), column)]
+        places.append((c, draw(st.integers(0, len(c) - 1)), draw(st.integers(0, 2))))
+        if kind == "move":  # within table a (and so nowhere else)
+            other = draw(st.integers(0, len(a) - 1))
+            if a[places[0][1]][column] > 0:
+                a[places[0][1]][column] -= 1
+                a[other][column] += 1
+            continue
+        step = 1 if kind == "add" else -1
+        if step < 0 and any(rows[r][j] == 0 for rows, r, j in places):
+            continue
+        for rows, r, j in places:
+            rows[r][j] += step
+    revised = {"a": _frame(a, ["active", "resolved"]), "b": _frame(b, ["active", "resolved"])}
+    revised["c"] = _frame(c, ["x", "y", "z"])
+    return tables, revised
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(revisions())
+def test_random_small_revisions_pass_the_joint_audit(pair) -> None:
+    """The product's revision passes the joint audit; when the suppressor refuses, no pattern
+    could pass (suppressing every cell of the revision does not)."""
+    tables, revised = pair
+    releases = Releases(**OPTIONS)
+    releases.publish(tables)
+    try:
+        status = releases.pattern(revised)
+    except SuppressionError:
+        model = LinkedTables.from_tables(revised, **OPTIONS)
+        primary = set(primary_cells(model, K))
+        everything = {i: PRIMARY if i in primary else SECONDARY for i in range(len(model.cells))}
+        assert not releases.audit_with(revised, everything).passed
+        return
+    model = LinkedTables.from_tables(revised, **OPTIONS)
+    carried = {releases.models[0].cells[i] for i in releases.statuses[0]}
+    assert carried <= {model.cells[i] for i in status}
+    result = releases.audit_with(revised, status)
+    assert result.passed, result.problems
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(linked_tables())
+def test_random_republications_need_every_carried_cell(tables) -> None:
+    """Same counts again (R = 0): dropping a carried cell (the first, a middle and the last
+    one) from the revision's pattern makes the joint audit fail, on that cell of the earlier
+    release."""
+    releases = Releases(**OPTIONS)
+    status = releases.publish(tables)
+    assert releases.pattern(tables) == status
+    model = releases.models[0]
+    cells = sorted(status)
+    for dropped in sorted({cells[0], cells[len(cells) // 2], cells[-1]} if cells else set()):
+        fewer = {i: s for i, s in status.items() if i != dropped}
+        result = releases.audit_with(tables, fewer)
+        assert not result.passed
+        earlier = [i for i in result.intervals if i.release == "release 1" and i.width == 0]
+        assert model.cells[dropped] in {i.cell for i in earlier}
