@@ -12,6 +12,12 @@ MAX_EXAMPLES = 5
 """A broken rule of the contract is reported with its count of bad rows and at most this many
 example data-row numbers (or report ids)."""
 
+DEMO_MARKER = "demo-exports.json"
+"""Written by ``impact demo-data`` next to the exports it makes: ``{"generator": "impact
+demo-data", "sha256": {<file name>: <SHA-256>}}``. Not an export (the ingest reads only the
+five files by name); a release made from files whose content is the one recorded here says it
+is synthetic (pipelines/validation/ingest.py, ``demo_exports``)."""
+
 
 @dataclass(frozen=True, eq=False)
 class RawExport:

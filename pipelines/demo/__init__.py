@@ -41,7 +41,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.core import contract
-from pipelines.demo import cases, cvip_offender_relationships, cvip_requests, cybertipline_reports, program_metrics
+from pipelines.demo import (
+    cases,
+    cvip_offender_relationships,
+    cvip_requests,
+    cybertipline_reports,
+    marker,
+    program_metrics,
+)
 from pipelines.demo.common import atomic_target
 from pipelines.demo.cybertipline_reports import cybertipline_plan
 from pipelines.demo.profiles import available_years, load_profile
@@ -111,5 +118,6 @@ def write_demo_exports(
             writer(temporary)
         written.append(target)
         report(f"{year}/{name}")
+    marker.write(out_dir, written)  # what makes a release from these files say it is synthetic
     (out_dir / contract.COMPLETE_MARKER).touch()
     return sorted(written)

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -43,7 +44,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.core.config import SQL_DIR
-from pipelines.core.contract import MAX_EXAMPLES, RawExport
+from pipelines.core.contract import DEMO_MARKER, MAX_EXAMPLES, RawExport
 from pipelines.core.files import sha256_file
 
 SCAN_SQL_DIR = SQL_DIR / "audits"
@@ -75,6 +76,27 @@ class IngestedExport:
             "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?)",
             params=[self.file.name, self.sha256, self.rows, self.bytes],
         )
+
+
+def demo_exports(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
+    """The ingested exports that ``impact demo-data`` wrote: those whose ingested SHA-256 is the
+    one the generator recorded in the year folder's ``DEMO_MARKER``. The mark goes with the
+    content, so a real export in the same folder never carries it. A marker that is not the
+    generator's JSON raises RawExportError."""
+    marker = year_dir / DEMO_MARKER
+    if not marker.is_file():
+        return []
+    try:
+        recorded = json.loads(marker.read_text(encoding="utf-8"))["sha256"]
+        if not isinstance(recorded, dict):
+            raise TypeError
+    except (ValueError, KeyError, TypeError):
+        raise RawExportError(
+            f"{DEMO_MARKER}: not the demo generator's record of the files it wrote "
+            "(rule: JSON with a sha256 object; delete the file if the exports are real)"
+        ) from None
+    ingested = con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall()
+    return [name for name, digest in ingested if recorded.get(name) == digest]
 
 
 def changed_since_ingest(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
