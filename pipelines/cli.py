@@ -27,7 +27,7 @@ from pipelines.demo import write_demo_exports
 from pipelines.publishing.release import current_release, find_release, history, replaced_release
 from pipelines.reference_docs import write_pages
 from pipelines.runner import EXIT_BAD_INPUT, QUIET, run_year
-from pipelines.validation.diff import diff_releases
+from pipelines.validation.diff import diff_public, diff_releases
 from pipelines.validation.verify import verify_release
 
 
@@ -215,7 +215,8 @@ def releases(year: int, out_dir: str | None) -> None:
 @click.option("--from", "from_release", default=None, help="Older release [default: the one TO replaced].")
 @click.option("--to", "to_release", default=None, help="Newer release [default: the current one].")
 def diff(year: int, out_dir: str | None, from_release: str | None, to_release: str | None) -> None:
-    """Print every cell that changed between two releases of YEAR, then the number of them."""
+    """Print every cell that changed between two releases of YEAR, then the number of them;
+    then the same for the public-use tables (public/), a change of status included."""
 
     root = _published_root(out_dir)
     try:
@@ -232,6 +233,10 @@ def diff(year: int, out_dir: str | None, from_release: str | None, to_release: s
     for change in changes:
         click.echo(str(change))
     click.echo(f"{len(changes)} cells changed")
+    public = diff_public(old, new)
+    for change in public:
+        click.echo(str(change))
+    click.echo(f"{len(public)} public cells changed")
 
 
 @main.command()

@@ -24,6 +24,7 @@ import pyarrow.parquet as pq
 
 from pipelines.core.files import sha256_file
 from pipelines.core.sql_models import models
+from pipelines.publishing.report import SYNTHETIC_NOTE
 from pipelines.tables import TableSpec, spec
 from pipelines.validation.disclosure import LAYOUTS
 from pipelines.validation.public_use import SUPPRESSED_CELLS, SUPPRESSED_SPEC
@@ -168,14 +169,28 @@ def build_datapackage(folder: Path, year: int) -> dict:
     }
 
 
+def marked_synthetic(descriptor: dict, synthetic: bool) -> dict:
+    """A data package of a release made from demo exports says so in its title, description and
+    keywords; any other is returned as it is."""
+    if not synthetic:
+        return descriptor
+    return {
+        **descriptor,
+        "title": descriptor["title"] + " (synthetic demo data)",
+        "description": f"{SYNTHETIC_NOTE} {descriptor['description']}",
+        "keywords": [*descriptor["keywords"], "synthetic data"],
+    }
+
+
 def dumps(descriptor: dict) -> str:
     return json.dumps(descriptor, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
 
-def write_datapackage(folder: Path, year: int) -> Path:
+def write_datapackage(folder: Path, year: int, synthetic: bool = False) -> Path:
     """Write ``folder/datapackage.json`` describing the release's CSVs; returns its path."""
     path = Path(folder) / FILE_NAME
-    path.write_text(dumps(build_datapackage(folder, year)), encoding="utf-8", newline="\n")
+    descriptor = marked_synthetic(build_datapackage(folder, year), synthetic)
+    path.write_text(dumps(descriptor), encoding="utf-8", newline="\n")
     return path
 
 
@@ -233,8 +248,9 @@ def build_public_datapackage(folder: Path, year: int) -> dict:
     }
 
 
-def write_public_datapackage(folder: Path, year: int) -> Path:
+def write_public_datapackage(folder: Path, year: int, synthetic: bool = False) -> Path:
     """Write ``folder/datapackage.json`` describing ``public/``; returns its path."""
     path = Path(folder) / FILE_NAME
-    path.write_text(dumps(build_public_datapackage(folder, year)), encoding="utf-8", newline="\n")
+    descriptor = marked_synthetic(build_public_datapackage(folder, year), synthetic)
+    path.write_text(dumps(descriptor), encoding="utf-8", newline="\n")
     return path

@@ -1,5 +1,6 @@
-"""``published/index.html``: every published year, a link to its report, and the trend of the
-main totals across years.
+"""``published/index.html``: every published year, a link to its report and to its public-use
+report (the version to share outside the organisation), and the trend of the main totals across
+years. A year made from synthetic demo exports is marked so.
 
 Like the report it is one self-contained page (inline CSS, no script, nothing fetched),
 so the published folder reads offline. Its figures are the Total rows of the current release of
@@ -11,6 +12,7 @@ the old page or the new one, whole.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tempfile
@@ -39,6 +41,16 @@ class YearRow:
     year: int
     release: str
     totals: list[str]
+    public_report: bool = False
+    """The release has a public-use report (``public/report.html``)."""
+    synthetic: bool = False
+    """The release was made from synthetic demo exports (its manifest says so)."""
+
+
+def synthetic(release: Path) -> bool:
+    """Whether the release's manifest says it was made from demo exports."""
+    manifest = release / "manifest.json"
+    return manifest.is_file() and "synthetic" in json.loads(manifest.read_text(encoding="utf-8"))
 
 
 def published_years(published_root: Path) -> list[tuple[int, Path]]:
@@ -69,7 +81,13 @@ def index_context(published_root: Path) -> dict:
     years = published_years(published_root)
     values = {(year, table): total(release, table, column) for year, release in years for _, table, column in TRENDS}
     rows = [
-        YearRow(year, release.name, [count(values[year, table]) for _, table, _ in TRENDS])
+        YearRow(
+            year,
+            release.name,
+            [count(values[year, table]) for _, table, _ in TRENDS],
+            public_report=(release / "public" / "report.html").is_file(),
+            synthetic=synthetic(release),
+        )
         for year, release in reversed(years)  # newest year first in the table
     ]
     charts = [

@@ -20,6 +20,7 @@ import duckdb
 from pipelines import __version__
 from pipelines.core.config import REPO_ROOT
 from pipelines.core.files import sha256_file
+from pipelines.publishing.report import SYNTHETIC_NOTE
 
 ENGINES = (
     "dagster",
@@ -72,11 +73,14 @@ def write_manifest(
     replaces: str | None = None,
     acknowledged_changes: list[dict] | None = None,
     public: dict | None = None,
+    synthetic: list[str] | None = None,
 ) -> Path:
     """Write ``folder/manifest.json`` once every other output file of the release is written.
     ``acknowledged_changes``: figures the operator accepted outside the band around last year's
     release (``impact run --acknowledge-change``); ``public``: the disclosure audit's figures of
-    ``public/`` (K and, per table, cells suppressed, primary, secondary, narrowest interval)."""
+    ``public/`` (K; per table, cells suppressed, primary, secondary, narrowest interval; the
+    releases of the year audited together, R between them and the narrowest interval of any);
+    ``synthetic``: the inputs the demo generator wrote (the entry appears only then)."""
     outputs = []
     written = {p.relative_to(folder).as_posix(): p for p in folder.rglob("*") if p.is_file()}
     written.pop("manifest.json", None)
@@ -97,6 +101,7 @@ def write_manifest(
         "replaces": replaces,
         "acknowledged_changes": acknowledged_changes or [],
         **({"public": public} if public is not None else {}),
+        **({"synthetic": {"note": SYNTHETIC_NOTE, "inputs": sorted(synthetic)}} if synthetic else {}),
     }
     path = folder / "manifest.json"
     path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")

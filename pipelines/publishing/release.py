@@ -35,7 +35,7 @@ from pipelines.publishing.datapackage import write_datapackage, write_public_dat
 from pipelines.publishing.index_page import write_index
 from pipelines.publishing.manifest import write_manifest
 from pipelines.publishing.report import write_report
-from pipelines.validation.diff import diff_releases
+from pipelines.validation.diff import diff_public, diff_releases
 from pipelines.validation.disclosure import LAYOUTS
 from pipelines.validation.public_use import SUPPRESSED_CELLS, public_name
 
@@ -190,15 +190,17 @@ def remove_dead_partials(published_root: Path, year: int) -> None:
                 shutil.rmtree(path, ignore_errors=True)
 
 
-def _cells(changed: int) -> str:
-    return "1 cell" if changed == 1 else f"{changed:,} cells"
+def _cells(changed: int, noun: str = "cell") -> str:
+    return f"1 {noun}" if changed == 1 else f"{changed:,} {noun}s"
 
 
-def revision_note(replaced: Path | None, changed: int) -> str:
-    """The report's line on a revised year: how many cells changed since the replaced release."""
+def revision_note(replaced: Path | None, changed: int, public: bool = False) -> str:
+    """The report's line on a revised year: how many cells changed since the replaced release
+    (``public``: the public report's line, on the cells of ``public/``)."""
     if replaced is None:
         return ""
-    return f"This release revises release {replaced.name}: {_cells(changed)} changed since (impact diff lists them)."
+    cells = _cells(changed, "public cell" if public else "cell")
+    return f"This release revises release {replaced.name}: {cells} changed since (impact diff lists them)."
 
 
 @dataclass(frozen=True)
@@ -231,18 +233,20 @@ def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
     return [{"figure": f, "this_year": t, "last_year": last, "band": b} for f, t, last, b in rows]
 
 
-def write_public(con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int) -> None:
+def write_public(
+    con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int, synthetic: bool = False
+) -> None:
     """``public/``: every published table, those that count children as their public-use copy
-    (pipelines/validation/public_use.py), the list of suppressed cells, a data package and a report.
-    Called only once the blocking ``disclosure_audit`` check has passed in the same run
+    (pipelines/validation/public_use.py), the list of suppressed cells and a data package (the
+    report is written with the release's, once the replaced release is known). Called only once
+    the blocking ``disclosure_audit`` check has passed in the same run
     (pipelines/defs/assets/release.py)."""
     folder.mkdir()
     for table in tables:
         source = public_name(table) if table in LAYOUTS else table
         export_table(con, source, folder, name=table)
     export_table(con, public_name(SUPPRESSED_CELLS), folder, name=SUPPRESSED_CELLS)
-    write_public_datapackage(folder, year)
-    write_report(folder, year)
+    write_public_datapackage(folder, year, synthetic)
 
 
 def write_release(
@@ -252,10 +256,13 @@ def write_release(
     year: int,
     checks: list[dict],
     public: dict,
+    synthetic: Sequence[str] = (),
 ) -> Publication:
     """Write every file of the year's release in a staging folder, then publish it whole and
     rewrite the index page of all years. ``checks``: the checks of the run, all passed;
-    ``public``: the disclosure audit's figures (manifest ``public``).
+    ``public``: the disclosure audit's figures (manifest ``public``); ``synthetic``: the raw
+    exports the demo generator wrote (pipelines/ingest.py ``demo_exports``): the manifest, data
+    packages and reports then say the release is synthetic.
 
     The new release replaces the current one, unless it is the current one: when the files,
     written as if they were the current release (same replaced release), are byte-identical to
@@ -266,8 +273,8 @@ def write_release(
     try:
         for table in tables:
             export_table(con, table, staged)
-        write_public(con, tables, staged / PUBLIC, year)
-        write_datapackage(staged, year)
+        write_public(con, tables, staged / PUBLIC, year, bool(synthetic))
+        write_datapackage(staged, year, bool(synthetic))
         inputs = [
             {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}
             for name, sha256, rows, size in con.sql(
@@ -277,7 +284,10 @@ def write_release(
 
         def finish(replaced: Path | None) -> int:
             changed = len(diff_releases(replaced, staged)) if replaced is not None else 0
-            write_report(staged, year, revision=revision_note(replaced, changed))
+            public_changed = len(diff_public(replaced, staged)) if replaced is not None else 0
+            public_note = revision_note(replaced, public_changed, public=True)
+            write_report(staged / PUBLIC, year, revision=public_note, synthetic=bool(synthetic))
+            write_report(staged, year, revision=revision_note(replaced, changed), synthetic=bool(synthetic))
             write_manifest(
                 staged,
                 year,
@@ -286,6 +296,7 @@ def write_release(
                 replaces=replaced.name if replaced else None,
                 acknowledged_changes=acknowledged_changes(con),
                 public=public,
+                synthetic=[f"raw/{year}/{name}" for name in synthetic],
             )
             return changed
 

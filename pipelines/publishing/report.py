@@ -597,8 +597,16 @@ class PartView:
     sections: list[Section]
 
 
-def report_context(folder: Path, year: int, revision: str = "") -> dict:
-    """Everything the template shows, read from the release folder's Parquet files."""
+SYNTHETIC_NOTE = (
+    "Made from synthetic demo exports (impact demo-data), not from real records: "
+    "the figures show how the product works and describe no real child or case."
+)
+"""What a release made from demo exports says of itself (reports, data packages, index)."""
+
+
+def report_context(folder: Path, year: int, revision: str = "", synthetic: bool = False) -> dict:
+    """Everything the template shows, read from the release folder's Parquet files.
+    ``synthetic``: the release was made from demo exports (a banner says so)."""
     tables = specs()
     t = {name: read_table(folder, name) for name in tables}
     for name, rows in t.items():
@@ -619,6 +627,15 @@ def report_context(folder: Path, year: int, revision: str = "") -> dict:
         "title": f"Our Impact {year}" + (" (public use)" if (folder / "suppressed_cells.parquet").exists() else ""),
         "revision": revision,
         "parts": parts,
+        # The sibling report: the public one beside the exact one (in public/), and back; a link
+        # only where the other report's tables are there (a folder written on its own has none).
+        "public_use": (folder / "suppressed_cells.parquet").exists(),
+        "sibling": (
+            ("../report.html" if (folder.parent / "headline_metrics.parquet").exists() else "")
+            if (folder / "suppressed_cells.parquet").exists()
+            else ("public/report.html" if (folder / "public" / "suppressed_cells.parquet").exists() else "")
+        ),
+        "synthetic": SYNTHETIC_NOTE if synthetic else "",
     }
 
 
@@ -634,14 +651,15 @@ def template_environment() -> jinja2.Environment:
     )
 
 
-def render_report(folder: Path, year: int, revision: str = "") -> str:
+def render_report(folder: Path, year: int, revision: str = "", synthetic: bool = False) -> str:
     """The report page of the release in ``folder``, as HTML text; ``revision`` is the line
     saying what changed since the release it replaces (none for a year's first release)."""
-    return template_environment().get_template(TEMPLATE).render(**report_context(Path(folder), year, revision))
+    context = report_context(Path(folder), year, revision, synthetic)
+    return template_environment().get_template(TEMPLATE).render(**context)
 
 
-def write_report(folder: Path, year: int, revision: str = "") -> Path:
+def write_report(folder: Path, year: int, revision: str = "", synthetic: bool = False) -> Path:
     """Write ``folder/report.html``; returns its path."""
     path = Path(folder) / FILE_NAME
-    path.write_text(render_report(folder, year, revision), encoding="utf-8", newline="\n")
+    path.write_text(render_report(folder, year, revision, synthetic), encoding="utf-8", newline="\n")
     return path

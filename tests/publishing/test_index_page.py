@@ -92,3 +92,28 @@ def test_index_lists_every_year_with_its_totals_and_a_chart_per_total(tmp_path: 
 def test_index_of_an_empty_folder_says_so(tmp_path: Path) -> None:
     tmp_path.joinpath("published").mkdir()
     assert "No year is published yet." in write_index(tmp_path / "published").read_text()
+
+
+def test_index_links_each_public_report_and_marks_a_synthetic_year(tmp_path: Path) -> None:
+    """2020 (demo exports): its public report is linked as the version to share outside the
+    organisation and its row says synthetic; 2019 (any other export) has no public/ and never
+    says synthetic."""
+    root = tmp_path / "published"
+    totals = {table: 10 for _, table, _ in TRENDS}
+    for year in (2019, 2020):
+        fake_release(root, year, totals)
+    release = (root / "2020").resolve()
+    (release / "public").mkdir()
+    (release / "public" / "report.html").write_text("<!DOCTYPE html>")
+    (release / "manifest.json").write_text('{"synthetic": {"inputs": ["raw/2020/cases.csv"], "note": "demo"}}')
+    ((root / "2019").resolve() / "manifest.json").write_text("{}")
+    html = write_index(root).read_text(encoding="utf-8")
+    page = Page()
+    page.feed(html)
+    assert page.links == ["2020/report.html", "2020/public/report.html", "2019/report.html"]
+    rows = html.split("<tr>")
+    row_2020 = next(r for r in rows if "Report 2020" in r)
+    row_2019 = next(r for r in rows if "Report 2019" in r)
+    assert "the version to share outside the organisation" in row_2020
+    assert "Synthetic demo data" in row_2020
+    assert "Synthetic" not in row_2019 and "public" not in row_2019

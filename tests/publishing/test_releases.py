@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from pipelines.cli import main
 from pipelines.publishing import release as release_module
 from pipelines.runner import run_year
-from pipelines.validation.diff import diff_releases
+from pipelines.validation.diff import diff_public, diff_releases
 from tests.conftest import folders_in
 from tests.exports import YearExports, case
 
@@ -43,6 +43,11 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     root = tmp_path / "published"
     exports = YearExports.small(2020)
     exports.cases.append(case("C3", "2020-05-01", "", state="NY"))
+    # 20 resolved cases in each of Texas and California: moving one between them changes no
+    # count across the line of small counts, so the revision's public tables can be protected
+    # together with the first release's (docs/public-use.md, "A revised year").
+    for state in ("TX", "CA"):
+        exports.cases += [case(f"{state}{i}", "2020-06-01", "2020-06-02", state=state) for i in range(20)]
     first = publish(tmp_path, exports, "new")
     first_files = snapshot(first)
     manifest = json.loads((first / "manifest.json").read_text())
@@ -68,18 +73,25 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     code, output = impact("diff", "--year", "2020", "--out-dir", str(root))
     assert code == 0, output
     assert output.splitlines() == [
-        "missing_children_by_state, California, resolved: 0 -> 1",
-        "missing_children_by_state, California, total: 1 -> 2",
-        "missing_children_by_state, Texas, resolved: 1 -> 0",
-        "missing_children_by_state, Texas, total: 1 -> 0",
+        "missing_children_by_state, California, resolved: 20 -> 21",
+        "missing_children_by_state, California, total: 21 -> 22",
+        "missing_children_by_state, Texas, resolved: 21 -> 20",
+        "missing_children_by_state, Texas, total: 21 -> 20",
         "4 cells changed",
+        # California's total is suppressed in both public releases (next to its 1 active case)
+        "public/missing_children_by_state, California, resolved: 20 -> 21",
+        "public/missing_children_by_state, Texas, resolved: 21 -> 20",
+        "public/missing_children_by_state, Texas, total: 21 -> 20",
+        "3 public cells changed",
     ]
+    public_report = (second / "public" / "report.html").read_text()
+    assert f"revises release {first.name}: 3 public cells changed since" in public_report
     code, output = impact("diff", "--year", "2020", "--out-dir", str(root), "--from", second.name, "--to", second.name)
-    assert (code, output) == (0, "0 cells changed\n")
+    assert (code, output) == (0, "0 cells changed\n0 public cells changed\n")
     code, output = impact(
         "diff", "--year", "2020", "--out-dir", str(root), "--from", second.name.split("-")[1], "--to", first.name
     )
-    assert code == 0 and output.splitlines()[0] == "missing_children_by_state, California, resolved: 1 -> 0"
+    assert code == 0 and output.splitlines()[0] == "missing_children_by_state, California, resolved: 21 -> 20"
 
     code, output = impact("releases", "--year", "2020", "--out-dir", str(root))
     assert code == 0, output
@@ -121,6 +133,35 @@ def test_diff_counts_each_cell_of_a_row_or_table_in_one_release_only(tmp_path: P
         "u, x / year, value: absent -> 7",
     ]
     assert diff_releases(new, new) == []
+
+
+def test_public_diff_shows_changed_values_and_statuses(tmp_path: Path) -> None:
+    """A suppressed cell shows as its status; the list of suppressed cells is not a table."""
+    old, new = tmp_path / "old", tmp_path / "new"
+    state = "missing_children_by_state"
+
+    def rows(texas: int | None, ohio: int | None) -> list[dict]:
+        return [
+            {"year": 2020, "missing_state": "Ohio", "resolved": ohio},
+            {"year": 2020, "missing_state": "Texas", "resolved": texas},
+        ]
+
+    def listed(*cells: tuple[str, str]) -> list[dict]:
+        return [
+            {"year": 2020, "table_name": state, "row_label": r, "column_name": "resolved", "conf_status": c}
+            for r, c in cells
+        ]
+
+    _table(old / "public", state, rows(10, None))
+    _table(old / "public", "suppressed_cells", listed(("Ohio", "C")))
+    _table(new / "public", state, rows(None, None))
+    _table(new / "public", "suppressed_cells", listed(("Ohio", "D"), ("Texas", "D")))
+    assert [str(c) for c in diff_public(old, new)] == [
+        "public/missing_children_by_state, Ohio, resolved: suppressed (C) -> suppressed (D)",
+        "public/missing_children_by_state, Texas, resolved: 10 -> suppressed (D)",
+    ]
+    assert diff_public(new, new) == []
+    assert diff_releases(old, new) == []  # no exact tables in these folders
 
 
 def test_partial_folders_of_dead_runs_are_removed_those_of_live_runs_kept(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.publishing.release import replaced_release, write_release
 from pipelines.validation.diff import changes_per_table, diff_releases
-from pipelines.validation.ingest import changed_since_ingest
+from pipelines.validation.ingest import RawExportError, changed_since_ingest, demo_exports
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
@@ -45,7 +45,11 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
             description="not published: " + "; ".join(reasons) + ". Materialize the whole year: every asset and check."
         )
     audit = metadata[("public_use_tables", DISCLOSURE_CHECK)]
-    public = {"min_public_count": audit["min_public_count"].value, "tables": audit["per_table"].value}
+    public = {
+        "min_public_count": audit["min_public_count"].value,
+        "tables": audit["per_table"].value,
+        "joint_audit": audit["joint_audit"].value,
+    }
     return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)], public
 
 
@@ -96,7 +100,11 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
         changed = changed_since_ingest(con, folders.raw_year_dir(year))
         if changed:
             raise dg.Failure(description=f"not published: raw export(s) changed during the run: {', '.join(changed)}")
-        publication = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public)
+        try:
+            synthetic = demo_exports(con, folders.raw_year_dir(year))
+        except RawExportError as error:
+            raise dg.Failure(description=f"not published: {error}") from None
+        publication = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public, synthetic)
     release_id = publication.release.name
     before = publication.release if publication.unchanged else None
     context.log.info(f"Release of {year}: {release_id} ({publication.outcome}), at {publication.link}")
