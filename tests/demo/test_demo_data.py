@@ -10,6 +10,7 @@ docstring of pipelines/demo).
 from __future__ import annotations
 
 import csv
+import json
 import math
 import tomllib
 from pathlib import Path
@@ -20,7 +21,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.core.contract import COMPLETE_MARKER
+from pipelines.core.contract import COMPLETE_MARKER, DEMO_MARKER
+from pipelines.core.files import sha256_file
 from pipelines.demo import available_years, cases, common, cybertipline_plan, load_profile, profiles, write_demo_exports
 from pipelines.demo import cybertipline_reports as cybertipline
 from pipelines.demo import program_metrics as program_metrics_export
@@ -685,3 +687,12 @@ def test_apportion_is_exact(weights: list[int], total: int) -> None:
     if total >= positive:
         assert all(c >= 1 for w, c in zip(weights, counts) if w > 0)
     assert apportion(weights, sum(weights)) == weights
+
+
+def test_the_generator_marks_what_it_writes(exports: dict[str, Path]) -> None:
+    """raw/<year>/demo-exports.json holds the SHA-256 of each of the five files: what makes a
+    release of them say it is synthetic (tests/validation/test_demo_mark.py)."""
+    folder = exports["cases.csv"].parent
+    recorded = json.loads((folder / DEMO_MARKER).read_text(encoding="utf-8"))
+    assert recorded["generator"] == "impact demo-data"
+    assert recorded["sha256"] == {name: sha256_file(path) for name, path in sorted(exports.items())}

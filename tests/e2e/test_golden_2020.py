@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.core.config import Folders
+from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.sql_models import models
 from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
@@ -117,6 +118,7 @@ def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(
         "missing_children_by_state": (14, 9),
     }
     assert all(f["narrowest_interval"][1] > f["narrowest_interval"][0] for f in figures.values())
+    assert manifest["public"]["joint_audit"]["releases"] == ["this release"]
     listed = pl.read_parquet(release / "public" / "suppressed_cells.parquet")
     for table in TABLES:
         if table == "cybertipline_reports_by_esp":
@@ -129,3 +131,16 @@ def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(
             kept = public[column].is_not_null() | reference[column].is_null()
             assert public.filter(kept)[column].equals(reference.filter(kept)[column]), (table, column)
             assert (~kept).sum() == hidden.filter(pl.col("column_name") == column).height, (table, column)
+
+
+def test_a_release_of_demo_exports_says_it_is_synthetic(run_root: Path) -> None:
+    """impact demo-data marks what it writes: the manifest, both data packages, both reports
+    and the year's row of the index say the release is synthetic."""
+    published = run_root / "published"
+    release = published / "2020"
+    manifest = json.loads((release / "manifest.json").read_text())
+    assert manifest["synthetic"]["inputs"] == sorted(f"raw/2020/{e.file_name}" for e in RAW_EXPORTS)
+    for folder in (release, release / "public"):
+        assert "(synthetic demo data)" in json.loads((folder / "datapackage.json").read_text())["title"]
+        assert "Synthetic demo data." in (folder / "report.html").read_text()
+    assert "Synthetic demo data" in (published / "index.html").read_text()

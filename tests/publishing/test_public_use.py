@@ -121,13 +121,28 @@ def test_manifest_lists_public_files_and_the_audit_figures(root: Path) -> None:
     assert high > low
     assert manifest["public"]["min_public_count"] == MIN_PUBLIC_COUNT
     assert any(c["check"] == "disclosure_audit" and c["passed"] for c in manifest["checks"])
+    # A first release is audited alone; exports not made by impact demo-data are never synthetic.
+    assert manifest["public"]["joint_audit"] == {
+        "releases": ["this release"],
+        "max_change": [],
+        "narrowest_interval": min(
+            (f["narrowest_interval"] for f in manifest["public"]["tables"].values()), key=lambda i: (i[1] - i[0], i)
+        ),
+    }
+    assert "synthetic" not in manifest
+    for report in (release / "report.html", release / "public" / "report.html"):
+        assert "Synthetic" not in report.read_text() and "synthetic" not in report.read_text()
+    assert 'href="public/report.html"' in (release / "report.html").read_text()
+    assert 'href="../report.html"' in (release / "public" / "report.html").read_text()
 
 
 def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
-    monkeypatch.setattr(public_use, "suppress", lambda model, k: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0))
+    monkeypatch.setattr(
+        public_use, "suppress", lambda model, k, revision=None: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0)
+    )
     exports().write(tmp_path / "raw")
     outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")))
     assert not outcome.success
