@@ -50,6 +50,14 @@ def case(
     }
 
 
+def resolved_cases(prefix: str, count: int, year: int = 2020, state: str = "TX") -> list[dict[str, str]]:
+    """``count`` resolved cases of one kind (ERU, age 15, WH) in one state. A revision that adds
+    one more such case changes no count across the line of small counts, so it can be published
+    with its public tables protected together with the earlier release's (a 0 or a 9 that
+    becomes small or published can not: docs/public-use.md, "A revised year")."""
+    return [case(f"{prefix}{i}", f"{year}-06-01", f"{year}-06-02", state=state) for i in range(count)]
+
+
 def report(
     report_id: int,
     reporter_type: str = "ESP",

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from pipelines.publishing import release as release_module
-from tests.exports import YearExports, case
+from tests.exports import YearExports, case, resolved_cases
 
 IMPACT = [sys.executable, "-m", "pipelines.cli"]
 
@@ -65,8 +65,9 @@ def test_kill_at_any_moment_leaves_previous_release_and_next_run_succeeds(tmp_pa
     interrupted one by one below. A run that ends before its moment is not killed."""
     old_raw, new_raw = tmp_path / "old-raw", tmp_path / "new-raw"
     exports = YearExports.small(2020)
+    exports.cases += resolved_cases("T", 20)
     exports.write(old_raw)
-    exports.cases.append(case("C3", "2020-08-01", "", "NFA", 9, "AI", "OH"))
+    exports.cases.append(case("C3", "2020-08-01", "2020-08-02"))
     exports.write(new_raw)
 
     started = time.monotonic()

@@ -16,7 +16,7 @@ from pipelines.publishing import release as release_module
 from pipelines.runner import run_year
 from pipelines.validation.diff import diff_public, diff_releases
 from tests.conftest import folders_in
-from tests.exports import YearExports, case
+from tests.exports import YearExports, case, resolved_cases
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -44,10 +44,8 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     exports = YearExports.small(2020)
     exports.cases.append(case("C3", "2020-05-01", "", state="NY"))
     # 20 resolved cases in each of Texas and California: moving one between them changes no
-    # count across the line of small counts, so the revision's public tables can be protected
-    # together with the first release's (docs/public-use.md, "A revised year").
-    for state in ("TX", "CA"):
-        exports.cases += [case(f"{state}{i}", "2020-06-01", "2020-06-02", state=state) for i in range(20)]
+    # count across the line of small counts (tests/exports.py resolved_cases).
+    exports.cases += resolved_cases("TX", 20) + resolved_cases("CA", 20, state="CA")
     first = publish(tmp_path, exports, "new")
     first_files = snapshot(first)
     manifest = json.loads((first / "manifest.json").read_text())
