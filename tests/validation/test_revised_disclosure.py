@@ -5,9 +5,10 @@
 The 2020 tables: moving one resolved case out of Wyoming (1 active, 10 resolved) makes its
 published 10 a small count; suppressed from scratch, the two releases side by side give four
 suppressed cells away, and no pattern of the revision can protect its resolved count (the earlier
-release published 10, the status says 1..9, the largest change is 1). Other moves pass. Random
-small revisions of random linked tables: the product's revision passes the joint audit, or the
-suppressor refuses and then even suppressing every cell of the revision would not pass.
+release published 10, the status says 1..9, the largest change is 1). Other moves pass. Linked
+tables whose revision leaks when suppressed from scratch pass when the earlier cells are kept.
+Random small revisions of random linked tables: the product's revision passes the joint audit,
+or the suppressor refuses and then even suppressing every cell of the revision would not pass.
 """
 
 from __future__ import annotations
@@ -155,6 +156,31 @@ def test_a_revision_keeps_the_earlier_pattern_and_passes_the_joint_audit(first_2
     result = releases.audit_with(revised, pattern.status)
     assert result.passed, result.problems
     assert result.joint()["narrowest_interval"][1] > result.joint()["narrowest_interval"][0]
+
+
+def test_a_revision_suppressed_from_scratch_leaks_and_the_products_does_not() -> None:
+    """Linked tables revised by two cases (R = 2; found by the random test below): suppressed
+    from scratch, the revision passes its own audit but not the joint one; the product's
+    revision, which keeps the first release's cells, passes it."""
+    first = {
+        "a": _frame([[7, 2], [17, 20]], ["active", "resolved"]),
+        "b": _frame([[0, 4], [17, 1], [1, 13], [6, 4]], ["active", "resolved"]),
+        "c": _frame([[1, 4, 4], [13, 6, 3], [4, 6, 5]], ["x", "y", "z"]),
+    }
+    revised = {
+        "a": _frame([[8, 2], [17, 21]], ["active", "resolved"]),
+        "b": _frame([[1, 4], [17, 1], [1, 13], [6, 5]], ["active", "resolved"]),
+        "c": _frame([[1, 4, 6], [13, 6, 3], [4, 6, 5]], ["x", "y", "z"]),
+    }
+    releases = Releases(**OPTIONS)
+    releases.publish(first)
+    assert releases.changes(revised) == {(0, 1): 2}
+    scratch = releases.pattern(revised, from_scratch=True)
+    alone = releases.release(revised, scratch)
+    assert audit(alone.tables, alone.suppressed, K, **OPTIONS).passed
+    assert not releases.audit_with(revised, scratch).passed
+    product = releases.pattern(revised)
+    assert releases.audit_with(revised, product).passed
 
 
 def test_dropping_a_carried_cell_gives_away_its_earlier_value(first_2020) -> None:
