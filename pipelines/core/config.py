@@ -24,6 +24,13 @@ MIN_PUBLIC_COUNT = int(os.environ.get("IMPACT_MIN_PUBLIC_COUNT", "10"))
 suppressed, with complementary cells so that it cannot be derived (pipelines/validation/disclosure.py).
 Zero is published. ``IMPACT_MIN_PUBLIC_COUNT`` changes it; the manifest records it."""
 
+HIGHS_MILP_OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}
+"""Fixed HiGHS settings of every MILP of disclosure control, the suppression's and the audit's:
+no time limit (a time limit would make the result depend on the machine), proven optimum."""
+
+LP_TOLERANCE = 1e-6
+"""Two LP optima closer than this are one value: an interval that narrow pins its cell."""
+
 ENV_RAW_DIR = "IMPACT_RAW_DIR"
 ENV_PUBLISHED_DIR = "IMPACT_PUBLISHED_DIR"
 ENV_WAREHOUSE_DIR = "IMPACT_WAREHOUSE_DIR"

@@ -58,6 +58,7 @@ import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 from scipy.sparse import csr_array
 
+from pipelines.core.config import HIGHS_MILP_OPTIONS, LP_TOLERANCE
 from pipelines.tables import TOTAL, TableSpec, specs
 
 PRIMARY = "C"
@@ -258,11 +259,6 @@ def cell_costs(model: LinkedTables) -> np.ndarray:
     return np.array(costs, dtype=np.float64)
 
 
-MILP_OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}
-"""Fixed HiGHS settings: no time limit (a time limit would make the result depend on the
-machine), proven optimum."""
-
-
 MAX_ROUNDS = 200
 """Rounds of constraint generation before giving up (a few are usual: 2 for the 2020 tables).
 A count of rounds, not a time limit, so the outcome does not depend on the machine; reaching it
@@ -359,7 +355,7 @@ class _Attacker:
         seen_low, seen_high = np.full(len(unknown), np.inf), np.full(len(unknown), -np.inf)
         cuts = []
         for p, cell in enumerate(unknown):
-            if cell in self.fixed or seen_high[p] - seen_low[p] > 1e-6:
+            if cell in self.fixed or seen_high[p] - seen_low[p] > LP_TOLERANCE:
                 continue
             helps = np.zeros(len(published), dtype=bool)
             extremes = []
@@ -375,7 +371,7 @@ class _Attacker:
                 slope = result.eqlin.marginals @ columns
                 gain = np.maximum(slope * (self.cap - values), -slope * values)
                 helps |= (np.abs(slope) > 1e-9) & (gain > 1e-9)
-            if extremes[1] - extremes[0] < 1e-6:
+            if extremes[1] - extremes[0] < LP_TOLERANCE:
                 cuts.append((cell, {published[q] for q in np.flatnonzero(helps)}))
         return cuts
 
@@ -404,7 +400,9 @@ class _Attacker:
         for sign in (1.0, -1.0):
             c = np.zeros(n + m)
             c[unknown.index(cell)] = sign
-            result = milp(c, integrality=np.ones(n + m), bounds=bounds, constraints=constraints, options=MILP_OPTIONS)
+            result = milp(
+                c, integrality=np.ones(n + m), bounds=bounds, constraints=constraints, options=HIGHS_MILP_OPTIONS
+            )
             if result.status != 0:
                 raise SuppressionError(f"the attacker's MILP failed: {result.message}")
             extremes.append(sign * result.fun)
@@ -577,7 +575,7 @@ def suppress(model: LinkedTables, k: int, revision: Revision | None = None) -> P
             integrality=np.ones(n),
             bounds=bounds,
             constraints=[LinearConstraint(cut_matrix, np.array(floor), np.inf)],
-            options=MILP_OPTIONS,
+            options=HIGHS_MILP_OPTIONS,
         )
         if result.status != 0:
             raise SuppressionError(f"no suppression pattern protects the small counts: {result.message}")

@@ -31,11 +31,8 @@ import numpy as np
 import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
+from pipelines.core.config import HIGHS_MILP_OPTIONS, LP_TOLERANCE
 from pipelines.validation.disclosure import PRIMARY, SECONDARY, CellKey, LinkedTables
-
-WIDTH_TOLERANCE = 1e-6
-OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}
-
 
 THIS_RELEASE = "this release"
 """How the audit names the release being made (it has no name before it is written)."""
@@ -303,8 +300,8 @@ def joint_audit(
     published_sum = sum(v for b in blocks for v in b.model.values if v is not None)
     # An unbounded cell gets a cap far above anything these tables count (the binaries need one).
     cap = [hi if math.isfinite(hi) else lo + 10.0 * (published_sum + max(k_of)) + 1e6 for lo, hi in lp]
-    int_low = np.array([math.ceil(lo - WIDTH_TOLERANCE) for lo, _ in lp], dtype=np.float64)
-    int_high = np.array([math.floor(c + WIDTH_TOLERANCE) for c in cap], dtype=np.float64)
+    int_low = np.array([math.ceil(lo - LP_TOLERANCE) for lo, _ in lp], dtype=np.float64)
+    int_high = np.array([math.floor(c + LP_TOLERANCE) for c in cap], dtype=np.float64)
     secondary = [p for p in range(n) if status[p] == SECONDARY and children[p]]
     m = len(secondary)
     width = n + m
@@ -327,7 +324,9 @@ def joint_audit(
         for sign in (1.0, -1.0):
             c = np.zeros(width)
             c[p] = sign
-            result = milp(c, integrality=np.ones(width), bounds=bounds, constraints=constraints, options=OPTIONS)
+            result = milp(
+                c, integrality=np.ones(width), bounds=bounds, constraints=constraints, options=HIGHS_MILP_OPTIONS
+            )
             if result.status != 0:
                 return AuditResult(
                     [],
@@ -339,7 +338,7 @@ def joint_audit(
         name, block, i = owner[p]
         interval = Interval(block.model.cells[i], status[p], lp[p], (extremes[0], extremes[1]), name)
         intervals.append(interval)
-        if interval.lp[1] - interval.lp[0] < WIDTH_TOLERANCE or extremes[1] == extremes[0]:
+        if interval.lp[1] - interval.lp[0] < LP_TOLERANCE or extremes[1] == extremes[0]:
             if len(releases) > 1:
                 problems.append(
                     f"disclosure: {_cell_name(interval.cell)} ({status[p]}) of release {name} can be derived "
