@@ -10,6 +10,7 @@ one connection; then, for a release, the same public-use tables and release writ
 
 from __future__ import annotations
 
+import json
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -19,10 +20,10 @@ from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import models
-from pipelines.publishing.release import export_table, write_release
+from pipelines.publishing.release import export_table, history, write_release
 from pipelines.tables import define_macros
-from pipelines.validation.ingest import ingest
-from pipelines.validation.public_use import audit_warehouse, build_public_tables
+from pipelines.validation.ingest import demo_exports, ingest
+from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
@@ -54,14 +55,19 @@ def export_tables(raw_year_dir: Path, folder: Path) -> Path:
 
 
 def publish_year(raw_dir: Path, published_root: Path, year: int) -> Path:
-    """The year's release under ``published_root`` as the ``release`` asset writes it (tables,
-    ``public/``, data package, report, manifest, index page), last year's release read when
-    there is one. The manifest lists no checks: none ran."""
+    """The year's release under ``published_root`` as the ``public_use_tables`` and ``release``
+    assets write it (tables, ``public/`` protected together with the year's earlier public
+    releases, data package, report, manifest, index page), last year's release read when there
+    is one; returns the link ``<published_root>/<year>``. The manifest lists no checks: none ran."""
     previous = published_root / str(year - 1)
+    year_dir = raw_dir / str(year)
+    earlier = earlier_releases(reversed(history(published_root, year)))
     with duckdb.connect() as con:
-        build_tables(con, raw_dir / str(year), previous if previous.is_dir() else None)
-        build_public_tables(con, year, MIN_PUBLIC_COUNT)
-        audit = audit_warehouse(con, MIN_PUBLIC_COUNT)
+        build_tables(con, year_dir, previous if previous.is_dir() else None)
+        build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
+        audit = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
         assert audit.passed, audit.problems
-        public = {"min_public_count": MIN_PUBLIC_COUNT, "tables": audit.figures()}
-        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public).link
+        public = {"min_public_count": MIN_PUBLIC_COUNT, "tables": audit.figures(), "joint_audit": audit.joint()}
+        public = json.loads(json.dumps(public))  # as the asset check's metadata carries it
+        synthetic = demo_exports(con, year_dir)
+        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public, synthetic).link
