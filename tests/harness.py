@@ -20,7 +20,7 @@ from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import models
-from pipelines.publishing.release import export_table, history, write_release
+from pipelines.publishing.release import Publication, export_table, history, write_release
 from pipelines.tables import define_macros
 from pipelines.validation.ingest import demo_exports, ingest
 from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases
@@ -54,11 +54,12 @@ def export_tables(raw_year_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def publish_year(raw_dir: Path, published_root: Path, year: int) -> Path:
+def publish_year(raw_dir: Path, published_root: Path, year: int) -> Publication:
     """The year's release under ``published_root`` as the ``public_use_tables`` and ``release``
     assets write it (tables, ``public/`` protected together with the year's earlier public
     releases, data package, report, manifest, index page), last year's release read when there
-    is one; returns the link ``<published_root>/<year>``. The manifest lists no checks: none ran."""
+    is one; returns what it did (``link``: ``<published_root>/<year>``, ``release``, ``outcome``).
+    The manifest lists no checks: none ran."""
     previous = published_root / str(year - 1)
     year_dir = raw_dir / str(year)
     earlier = earlier_releases(reversed(history(published_root, year)))
@@ -70,4 +71,4 @@ def publish_year(raw_dir: Path, published_root: Path, year: int) -> Path:
         public = {"min_public_count": MIN_PUBLIC_COUNT, "tables": audit.figures(), "joint_audit": audit.joint()}
         public = json.loads(json.dumps(public))  # as the asset check's metadata carries it
         synthetic = demo_exports(con, year_dir)
-        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public, synthetic).link
+        return write_release(con, PUBLISHED_TABLES, published_root, year, [], public, synthetic)

@@ -53,7 +53,8 @@ def test_a_year_arrives_is_corrected_and_publishes_a_revision_with_its_diff(fold
     assert len(first) == 1
     assert "cells_changed" not in release_metadata(sensor.instance)
     assert not Sensor(folders).tick().run_requests  # a fresh cursor: the release was made from them
-    assert run_year(YEAR, folders, instance=sensor.instance).success  # by hand: the same release
+    again = run_year(YEAR, folders, instance=sensor.instance)  # by hand: the same release
+    assert again.success and again.publication == f"{first[0].name} (unchanged)"  # what `impact run` prints
     assert history(Path(folders.published_dir), YEAR) == first
     assert release_metadata(sensor.instance)["cells_changed"] == 0
 
@@ -69,6 +70,7 @@ def test_a_year_arrives_is_corrected_and_publishes_a_revision_with_its_diff(fold
     assert metadata["cells_changed_per_table"] == per_table
     assert per_table["missing_children_by_state"] > 0
     assert metadata["cells_changed"] == sum(per_table.values())
+    assert metadata["outcome"] == f"revises {releases[1].name}: {metadata['cells_changed']} cells changed"
     assert not sensor.tick().run_requests
 
 

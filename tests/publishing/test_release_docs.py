@@ -37,7 +37,7 @@ def release(tmp_path_factory: pytest.TempPathFactory) -> Path:
     exports = YearExports.small(YEAR)
     exports.reports.append(report(3, esp_name=TRICKY_ESP, country="FR", year=YEAR))
     exports.write(root / "raw")
-    return publish_year(root / "raw", root / "pub", YEAR).resolve()
+    return publish_year(root / "raw", root / "pub", YEAR).release
 
 
 @pytest.fixture

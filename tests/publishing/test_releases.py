@@ -13,10 +13,9 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.publishing import release as release_module
-from pipelines.runner import run_year
 from pipelines.validation.diff import diff_public, diff_releases
-from tests.conftest import folders_in
 from tests.exports import YearExports, case, resolved_cases
+from tests.harness import publish_year
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -29,13 +28,15 @@ def impact(*arguments: str) -> tuple[int, str]:
 
 
 def publish(tmp_path: Path, exports: YearExports, outcome: str | None = None) -> Path:
-    """Run 2020 over ``exports``; ``outcome``: what the run must say it did to the release."""
+    """Publish 2020 from ``exports`` as the release asset does, without Dagster
+    (tests/harness.py); ``outcome``: what the publication must say it did to the release
+    (tests/e2e/test_operating.py reads it from real runs)."""
     exports.write(tmp_path / "raw")
-    run = run_year(2020, folders_in(tmp_path))
-    assert run.success, run.failures
+    publication = publish_year(tmp_path / "raw", tmp_path / "published", 2020)
     release = (tmp_path / "published" / "2020").resolve()
+    assert publication.release == release
     if outcome is not None:
-        assert run.publication == f"{release.name} ({outcome})"
+        assert f"{publication.release.name} ({publication.outcome})" == f"{release.name} ({outcome})"
     return release
 
 
