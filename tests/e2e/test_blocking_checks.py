@@ -13,7 +13,10 @@ from pipelines.core.config import Folders
 from pipelines.definitions import all_assets, build_resources
 from pipelines.runner import run_year
 from pipelines.tables import specs
+from pipelines.validation import public_use
+from pipelines.validation.disclosure import naive_pattern
 from tests.exports import report
+from tests.publishing.test_public_use import exports as small_counts
 from tests.validation.test_published_invariants import CO, tiny_exports
 from tests.validation.test_second_computation import WRONG_RULES, YEAR, exports, use_wrong_rule
 
@@ -88,3 +91,18 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
     assert not result.success
     assert not (tmp_path / "published" / str(YEAR)).exists()
     assert "release" not in {e.step_key for e in result.all_events if e.event_type_value == "STEP_SUCCESS"}
+
+
+def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
+    monkeypatch.setattr(
+        public_use, "suppress", lambda model, k, revision=None: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0)
+    )
+    small_counts().write(tmp_path / "raw")
+    outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")))
+    assert not outcome.success
+    text = "\n".join(outcome.failures)
+    assert "disclosure_audit" in text and "can be derived exactly" in text
+    assert not (tmp_path / "pub" / str(YEAR)).exists()

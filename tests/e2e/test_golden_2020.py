@@ -86,6 +86,7 @@ def test_manifest_hashes_match_the_files(run_root: Path) -> None:
     reports = next(i for i in manifest["inputs"] if i["path"].endswith(".parquet"))
     assert reports["rows"] == 21_751_085
     assert all(c["passed"] for c in manifest["checks"]) and manifest["checks"]
+    assert ("public_use_tables", "disclosure_audit") in {(c["asset"], c["check"]) for c in manifest["checks"]}
     assert not any(str(run_root) in json.dumps(manifest) for _ in [0])  # no absolute paths
 
 
