@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+import dagster as dg
 import pytest
 
 from pipelines.core.config import Folders
@@ -41,6 +42,12 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
     before = os.environ.get("DAGSTER_HOME")
     os.environ["DAGSTER_HOME"] = str(home)
+    # Its storage created here, once: two `impact run` processes started together (a backfill)
+    # would otherwise both create its SQLite tables, and one fails.
+    with dg.DagsterInstance.get() as instance:
+        instance.get_runs(limit=1)
+        instance.all_instigator_state()
+        instance.fetch_run_status_changes(dg.DagsterEventType.RUN_SUCCESS, limit=1)
     yield home
     if before is None:
         os.environ.pop("DAGSTER_HOME", None)
