@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,26 @@ from pipelines.core.config import Folders
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_2020 = REPO / "tests" / "reference" / "2020"
 """The 2020 published figures, kept in the repository (tests/reference/README.md)."""
+
+
+IMPACT = [sys.executable, "-m", "pipelines.cli"]
+"""The `impact` command as a process of this interpreter (tests that kill or race real runs)."""
+
+
+def run_args(folders: Folders, *years: int) -> list[str]:
+    """The arguments of `impact run` over ``folders`` for ``years``."""
+    args = [
+        "run",
+        "--raw-dir",
+        folders.raw_dir,
+        "--out-dir",
+        folders.published_dir,
+        "--warehouse-dir",
+        folders.warehouse_dir,
+    ]
+    for year in years:
+        args += ["--year", str(year)]
+    return args
 
 
 def folders_in(root: Path) -> Folders:

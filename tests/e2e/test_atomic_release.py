@@ -8,17 +8,16 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from functools import partial
 from pathlib import Path
 
 import pytest
 
+from pipelines.core.config import Folders
 from pipelines.publishing import release as release_module
+from tests.conftest import IMPACT, run_args
 from tests.exports import YearExports, case, resolved_cases
-
-IMPACT = [sys.executable, "-m", "pipelines.cli"]
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -27,18 +26,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 
 def impact_run(raw: Path, root: Path) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            *IMPACT,
-            "run",
-            "--year",
-            "2020",
-            "--raw-dir",
-            str(raw),
-            "--out-dir",
-            str(root / "published"),
-            "--warehouse-dir",
-            str(root / "warehouse"),
-        ],
+        [*IMPACT, *run_args(Folders(str(raw), str(root / "published"), str(root / "warehouse")), 2020)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         start_new_session=True,

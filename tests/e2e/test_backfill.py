@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -24,6 +23,7 @@ import pytest
 
 from pipelines.core.config import Folders
 from pipelines.demo import write_demo_exports
+from tests.conftest import IMPACT, run_args
 
 YEARS = (2019, 2020, 2021)
 SCALE = 0.0005  # every year at the same scale: prior-year figures agree across releases
@@ -33,20 +33,7 @@ LOCK_ERRORS = ("could not set lock", "conflicting lock", "lock on file", "databa
 
 def impact_run(year: int, folders: Folders) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pipelines.cli",
-            "run",
-            "--year",
-            str(year),
-            "--raw-dir",
-            folders.raw_dir,
-            "--out-dir",
-            folders.published_dir,
-            "--warehouse-dir",
-            folders.warehouse_dir,
-        ],
+        [*IMPACT, *run_args(folders, year)],
         capture_output=True,
         text=True,
         timeout=600,

@@ -19,25 +19,13 @@ from pathlib import Path
 from pipelines.core.config import Folders
 from pipelines.core.preflight import BUSY_EXIT_CODE, UNWRITABLE_EXIT_CODE, published_lock_file
 from pipelines.runner import run_year
+from tests.conftest import IMPACT, run_args
 from tests.exports import YearExports
-
-IMPACT = [sys.executable, "-m", "pipelines.cli"]
 
 
 def impact_run(raw: Path, published: Path, warehouse: Path, **popen) -> subprocess.Popen:
     return subprocess.Popen(
-        [
-            *IMPACT,
-            "run",
-            "--year",
-            "2020",
-            "--raw-dir",
-            str(raw),
-            "--out-dir",
-            str(published),
-            "--warehouse-dir",
-            str(warehouse),
-        ],
+        [*IMPACT, *run_args(Folders(str(raw), str(published), str(warehouse)), 2020)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

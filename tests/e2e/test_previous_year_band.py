@@ -10,23 +10,12 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.core.config import Folders
+from tests.conftest import run_args
 from tests.exports import YearExports, case
 
 
 def impact_run(folders: Folders, year: int, *extra: str):
-    args = [
-        "run",
-        "--year",
-        str(year),
-        "--raw-dir",
-        folders.raw_dir,
-        "--out-dir",
-        folders.published_dir,
-        "--warehouse-dir",
-        folders.warehouse_dir,
-        *extra,
-    ]
-    return CliRunner().invoke(main, args, catch_exceptions=False)
+    return CliRunner().invoke(main, [*run_args(folders, year), *extra], catch_exceptions=False)
 
 
 def test_a_figure_outside_the_band_fails_unless_acknowledged(folders: Folders, monkeypatch) -> None:

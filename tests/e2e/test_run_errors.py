@@ -19,6 +19,7 @@ from pipelines.core.config import Folders
 from pipelines.core.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS
 from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
+from tests.conftest import run_args
 from tests.exports import YearExports, report
 from tests.harness import publish_year
 
@@ -27,18 +28,7 @@ TRACE_MARKERS = ("Traceback", "Stack Trace", 'File "/')
 
 
 def impact_run(folders: Folders, *years: int):
-    args = [
-        "run",
-        "--raw-dir",
-        folders.raw_dir,
-        "--out-dir",
-        folders.published_dir,
-        "--warehouse-dir",
-        folders.warehouse_dir,
-    ]
-    for year in years:
-        args += ["--year", str(year)]
-    return CliRunner().invoke(main, args, catch_exceptions=False)
+    return CliRunner().invoke(main, run_args(folders, *years), catch_exceptions=False)
 
 
 def release_files(folders: Folders) -> dict[Path, bytes]:
