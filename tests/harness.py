@@ -54,16 +54,17 @@ def export_tables(raw_year_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def publish_year(raw_dir: Path, published_root: Path, year: int) -> Publication:
+def publish_year(raw_dir: Path, published_root: Path, year: int, database: str = ":memory:") -> Publication:
     """The year's release under ``published_root`` as the ``public_use_tables`` and ``release``
     assets write it (tables, ``public/`` protected together with the year's earlier public
     releases, data package, report, manifest, index page), last year's release read when there
     is one; returns what it did (``link``: ``<published_root>/<year>``, ``release``, ``outcome``).
-    The manifest lists no checks: none ran."""
+    The manifest lists no checks: none ran. ``database``: the DuckDB file the tables are built
+    in (by default none: in memory)."""
     previous = published_root / str(year - 1)
     year_dir = raw_dir / str(year)
     earlier = earlier_releases(reversed(history(published_root, year)))
-    with duckdb.connect() as con:
+    with duckdb.connect(database) as con:
         build_tables(con, year_dir, previous if previous.is_dir() else None)
         build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
         audit = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
