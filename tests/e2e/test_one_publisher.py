@@ -16,8 +16,17 @@ import sys
 import time
 from pathlib import Path
 
+from click.testing import CliRunner
+
+from pipelines.cli import main
 from pipelines.core.config import Folders
-from pipelines.core.preflight import BUSY_EXIT_CODE, UNWRITABLE_EXIT_CODE, published_lock_file
+from pipelines.core.preflight import (
+    BUSY_EXIT_CODE,
+    UNWRITABLE_EXIT_CODE,
+    published_lock_file,
+    run_lock_files,
+    year_lock,
+)
 from pipelines.runner import run_year
 from tests.conftest import IMPACT, run_args
 from tests.exports import YearExports
@@ -50,44 +59,65 @@ def wait_for_holder(lock: Path, pid: int) -> None:
     raise AssertionError(f"process {pid} never took {lock}")
 
 
-def test_second_run_of_a_year_exits_at_once_naming_the_holder(tmp_path: Path) -> None:
+def refused(published: Path, warehouse: Path, holder: int, raw: Path) -> None:
+    """``impact run`` of 2020 over ``published`` and ``warehouse`` exits at once with code 75 and
+    one line naming the holder; it does not wait for the lock (it would then publish and exit 0)
+    and does no work: no warehouse file, no release. No timing: the machine may be busy."""
+    result = CliRunner().invoke(main, run_args(Folders(str(raw), str(published), str(warehouse)), 2020))
+    assert result.exit_code == BUSY_EXIT_CODE, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert f"year 2020 is already being published by pid {holder} on {socket.gethostname()}, started 20" in lines[0]
+    assert "lock" in lines[0].lower() and "IO Error" not in result.stderr and result.stdout == ""
+    assert not (warehouse / "2020.duckdb").exists()
+    assert not (published / "2020").exists()
+
+
+def test_a_run_of_a_year_held_by_a_real_run_exits_at_once_naming_it(tmp_path: Path) -> None:
     raw = tmp_path / "raw"
     YearExports.small(2020).write(raw)
     published, warehouse = tmp_path / "published", tmp_path / "warehouse"
     first = impact_run(raw, published, warehouse)
     wait_for_holder(published_lock_file(published, 2020), first.pid)
+    # Same release folder, its own warehouse (the UI and the CLI, say).
+    refused(published, tmp_path / "other-warehouse", first.pid, raw)
 
-    # Same release folder, its own warehouse (the UI and the CLI, say); then the same warehouse
-    # with another release folder.
-    others = [
-        impact_run(raw, published, tmp_path / "other-warehouse"),
-        impact_run(raw, tmp_path / "other-published", warehouse),
-    ]
-    # It does not wait for the lock (it would then publish and exit 0) and does no work: it
-    # creates no warehouse file and no release (asserted below). No timing: the machine may be busy.
-    for other in others:
-        out, err = other.communicate(timeout=180)
-        assert other.returncode == BUSY_EXIT_CODE, err
-        lines = err.strip().splitlines()
-        assert len(lines) == 1, err
-        assert (
-            f"year 2020 is already being published by pid {first.pid} on {socket.gethostname()}, started 20" in lines[0]
-        )
-        assert "lock" in lines[0].lower() and "IO Error" not in err and out == ""
-    assert not (tmp_path / "other-warehouse" / "2020.duckdb").exists()
-    assert not (tmp_path / "other-published" / "2020").exists()
-
-    out, err = first.communicate(timeout=180)
+    _, err = first.communicate(timeout=180)
     assert first.returncode == 0, err
     release = (published / "2020").resolve()
     assert (release / "manifest.json").is_file() and (release / "report.html").is_file()
     kept = [p.name for p in (published / ".releases").iterdir()]
     assert kept == [release.name]  # no partial folder left, nothing of the winner lost
+    # Once the first run has ended, the year is free again: its locks can be taken.
+    with year_lock(2020, run_lock_files(2020, published, warehouse)):
+        pass
 
-    # Once the first run has ended, the year is free again.
-    again = impact_run(raw, published, tmp_path / "other-warehouse")
-    assert again.wait(timeout=180) == 0
-    assert (published / "2020").resolve() == release
+
+def test_a_run_sharing_either_folder_with_the_holder_of_the_year_exits_at_once(tmp_path: Path) -> None:
+    """The same release folder with another warehouse, the same warehouse with another release
+    folder: each is refused while a process holds the year's locks of a run (pipelines.core.preflight)."""
+    raw = tmp_path / "raw"
+    YearExports.small(2020).write(raw)
+    published, warehouse = tmp_path / "published", tmp_path / "warehouse"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path\n"
+            "from pipelines.core.preflight import year_lock, run_lock_files\n"
+            f"with year_lock(2020, run_lock_files(2020, Path({str(published)!r}), Path({str(warehouse)!r}))):\n"
+            "    print('held', flush=True); sys.stdin.read()",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        refused(published, tmp_path / "other-warehouse", holder.pid, raw)
+        refused(tmp_path / "other-published", warehouse, holder.pid, raw)
+    finally:
+        holder.communicate("", timeout=30)
 
 
 def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> None:
@@ -130,10 +160,9 @@ def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -
         (tmp_path / "published", blocker / "warehouse", "warehouse folder", blocker / "warehouse"),
     ]
     for published, warehouse, what, where in cases:
-        process = impact_run(raw, published, warehouse)
-        _, err = process.communicate(timeout=180)
-        assert process.returncode == UNWRITABLE_EXIT_CODE, err
-        assert err == f"impact run: cannot write to the {what} {where}: Not a directory\n"
+        result = CliRunner().invoke(main, run_args(Folders(str(raw), str(published), str(warehouse)), 2020))
+        assert result.exit_code == UNWRITABLE_EXIT_CODE, result.output
+        assert result.stderr == f"impact run: cannot write to the {what} {where}: Not a directory\n"
         # Nothing left behind: no folder created for the other, no warehouse, no release.
         assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "raw"]
         assert files(tmp_path) == before
