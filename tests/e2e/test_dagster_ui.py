@@ -1,11 +1,12 @@
-"""The code location as operators meet it: `dagster definitions validate`, `dagster dev` serving
-its UI and GraphQL on loopback, and assets that explain themselves (description, owner, kinds,
-group, column schema, checks attached)."""
+"""The code location as operators meet it: `dagster dev` loading it from workspace.yaml and
+serving its UI and GraphQL on loopback, what `dagster definitions validate` checks, and assets
+that explain themselves (description, owner, kinds, group, column schema, checks attached)."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -15,23 +16,23 @@ import urllib.request
 from pathlib import Path
 
 import dagster as dg
+from click.testing import CliRunner
+from dagster._core.instance.ref import InstanceRef
 
+from pipelines.cli import main
 from pipelines.definitions import defs
+from pipelines.runner import default_instance
+from tests.exports import YearExports
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 
 
-def test_dagster_definitions_validate_passes(tmp_path: Path) -> None:
-    result = subprocess.run(
-        [str(BIN / "dagster"), "definitions", "validate", "-w", "workspace.yaml"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_definitions_load_and_their_partition_mappings_are_valid() -> None:
+    """What `dagster definitions validate` checks beyond loading the code location (which
+    `dagster dev` does below): the definitions resolve and every partition mapping is valid."""
+    dg.Definitions.validate_loadable(defs)
+    defs.resolve_asset_graph().validate_partitions()
 
 
 def test_every_asset_has_description_owner_kinds_group_and_checks_are_attached() -> None:
@@ -65,7 +66,11 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
         start_new_session=True,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
-    query = {"query": "{ assetNodes { assetKey { path } groupName } }"}
+    query = {
+        "query": "{ assetNodes { assetKey { path } groupName } "
+        "workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
+        "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+    }
     try:
         deadline, answer = time.monotonic() + 120, None
         while time.monotonic() < deadline and answer is None:
@@ -81,6 +86,11 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
                 assert process.poll() is None, "dagster dev exited"
                 time.sleep(1)
         assert answer is not None, "dagster dev did not answer on loopback within 120 s"
+        # The code location of workspace.yaml loaded without error (what `dagster definitions
+        # validate` reports first).
+        [entry] = answer["data"]["workspaceOrError"]["locationEntries"]
+        assert entry["name"] == "impact_pipeline" and entry["loadStatus"] == "LOADED", entry
+        assert entry["locationOrLoadError"]["__typename"] == "RepositoryLocation", entry
         nodes = answer["data"]["assetNodes"]
         names = {"/".join(n["assetKey"]["path"]) for n in nodes}
         assert {"raw_cases", "missing_children_by_case_type", "release"} <= names
@@ -126,24 +136,36 @@ def test_checks_are_partitioned_and_tables_carry_code_version_and_references() -
         assert node.metadata["sql"].value == f"```sql\n{sql}\n```"  # readable in the browser
 
 
-def test_impact_run_records_the_yearly_release_job_in_dagster_home(tmp_path: Path, monkeypatch) -> None:
+def test_runs_are_recorded_in_dagster_home_when_it_is_set(tmp_path: Path, monkeypatch) -> None:
+    """`impact run` records its runs in DAGSTER_HOME's instance when DAGSTER_HOME is set."""
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
+    with default_instance() as instance:
+        assert Path(instance.root_directory) == tmp_path
+
+
+def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder(tmp_path: Path, monkeypatch) -> None:
     """Runs started from the CLI show in the UI: the run, its checks per year, the table's column
-    descriptions and published file paths."""
-    from pipelines.runner import run_year
-    from tests.conftest import folders_in
-    from tests.exports import YearExports
-
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    monkeypatch.setenv("DAGSTER_HOME", str(home))
+    descriptions and published file paths. Without DAGSTER_HOME, `impact run` and `dagster dev
+    -w workspace.yaml` started in the same working folder share its instance (dagster.yaml:
+    .dagster/), so the UI shows what the CLI published. `dagster dev` opens it from a temporary
+    folder with the working folder's dagster.yaml as its configuration; so does this test."""
+    monkeypatch.delenv("DAGSTER_HOME")
+    for variable in ("IMPACT_RAW_DIR", "IMPACT_PUBLISHED_DIR", "IMPACT_WAREHOUSE_DIR"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
     YearExports.small(2020).write(tmp_path / "raw")
-    outcome = run_year(2020, folders_in(tmp_path), log_level="WARNING")
-    assert outcome.success, outcome.failures
 
-    with dg.DagsterInstance.get() as instance:
-        runs = instance.get_runs()
-        assert [run.job_name for run in runs] == ["yearly_release"]
-        assert runs[0].tags["dagster/partition"] == "2020"
+    result = CliRunner().invoke(main, ["run", "--year", "2020"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".dagster" / "history" / "runs.db").is_file()
+
+    dev_home = tmp_path / ".tmp_dagster_home_dev"
+    dev_home.mkdir()
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dev_home), config_dir=str(tmp_path))) as instance:
+        [run] = instance.get_runs()
+        assert run.job_name == "yearly_release" and run.tags["dagster/partition"] == "2020"
         record = instance.get_latest_asset_check_evaluation_record(
             dg.AssetCheckKey(dg.AssetKey("missing_children_by_state"), "second_computation")
         )
@@ -161,39 +183,6 @@ def test_impact_run_records_the_yearly_release_job_in_dagster_home(tmp_path: Pat
         assert release.metadata["outcome"].value == "new"
         assert release.metadata["release"].path == str(folder)
         assert str(folder / "missing_children_by_state.csv") in release.metadata["published_files"].value
-
-
-def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder(tmp_path: Path, monkeypatch) -> None:
-    """Without DAGSTER_HOME, `impact run` and `dagster dev -w workspace.yaml` started in the same
-    working folder share its instance (dagster.yaml: .dagster/), so the UI shows what the CLI
-    published. `dagster dev` opens it from a temporary folder with the working folder's
-    dagster.yaml as its configuration; so does this test."""
-    import shutil
-
-    from click.testing import CliRunner
-    from dagster._core.instance.ref import InstanceRef
-
-    from pipelines.cli import main
-    from tests.exports import YearExports
-
-    monkeypatch.delenv("DAGSTER_HOME")
-    for variable in ("IMPACT_RAW_DIR", "IMPACT_PUBLISHED_DIR", "IMPACT_WAREHOUSE_DIR"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.chdir(tmp_path)
-    shutil.copy(REPO / "dagster.yaml", tmp_path / "dagster.yaml")
-    YearExports.small(2020).write(tmp_path / "raw")
-
-    result = CliRunner().invoke(main, ["run", "--year", "2020"], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    assert (tmp_path / ".dagster" / "history" / "runs.db").is_file()
-
-    dev_home = tmp_path / ".tmp_dagster_home_dev"
-    dev_home.mkdir()
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dev_home), config_dir=str(tmp_path))) as instance:
-        [run] = instance.get_runs()
-        assert run.job_name == "yearly_release" and run.tags["dagster/partition"] == "2020"
-        release = instance.get_latest_materialization_event(dg.AssetKey("release"))
-        assert release.asset_materialization.partition == "2020"
     assert not list(dev_home.rglob("*.db"))  # nothing of the run in dagster dev's temporary folder
 
 
