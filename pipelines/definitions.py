@@ -5,9 +5,9 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.core.config import Folders, duckdb_memory_limit, duckdb_threads
-from pipelines.defs.alerts import failed_run_alerts
+from pipelines.defs.alerts import run_alerts
 from pipelines.defs.assets.release import release
-from pipelines.defs.graph import all_checks, checked_assets
+from pipelines.defs.graph import checked_assets
 from pipelines.defs.jobs import yearly_release_job
 from pipelines.defs.logging import console_without_traces
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -30,10 +30,9 @@ def build_definitions(folders: Folders) -> dg.Definitions:
     """The code location over the given folders (``impact run`` passes its flags here)."""
     return dg.Definitions(
         assets=all_assets,
-        asset_checks=all_checks,
         jobs=[yearly_release_job],
         schedules=[yearly_release_schedule(yearly_release_job, folders)],
-        sensors=[raw_exports_sensor(yearly_release_job, folders), failed_run_alerts(folders)],
+        sensors=[raw_exports_sensor(yearly_release_job, folders), *run_alerts(folders)],
         resources=build_resources(folders),
         loggers={"console": console_without_traces},  # the run's problems are listed at its end
         # One process per run: every step of a year opens that year's DuckDB file read-write, and

@@ -59,9 +59,7 @@ class YearOutcome:
 
 
 def _is_data_problem(data) -> bool:
-    return data.user_failure_data is not None or (
-        data.error is not None and data.error.cls_name == "DagsterAssetCheckFailedError"
-    )
+    return data.user_failure_data is not None
 
 
 def default_instance() -> dg.DagsterInstance:

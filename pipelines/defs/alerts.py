@@ -1,9 +1,11 @@
 """Refused and failed runs, reported: one JSON line each in ``<warehouse>/alerts.jsonl``.
 
-A run started by the sensor or the schedule has nobody watching it. When it fails, the
-run-failure sensor ``failed_run_alerts`` (run by the Dagster daemon) appends one line to
-``<warehouse>/alerts.jsonl``; ``impact run`` appends the same line itself for a year it could not
-publish (its runs execute in its own process, which the daemon's sensors do not watch). Both take
+A run started by the sensor or the schedule has nobody watching it. When it refuses its year
+(a check failed: the run ends as a success tagged ``impact/outcome=refused``,
+pipelines/defs/gate.py) the run-status sensor ``refused_run_alerts``, and when it fails (a product
+error, a lock held) the run-failure sensor ``failed_run_alerts``, both run by the Dagster daemon,
+append one line to ``<warehouse>/alerts.jsonl``; ``impact run`` appends the same line itself for
+a year it could not publish (its runs execute in its own process, which the daemon's sensors do not watch). Both take
 the problems from the run's events with ``failure_messages``, the one-line problems the CLI
 prints: file, column, rule, count and row numbers, never a value of the exports. A monitoring
 tool or a cron job follows the file (``tail -F``, or a line count); README.md, "Operating it".
@@ -25,6 +27,7 @@ import dagster as dg
 
 from pipelines.core.config import Folders
 from pipelines.defs.checks.raw_exports import CHECK_NAME as RAW_CHECK_NAME
+from pipelines.defs.gate import OUTCOME_TAG, REFUSED
 from pipelines.defs.resources import PARTITION_TAG
 
 ALERTS_FILE = "alerts.jsonl"
@@ -56,8 +59,6 @@ def failure_messages(events: Iterable[dg.DagsterEvent]) -> list[str]:
         if event.event_type != dg.DagsterEventType.STEP_FAILURE:
             continue
         data = event.step_failure_data
-        if data.error is not None and data.error.cls_name == "DagsterAssetCheckFailedError":
-            continue  # already reported by the check evaluation above
         if data.user_failure_data is not None and data.user_failure_data.description:
             messages.extend(data.user_failure_data.description.splitlines())
         else:
@@ -72,9 +73,6 @@ def failure_messages(events: Iterable[dg.DagsterEvent]) -> list[str]:
             if event.event_type == dg.DagsterEventType.RUN_FAILURE and error is not None:
                 cause = error.cause or error
                 messages.append("run failed: " + cause.message.strip().split(": ", 1)[-1])
-    skipped = [e.step_key for e in events if e.event_type == dg.DagsterEventType.STEP_SKIPPED]
-    if skipped and messages:
-        messages.append(f"not run because of the failures above: {', '.join(sorted(skipped))}")
     return messages
 
 
@@ -114,26 +112,41 @@ def append_alert(
     return line
 
 
-ALERT_SENSOR_NAME = "failed_run_alerts"
+FAILED_SENSOR_NAME = "failed_run_alerts"
+REFUSED_SENSOR_NAME = "refused_run_alerts"
 
 
-def failed_run_alerts(folders: Folders) -> dg.SensorDefinition:
-    """The run-failure sensor of the code location: a line in ``<warehouse>/alerts.jsonl`` per
-    failed run of its jobs (started by the sensor, the schedule or the UI)."""
+def _alert(context: dg.RunStatusSensorContext, folders: Folders) -> None:
+    run_id = context.dagster_run.run_id
+    line = append_alert(alerts_path(folders.warehouse_dir), context.instance, run_id)
+    if line is not None:
+        context.log.info(f"run {run_id} of {line['year']}: {len(line['problems'])} problem(s) appended to alerts")
+
+
+def run_alerts(folders: Folders) -> list[dg.SensorDefinition]:
+    """The code location's sensors that append a line to ``<warehouse>/alerts.jsonl`` per refused
+    or failed run of its jobs (started by the sensor, the schedule or the UI)."""
+    said = (
+        "one JSON line to <warehouse>/alerts.jsonl: the year, run id, time and the one-line problems "
+        "(never a value of the exports), for a monitoring tool or cron to pick up."
+    )
 
     @dg.run_failure_sensor(
-        name=ALERT_SENSOR_NAME,
+        name=FAILED_SENSOR_NAME,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description=(
-            "Appends one JSON line per refused or failed run to <warehouse>/alerts.jsonl: the year, "
-            "run id, time and the one-line problems (never a value of the exports), for a monitoring "
-            "tool or cron to pick up."
-        ),
+        description="For each failed run (a product error, a lock held), appends " + said,
     )
-    def sensor(context: dg.RunFailureSensorContext) -> None:
-        run_id = context.dagster_run.run_id
-        line = append_alert(alerts_path(folders.warehouse_dir), context.instance, run_id)
-        if line is not None:
-            context.log.info(f"run {run_id} of {line['year']}: {len(line['problems'])} problem(s) appended to alerts")
+    def failed(context: dg.RunFailureSensorContext) -> None:
+        _alert(context, folders)
 
-    return sensor
+    @dg.run_status_sensor(
+        name=REFUSED_SENSOR_NAME,
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description="For each run that refused its year (a check failed, nothing published), appends " + said,
+    )
+    def refused(context: dg.RunStatusSensorContext) -> None:
+        if context.dagster_run.tags.get(OUTCOME_TAG) == REFUSED:
+            _alert(context, folders)
+
+    return [failed, refused]

@@ -9,16 +9,11 @@ import dagster as dg
 from pipelines.defs.assets.models import published_assets, staging_assets
 from pipelines.defs.assets.public_use import public_use_tables
 from pipelines.defs.assets.raw import raw_assets
-from pipelines.defs.checks.across_years import consistent_with_previous_year, within_previous_year_band
 
 checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets, public_use_tables]
-all_checks: list[dg.AssetChecksDefinition] = [
-    consistent_with_previous_year,
-    within_previous_year_band,
-]
 all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(
-    key for definition in [*checked_assets, *all_checks] for key in definition.check_keys
+    key for definition in checked_assets for key in definition.check_keys
 )
-"""Every check of the code location: the checks above and those run in their asset's step (the
-published tables' ``schema_and_totals`` and ``second_computation``, the public-use tables'
-``disclosure_audit``, the raw exports' ``export_contract``)."""
+"""Every check of the code location, each run in its asset's step: the raw exports'
+``export_contract``, the published tables' ``schema_and_totals`` and ``second_computation``,
+``headline_metrics``' rules across years, the public-use tables' ``disclosure_audit``."""

@@ -27,7 +27,7 @@ def test_failing_run_leaves_the_release_untouched_and_prints_no_value(folders: F
     exports.write(Path(folders.raw_dir))
     bad = run(folders)
 
-    assert not bad.result.success
+    assert bad.failures
     assert 'cases.csv: column case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 3' in bad.text
     assert (
         REPORTS + 'esp_name: rule "required (non-empty) when reporter_type is ESP": 1 bad row, e.g. report_id 3'

@@ -188,12 +188,17 @@ def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder
 
 def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp_path: Path) -> None:
     """What the UI reads, per year, after 2020 is published and a 2022 with a broken cases.csv is
-    refused, both recorded in one persistent instance: only 2020's release is materialized, with
-    its release id and paths inside its immutable folder; 2022's problem is its raw_cases
-    contract, for 2022 only, and raw_cases is not materialized for 2022 (it shows failed); every
-    check of 2020 stays passed."""
+    refused, both recorded in one persistent instance, computed as the UI computes it (the asset
+    status cache, the check state): only 2020's release is materialized, with its release id and
+    paths inside its immutable folder; 2022's one problem is its raw_cases contract, for 2022
+    only; no asset shows any year failed, no check shows "execution failed" (the tables that
+    never ran for 2022 show nothing for it), and every check of 2020 stays passed. The runs say
+    which year was published and which refused."""
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus as Status
+    from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
     from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
+    from pipelines.defs.gate import OUTCOME_TAG, RELEASE_TAG
     from pipelines.defs.partitions import yearly_partitions
     from pipelines.runner import run_year
     from tests.conftest import folders_in
@@ -205,33 +210,48 @@ def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp
     broken.cases[0]["case_type"] = "XX"
     broken.write(tmp_path / "raw")
     (tmp_path / "dagster_home").mkdir()
+    graph = defs.resolve_asset_graph()
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
         assert run_year(2020, folders, instance=instance).success
         refused = run_year(2022, folders, instance=instance)
         assert not refused.success and refused.failures[0].startswith("cases.csv: column case_type")
 
+        def partitions(subset) -> list[str]:
+            return sorted(subset.get_partition_keys())
+
+        for key in graph.get_all_asset_keys():
+            status = get_and_update_asset_status_cache_value(instance, key, yearly_partitions)
+            assert partitions(status.deserialize_failed_partition_subsets(yearly_partitions)) == [], key
         status = get_and_update_asset_status_cache_value(instance, dg.AssetKey("release"), yearly_partitions)
-        materialized = status.deserialize_materialized_partition_subsets(yearly_partitions)
-        assert list(materialized.get_partition_keys()) == ["2020"]
+        assert partitions(status.deserialize_materialized_partition_subsets(yearly_partitions)) == ["2020"]
+        raw = get_and_update_asset_status_cache_value(instance, dg.AssetKey("raw_cases"), yearly_partitions)
+        assert partitions(raw.deserialize_materialized_partition_subsets(yearly_partitions)) == ["2020"]
         event = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization
         folder = (tmp_path / "published" / "2020").resolve()
         assert (event.partition, event.metadata["release_id"].value) == ("2020", folder.name)
         assert not (tmp_path / "published" / "2022").exists()
 
-        checks = sorted(defs.resolve_asset_graph().asset_check_keys)
-        latest = {
-            (info.check_key.to_user_string(), info.partition_key): info.latest_execution_status.value
-            for info in instance.event_log_storage.get_asset_check_partition_info(checks)
+        checks = sorted(graph.asset_check_keys)
+        states = bulk_update_asset_check_state(
+            instance, [(key, yearly_partitions) for key in checks], {key: AssetCheckState.empty() for key in checks}
+        )
+        by_status = {
+            (key.to_user_string(), status.value): sorted(subset.subset_value.get_partition_keys())
+            for key, state in states.items()
+            for status, subset in state.subsets.items()
+            if not subset.is_empty
         }
-        assert {status for (_, year), status in latest.items() if year == "2020"} == {"SUCCEEDED"}
-        assert len([year for (_, year) in latest if year == "2020"]) == len(checks)
-        assert latest[("raw_cases:export_contract", "2022")] == "FAILED"
-        assert [key for (key, year), status in latest.items() if year == "2022" and status == "FAILED"] == [
-            "raw_cases:export_contract"
-        ]
-        raw = get_and_update_asset_status_cache_value(instance, dg.AssetKey("raw_cases"), yearly_partitions)
-        assert list(raw.deserialize_materialized_partition_subsets(yearly_partitions).get_partition_keys()) == ["2020"]
-        assert list(raw.deserialize_failed_partition_subsets(yearly_partitions).get_partition_keys()) == ["2022"]
+        assert {(key, status) for key, status in by_status if "2020" in by_status[key, status]} == {
+            (key.to_user_string(), Status.SUCCEEDED.value) for key in checks
+        }
+        assert [key for key, status in by_status if status == Status.FAILED.value] == ["raw_cases:export_contract"]
+        assert by_status["raw_cases:export_contract", Status.FAILED.value] == ["2022"]
+        assert not [key for key, status in by_status if status == Status.EXECUTION_FAILED.value]
+        assert by_status["missing_children_by_state:second_computation", Status.SKIPPED.value] == ["2022"]
+
+        tags = {run.tags["dagster/partition"]: run.tags for run in instance.get_runs()}
+        assert (tags["2020"][OUTCOME_TAG], tags["2020"][RELEASE_TAG]) == ("published", f"{folder.name} (new)")
+        assert tags["2022"][OUTCOME_TAG] == "refused" and RELEASE_TAG not in tags["2022"]
         built = {
             table: [r.asset_materialization for r in instance.fetch_materializations(dg.AssetKey(table), 10).records]
             for table in ("missing_children_by_state", "cybertipline_reports_by_esp")

@@ -13,7 +13,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.core.config import Folders
-from pipelines.defs.alerts import ALERT_SENSOR_NAME, ALERTS_FILE
+from pipelines.defs.alerts import ALERTS_FILE, FAILED_SENSOR_NAME, REFUSED_SENSOR_NAME
+from pipelines.defs.gate import OUTCOME_TAG, REFUSED
 from pipelines.defs.sensors import CHANGED_TAG
 from pipelines.publishing.release import history
 from pipelines.runner import run_year
@@ -94,16 +95,42 @@ def test_a_refused_run_adds_one_alert_line_without_raw_values(folders: Folders, 
     assert RAW_VALUE not in alerts[0]
     assert not sensor.tick().run_requests  # one content runs once, refused or not
 
-    # The daemon's run-failure sensor writes the same line from the run's events; once per run.
+    # The refused run ends as a success tagged refused (pipelines/defs/gate.py); the daemon's
+    # run-status sensor writes the same line from the run's events; once per run.
+    assert run.status == dg.DagsterRunStatus.SUCCESS and run.tags[OUTCOME_TAG] == REFUSED
     elsewhere = folders_in(tmp_path / "daemon")
-    alert_sensor = Sensor(elsewhere).defs.resolve_sensor_def(ALERT_SENSOR_NAME)
-    failure = sensor.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
+    alert_sensor = Sensor(elsewhere).defs.resolve_sensor_def(REFUSED_SENSOR_NAME)
+    success = sensor.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0].dagster_event
     for _ in range(2):
         context = dg.build_run_status_sensor_context(
-            sensor_name=ALERT_SENSOR_NAME,
-            dagster_event=failure,
+            sensor_name=REFUSED_SENSOR_NAME,
+            dagster_event=success,
             dagster_instance=sensor.instance,
             dagster_run=run,
-        ).for_run_failure()
+        )
         alert_sensor(context)
     assert (Path(elsewhere.warehouse_dir) / ALERTS_FILE).read_text(encoding="utf-8").splitlines() == alerts
+
+
+def test_a_failed_run_adds_one_alert_line_naming_its_step_and_error_type(tmp_path: Path) -> None:
+    """A product error fails the run (unlike a refusal): the run-failure sensor reports it by its
+    step and the exception's type only, whose message may quote a value; once per run."""
+
+    @dg.asset
+    def breaks() -> None:
+        raise ValueError(RAW_VALUE)
+
+    folders = folders_in(tmp_path)
+    with dg.DagsterInstance.ephemeral() as instance:
+        result = dg.materialize([breaks], instance=instance, raise_on_error=False)
+        run = instance.get_run_by_id(result.run_id)
+        failure = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
+        alert_sensor = Sensor(folders).defs.resolve_sensor_def(FAILED_SENSOR_NAME)
+        for _ in range(2):
+            context = dg.build_run_status_sensor_context(
+                sensor_name=FAILED_SENSOR_NAME, dagster_event=failure, dagster_instance=instance, dagster_run=run
+            ).for_run_failure()
+            alert_sensor(context)
+    [line] = (Path(folders.warehouse_dir) / ALERTS_FILE).read_text(encoding="utf-8").splitlines()
+    assert json.loads(line)["problems"] == ["step breaks failed: product error (ValueError)"]
+    assert RAW_VALUE not in line

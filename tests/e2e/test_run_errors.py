@@ -64,7 +64,7 @@ def test_a_stray_quote_at_data_row_200_of_the_full_size_cases_csv_fails_the_run(
     ]
     log = Path(lines[2].removeprefix("  the full log of the run: "))
     assert len(lines) == 3 and log.is_relative_to(Path(folders.warehouse_dir).resolve()), lines
-    assert 'Execution of step "raw_cases" failed.' in log.read_text(encoding="utf-8")
+    assert "Asset check 'export_contract' on 'raw_cases' did not pass" in log.read_text(encoding="utf-8")
     assert not any(marker in bad.output for marker in TRACE_MARKERS), bad.output
     assert release_files(folders) == before
 

@@ -1,10 +1,12 @@
 """Groups ``staging`` and ``published``: the catalog seeds and one asset per SQL model file.
 
-A published table's two blocking checks run in the table's own step, right after the model
-built it: its Pandera schema (``schema_and_totals``, pipelines/validation/schemas.py) and
-its second computation from the raw exports (``second_computation``,
-pipelines/tables/raw_year.py). A failure of either keeps ``release`` from running.
-Checks are partitioned like their asset, so Dagster records their result per year.
+A published table's checks run in the table's own step, right after the model built it: its
+Pandera schema (``schema_and_totals``, pipelines/validation/schemas.py), its second computation
+from the raw exports (``second_computation``, pipelines/tables/raw_year.py) and, for
+``headline_metrics``, the rules across years (pipelines/defs/checks/across_years.py). When one
+fails the table is not materialized for the year and ``release`` does not run
+(pipelines/defs/gate.py). Checks are partitioned like their asset, so Dagster records their
+result per year.
 """
 
 import hashlib
@@ -17,8 +19,11 @@ import dagster as dg
 from pipelines.core.config import REPO_ROOT
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import SqlModel, models
+from pipelines.defs.checks.across_years import TABLE as ACROSS_YEARS_TABLE
+from pipelines.defs.checks.across_years import across_years_checks, across_years_specs
 from pipelines.defs.checks.published_tables import schema_and_totals, schema_and_totals_spec
 from pipelines.defs.checks.second_computation import second_computation, second_computation_spec
+from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -94,7 +99,8 @@ def sql_text(model: SqlModel) -> dg.MarkdownMetadataValue:
 def _check_specs(model: SqlModel) -> list[dg.AssetCheckSpec] | None:
     if model.layer != "published":
         return None
-    return [schema_and_totals_spec(model.name), second_computation_spec(model.name)]
+    specs = [schema_and_totals_spec(model.name), second_computation_spec(model.name)]
+    return specs + (across_years_specs() if model.name == ACROSS_YEARS_TABLE else [])
 
 
 def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
@@ -115,10 +121,9 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             "dagster/code_references": code_references(model),
         },
         check_specs=_check_specs(model),
+        output_required=not published,  # a published table whose check fails is not materialized
     )
-    def sql_model(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders
-    ) -> dg.MaterializeResult:
+    def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders):
         year = int(context.partition_key)
         metadata = {}
         # Last year's release as its link points now, resolved once: the SQL model and the second
@@ -137,12 +142,15 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             model.materialize(con)
             metadata.update(table_metadata(con, model.name, preview=published))
             if not published:
-                return dg.MaterializeResult(metadata=metadata)
+                yield dg.MaterializeResult(metadata=metadata)
+                return
             # No path to a published file here: the table is not published yet, and may never be
             # (the release's metadata names the files of a published year).
             raw = raw_year(folders.raw_year_dir(year), year, previous_release)
             checks = [schema_and_totals(con, model.name, year), second_computation(con, model.name, raw)]
-            return dg.MaterializeResult(metadata=metadata, check_results=checks)
+            if model.name == ACROSS_YEARS_TABLE:
+                checks += across_years_checks(con, year, folders)
+            yield from materialize_if_passed(context, metadata, checks)
 
     return sql_model
 

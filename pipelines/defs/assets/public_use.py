@@ -1,10 +1,12 @@
-"""Group ``release``: the public-use tables of a year and the blocking disclosure audit.
+"""Group ``release``: the public-use tables of a year and the disclosure audit.
 
 ``public_use_tables`` suppresses the small counts of children in the published tables that count
 children, with complementary cells (pipelines/validation/disclosure.py), and stores the public copies and
-the list of suppressed cells in the warehouse (pipelines/validation/public_use.py). The blocking check
+the list of suppressed cells in the warehouse (pipelines/validation/public_use.py). The check
 ``disclosure_audit`` attacks what would be published — the public tables and the list alone —
-and fails if any suppressed cell can be derived exactly; ``release`` then publishes nothing.
+and fails if any suppressed cell can be derived exactly, or if no pattern could protect them;
+the public-use tables are then not materialized and ``release`` does not run
+(pipelines/defs/gate.py).
 """
 
 import json
@@ -13,6 +15,7 @@ import time
 import dagster as dg
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
+from pipelines.defs.gate import gates, materialize_if_passed
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.publishing.release import history
@@ -41,7 +44,6 @@ DISCLOSURE_CHECK = "disclosure_audit"
         dg.AssetCheckSpec(
             DISCLOSURE_CHECK,
             asset="public_use_tables",
-            blocking=True,
             partitions_def=yearly_partitions,
             description=(
                 "For every suppressed cell, the minimum and maximum it can take given every "
@@ -49,10 +51,11 @@ DISCLOSURE_CHECK = "disclosure_audit"
                 "non-negative whole-number cells (LP and MILP, HiGHS), read together with every "
                 "earlier public release of the year (no cell changed by more than R, the largest "
                 "change between two releases). Fails if any interval of any of them has zero "
-                "width: then nothing is published."
+                "width. " + gates("public_use_tables")
             ),
         )
     ],
+    output_required=False,
 )
 def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
     year = int(context.partition_key)
@@ -61,7 +64,8 @@ def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders
         try:
             built = build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
         except SuppressionError as error:  # its message names no cell value
-            raise dg.Failure(description=f"public-use tables of {year}: {error}; nothing is published") from None
+            yield from materialize_if_passed(context, {}, [unprotectable(year, error)])
+            return
         started = time.perf_counter()
         result = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
         audit_seconds = time.perf_counter() - started
@@ -77,19 +81,27 @@ def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders
         f"({pattern.iterations} MILP rounds); "
         f"audited with {len(result.releases) - 1} earlier public release(s) in {audit_seconds:.2f} s"
     )
-    yield dg.MaterializeResult(
-        metadata={
-            "min_public_count": MIN_PUBLIC_COUNT,
-            "suppressed_cells": len(built.listed),
-            "solver_seconds": round(built.pattern.seconds, 3),
-            "milp_rounds": built.pattern.iterations,
-            "carried_over": pattern.carried,
-            "added": len(pattern.status) - pattern.carried,
-            "audit_seconds": round(audit_seconds, 3),
-            "per_table": dg.MetadataValue.json(per_table),
-        }
+    metadata = {
+        "min_public_count": MIN_PUBLIC_COUNT,
+        "suppressed_cells": len(built.listed),
+        "solver_seconds": round(built.pattern.seconds, 3),
+        "milp_rounds": built.pattern.iterations,
+        "carried_over": pattern.carried,
+        "added": len(pattern.status) - pattern.carried,
+        "audit_seconds": round(audit_seconds, 3),
+        "per_table": dg.MetadataValue.json(per_table),
+    }
+    yield from materialize_if_passed(context, metadata, [audit_check_result(result)])
+
+
+def unprotectable(year: int, error: SuppressionError) -> dg.AssetCheckResult:
+    """The audit when no suppression pattern exists: there is nothing safe to audit."""
+    return dg.AssetCheckResult(
+        check_name=DISCLOSURE_CHECK,
+        passed=False,
+        description="no suppression pattern protects every small count, nothing is published:",
+        metadata={"failure": dg.MetadataValue.text(f"public-use tables of {year}: {error}")},
     )
-    yield audit_check_result(result)
 
 
 def audit_check_result(result) -> dg.AssetCheckResult:

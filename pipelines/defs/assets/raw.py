@@ -3,7 +3,8 @@
 import dagster as dg
 
 from pipelines.core.contract import RAW_EXPORTS, RawExport
-from pipelines.defs.checks.raw_exports import export_contract, export_contract_spec
+from pipelines.defs.checks.raw_exports import export_contract, export_contract_spec, unreadable_export
+from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -19,8 +20,7 @@ def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
         kinds={"duckdb", "csv" if export.is_csv else "parquet"},
         owners=["team:data-engineering"],
         check_specs=[export_contract_spec(export)],
-        # Not materialized when its contract is broken: the year's export shows as failed, not as
-        # a materialization with a failed check, and its blocking check stops what reads it.
+        # Not materialized for a year whose export breaks its contract (pipelines/defs/gate.py).
         output_required=False,
     )
     def raw_export(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
@@ -29,26 +29,22 @@ def _raw_asset(export: RawExport) -> dg.AssetsDefinition:
             try:
                 ingested = ingest(con, export, folders.raw_year_dir(year))
             except RawExportError as error:
-                raise dg.Failure(description=str(error)) from None
+                yield from materialize_if_passed(context, {}, [unreadable_export(export, error)])
+                return
             context.log.info(
                 f"{export.file_name}: {ingested.rows:,} rows ingested, the same count as "
                 + ("Python's csv module streamed" if export.is_csv else "the Parquet footer states")
             )
             contract = export_contract(con, export, year, folders, warehouse)
             context.log.info(contract.description)
-            if not contract.passed:
-                yield contract
-                return
-            yield dg.MaterializeResult(
-                metadata={
-                    **table_metadata(con, export.table),
-                    "dagster/row_count": dg.MetadataValue.int(ingested.rows),
-                    "file": dg.MetadataValue.path(str(ingested.file)),
-                    "sha256": ingested.sha256,
-                    "bytes": ingested.bytes,
-                },
-                check_results=[contract],
-            )
+            metadata = {
+                **table_metadata(con, export.table),
+                "dagster/row_count": dg.MetadataValue.int(ingested.rows),
+                "file": dg.MetadataValue.path(str(ingested.file)),
+                "sha256": ingested.sha256,
+                "bytes": ingested.bytes,
+            }
+            yield from materialize_if_passed(context, metadata, [contract])
 
     return raw_export
 

@@ -6,6 +6,7 @@ import dagster as dg
 
 from pipelines.core.sql_models import models
 from pipelines.defs.assets.public_use import DISCLOSURE_CHECK
+from pipelines.defs.gate import OUTCOME_TAG, PUBLISHED, RELEASE_TAG
 from pipelines.defs.graph import all_check_keys
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -108,6 +109,9 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
     release_id = publication.release.name
     before = publication.release if publication.unchanged else None
     context.log.info(f"Release of {year}: {release_id} ({publication.outcome}), at {publication.link}")
+    context.instance.add_run_tags(
+        context.run.run_id, {OUTCOME_TAG: PUBLISHED, RELEASE_TAG: f"{release_id} ({publication.outcome})"}
+    )
     # Paths into the immutable release folder: the link published/<year> moves with the next
     # revision, and this event must keep pointing at the files it describes.
     return dg.MaterializeResult(

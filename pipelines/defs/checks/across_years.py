@@ -1,42 +1,71 @@
-"""The year-over-year rules, as blocking checks on ``headline_metrics``: the consistency of the
-headline figures with last year's, and the band every figure must stay within.
+"""The year-over-year rules, as checks on ``headline_metrics``: the consistency of the headline
+figures with last year's, and the band every figure must stay within.
 
-The rules are a SQL audit (``sql/audits/headline_metrics_previous_year.sql``): a query that
-returns one row per violation. Last year's figures come from its release through the
-``previous_year_headline_metrics`` table that the ``headline_metrics`` asset loads via its
-partition mapping on the previous year.
+Each rule is a SQL audit (``sql/audits/``): a query that returns one row per violation. Last
+year's figures come from its release through the ``previous_year_headline_metrics`` table that
+the ``headline_metrics`` asset loads via its partition mapping on the previous year. Both checks
+run in that asset's step, after its own (pipelines/defs/assets/models.py), so that a failure
+leaves the year's headline figures unmaterialized like any other check (pipelines/defs/gate.py).
 """
 
 import json
 from pathlib import Path
 
 import dagster as dg
+import duckdb
 
 from pipelines.core.config import SQL_DIR, acknowledged_changes, previous_year_band
+from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
-from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.defs.resources import ProjectFolders
 
+TABLE = "headline_metrics"
+"""The table whose step runs the checks of this module."""
 AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
+CONSISTENT = "consistent_with_previous_year"
+WITHIN_BAND = "within_previous_year_band"
 
 
-@dg.asset_check(
-    asset=dg.AssetKey("headline_metrics"),
-    name="consistent_with_previous_year",
-    blocking=True,
-    partitions_def=yearly_partitions,
-    description=(
-        "Prior-year figures of program_metrics.csv equal last year's published yearly figures, "
-        "and cumulative figures never go down from one year to the next "
-        "(sql/audits/headline_metrics_previous_year.sql)."
-    ),
-)
-def consistent_with_previous_year(context: dg.AssetCheckExecutionContext, warehouse: Warehouse) -> dg.AssetCheckResult:
-    year = int(context.partition_key)
-    with warehouse.connect(year) as con:
-        compared = con.sql("SELECT count(*) FROM previous_year_headline_metrics").fetchall()[0][0]
-        violations = con.sql(AUDIT.read_text(encoding="utf-8")).fetchall()
+def across_years_specs() -> list[dg.AssetCheckSpec]:
+    return [
+        dg.AssetCheckSpec(
+            CONSISTENT,
+            asset=TABLE,
+            partitions_def=yearly_partitions,
+            description=(
+                "Prior-year figures of program_metrics.csv equal last year's published yearly figures, "
+                "and cumulative figures never go down from one year to the next "
+                "(sql/audits/headline_metrics_previous_year.sql). " + gates(TABLE)
+            ),
+        ),
+        dg.AssetCheckSpec(
+            WITHIN_BAND,
+            asset=TABLE,
+            partitions_def=yearly_partitions,
+            description=(
+                "Each export's row count and each published table's total "
+                "stays within a band around last year's release (IMPACT_PREVIOUS_YEAR_BAND, default ±50%), "
+                "unless the operator acknowledges the change (impact run --acknowledge-change FIGURE, or "
+                "IMPACT_ACKNOWLEDGED_CHANGES); acknowledged changes are listed in the release manifest "
+                "(sql/audits/previous_year_band.sql). " + gates(TABLE)
+            ),
+        ),
+    ]
+
+
+def across_years_checks(
+    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders
+) -> list[dg.AssetCheckResult]:
+    """Both checks, on the year's warehouse once ``headline_metrics`` is built."""
+    return [consistent_with_previous_year(con, year), within_previous_year_band(con, year, folders)]
+
+
+def consistent_with_previous_year(con: duckdb.DuckDBPyConnection, year: int) -> dg.AssetCheckResult:
+    compared = con.sql("SELECT count(*) FROM previous_year_headline_metrics").fetchall()[0][0]
+    violations = con.sql(AUDIT.read_text(encoding="utf-8")).fetchall()
     if not violations:
         return dg.AssetCheckResult(
+            check_name=CONSISTENT,
             passed=True,
             description=(
                 f"consistent with the {year - 1} release ({compared} figures compared)"
@@ -50,6 +79,7 @@ def consistent_with_previous_year(context: dg.AssetCheckExecutionContext, wareho
         for metric, period, rule, this_year, last_year in violations
     ]
     return dg.AssetCheckResult(
+        check_name=CONSISTENT,
         passed=False,
         description=f"{len(lines)} figure(s) inconsistent with the {year - 1} release, nothing is published:",
         metadata={"failure": dg.MetadataValue.text("\n".join(lines))},
@@ -72,35 +102,18 @@ def _previous_export_rows(con, manifest: Path) -> None:
         con.executemany("INSERT INTO previous_year_export_rows VALUES (?, ?)", rows)
 
 
-@dg.asset_check(
-    asset=dg.AssetKey("headline_metrics"),
-    name="within_previous_year_band",
-    blocking=True,
-    partitions_def=yearly_partitions,
-    description=(
-        "Each export's row count and each published table's total "
-        "stays within a band around last year's release (IMPACT_PREVIOUS_YEAR_BAND, default ±50%), "
-        "unless the operator acknowledges the change (impact run --acknowledge-change FIGURE, or "
-        "IMPACT_ACKNOWLEDGED_CHANGES); acknowledged changes are listed in the release manifest "
-        "(sql/audits/previous_year_band.sql)."
-    ),
-)
 def within_previous_year_band(
-    context: dg.AssetCheckExecutionContext, warehouse: Warehouse, folders: ProjectFolders
+    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders
 ) -> dg.AssetCheckResult:
-    year = int(context.partition_key)
     band = previous_year_band()
     acknowledged = set(acknowledged_changes())
-    with warehouse.connect(year) as con:
-        _previous_export_rows(con, folders.published_root() / str(year - 1) / "manifest.json")
-        outside = con.sql(BAND_AUDIT.read_text(encoding="utf-8"), params={"band": band}).fetchall()
-        accepted = [row for row in outside if row[0] in acknowledged]
-        con.sql(
-            f"CREATE OR REPLACE TABLE {ACKNOWLEDGED_TABLE} "
-            "(figure VARCHAR, this_year BIGINT, last_year BIGINT, band DOUBLE)"
-        )
-        if accepted:
-            con.executemany(f"INSERT INTO {ACKNOWLEDGED_TABLE} VALUES (?, ?, ?, ?)", [(*row, band) for row in accepted])
+    _previous_export_rows(con, folders.published_root() / str(year - 1) / "manifest.json")
+    outside = con.sql(BAND_AUDIT.read_text(encoding="utf-8"), params={"band": band}).fetchall()
+    accepted = [row for row in outside if row[0] in acknowledged]
+    columns = "figure VARCHAR, this_year BIGINT, last_year BIGINT, band DOUBLE"
+    con.sql(f"CREATE OR REPLACE TABLE {ACKNOWLEDGED_TABLE} ({columns})")
+    if accepted:
+        con.executemany(f"INSERT INTO {ACKNOWLEDGED_TABLE} VALUES (?, ?, ?, ?)", [(*row, band) for row in accepted])
     lines = [
         f"{figure}: {this_year:,} in {year}, {last_year:,} in the {year - 1} release, outside "
         f"±{band:.0%} (rule: within the band of last year's release; if the change is real, "
@@ -115,6 +128,7 @@ def within_previous_year_band(
         f"({len(accepted)} acknowledged)"
     )
     return dg.AssetCheckResult(
+        check_name=WITHIN_BAND,
         passed=not lines,
         description=description,
         metadata={

@@ -1,4 +1,4 @@
-"""The blocking Dagster check ``schema_and_totals`` of every published table, run in the table's
+"""The Dagster check ``schema_and_totals`` of every published table, run in the table's
 own step: the table read from the year's warehouse and validated against the Pandera schema
 generated from its spec (pipelines/validation/schemas.py)."""
 
@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.validation.schemas import load_published_table, validate_table
 
@@ -29,17 +30,16 @@ def check_result(name: str, problems: list[str], passed_text: str, metadata: dic
 
 
 def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
-    """The blocking ``schema_and_totals`` check of a published table. It runs in the table's own
-    step, right after the SQL model built it (pipelines/defs/assets/models.py): one Dagster step per
-    table, not two, and a failure still keeps ``release`` from running."""
+    """The ``schema_and_totals`` check of a published table. It runs in the table's own step,
+    right after the SQL model built it (pipelines/defs/assets/models.py): one Dagster step per
+    table, not two, and a failure still keeps ``release`` from running (pipelines/defs/gate.py)."""
     return dg.AssetCheckSpec(
         name=CHECK_NAME,
         asset=table,
-        blocking=True,
         partitions_def=yearly_partitions,
         description=(
             "Pandera schema generated from the table's spec (pipelines/tables/): columns, dtypes "
-            "and order, no null or negative count, category set and order, row and column totals."
+            "and order, no null or negative count, category set and order, row and column totals. " + gates(table)
         ),
     )
 

@@ -1,10 +1,10 @@
-"""Blocking asset checks of the raw exports: every row rule of raw/README.md, on every row.
+"""The asset checks of the raw exports: every row rule of raw/README.md, on every row.
 
 One check per raw asset, named ``export_contract``, evaluated per yearly partition in the asset's
 own step, right after the export is ingested (ingest has already proved the file whole, its
-columns and its Parquet types). It is blocking: when a rule is broken, the year's raw asset is not
-materialized (Dagster shows that year failed, with this check's result) and nothing downstream of
-the export is built.
+columns and its Parquet types; a file it cannot read fails the check with ingest's lines). When a
+rule is broken, the year's raw asset is not materialized and nothing downstream of the export is
+built (pipelines/defs/gate.py).
 
 * The four CSV exports (tens of thousands of rows at most) are validated with Great Expectations
   1.x in the run's process (pipelines/validation/gx_suites.py). Data Docs go to
@@ -30,6 +30,7 @@ import duckdb
 from pipelines.core.config import SQL_DIR
 from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RawExport
 from pipelines.core.seeds import countries
+from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.validation.gx_suites import (
@@ -39,6 +40,7 @@ from pipelines.validation.gx_suites import (
     seed_codes,
     validate_csv_export,
 )
+from pipelines.validation.ingest import RawExportError
 
 CHECK_NAME = "export_contract"
 AUDITS_DIR = SQL_DIR / "audits"
@@ -83,6 +85,17 @@ def check_result(
             "broken_rules": dg.MetadataValue.int(len(broken)),
             **metadata,
         },
+    )
+
+
+def unreadable_export(export: RawExport, error: RawExportError) -> dg.AssetCheckResult:
+    """The check of an export that ingest refused (missing, malformed, wrong columns or types):
+    no rule could run; ingest's lines say why, each naming the file and the cause."""
+    return dg.AssetCheckResult(
+        passed=False,
+        severity=dg.AssetCheckSeverity.ERROR,
+        description=f"{export.file_name}: not ingested, so no rule could be checked",
+        metadata={"failure": dg.MetadataValue.text(str(error)), "rows": dg.MetadataValue.int(0)},
     )
 
 
@@ -197,12 +210,10 @@ def export_contract_spec(export: RawExport) -> dg.AssetCheckSpec:
     return dg.AssetCheckSpec(
         CHECK_NAME,
         asset=export.table,
-        blocking=True,
         partitions_def=yearly_partitions,
         description=(
             f"Every row of {export.file_name} against every rule of the raw export contract "
-            f"(raw/README.md), {how}. Evaluated in the asset's step, right after ingest. Blocking: "
-            "when a rule is broken the year's export is not materialized and nothing downstream is built."
+            f"(raw/README.md), {how}. Evaluated in the asset's step, right after ingest. " + gates(export.table)
         ),
     )
 

@@ -1,4 +1,4 @@
-"""The blocking Dagster check ``second_computation`` of every published table, run in the table's
+"""The Dagster check ``second_computation`` of every published table, run in the table's
 own step: the SQL model's table against the same table computed again from the raw exports
 (pipelines/validation/second_computation.py)."""
 
@@ -9,6 +9,7 @@ import duckdb
 import polars as pl
 
 from pipelines.defs.checks.published_tables import check_result
+from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.tables.raw_year import RawYear
 from pipelines.validation.schemas import load_published_table
@@ -18,17 +19,16 @@ CHECK_NAME = "second_computation"
 
 
 def second_computation_spec(table: str) -> dg.AssetCheckSpec:
-    """The blocking check comparing a published table with its second computation, run in the
-    table's own step right after its Pandera check."""
+    """The check comparing a published table with its second computation, run in the table's
+    own step right after its Pandera check."""
     return dg.AssetCheckSpec(
         name=CHECK_NAME,
         asset=table,
-        blocking=True,
         partitions_def=yearly_partitions,
         description=(
             "Every cell equals the same table computed a second time, independently: in polars, "
             "straight from the raw exports, from the export contract (raw/README.md), not from "
-            "the SQL models. A difference names the row, the column and both values."
+            "the SQL models. A difference names the row, the column and both values. " + gates(table)
         ),
     )
 
