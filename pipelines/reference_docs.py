@@ -62,13 +62,13 @@ def _upstream(graph, key: dg.AssetKey) -> list[dg.AssetKey]:
     return seen
 
 
-def _checks(graph, keys: list[dg.AssetKey]) -> list[tuple[str, str, bool, str]]:
-    """(asset, check, blocking, description) of every check on the given assets."""
+def _checks(graph, keys: list[dg.AssetKey]) -> list[tuple[str, str, str]]:
+    """(asset, check, description) of every check on the given assets."""
     found = []
     for check_key in sorted(graph.asset_check_keys, key=lambda k: (k.asset_key.to_user_string(), k.name)):
         if check_key.asset_key in keys:
             spec = graph.get_check_spec(check_key)
-            found.append((check_key.asset_key.to_user_string(), check_key.name, spec.blocking, spec.description or ""))
+            found.append((check_key.asset_key.to_user_string(), check_key.name, spec.description or ""))
     return found
 
 
@@ -148,15 +148,13 @@ def render(table: TableSpec) -> str:
         "",
         "## What guards it",
         "",
-        "Every check below is a Dagster asset check of the yearly run; a blocking one that fails keeps "
-        "the whole year from being published.",
+        "Every check below is a Dagster asset check of the yearly run, evaluated in its asset's step; "
+        "when one fails, its asset is not materialized for the year, what reads it is skipped, and "
+        "nothing of the year is published.",
         "",
-        "| asset | check | blocking | what it proves |",
-        "|---|---|---|---|",
-        *(
-            f"| `{asset}` | `{name}` | {'yes' if blocking else 'no'} | {_cell(description)} |"
-            for asset, name, blocking, description in _checks(graph, guarded)
-        ),
+        "| asset | check | what it proves |",
+        "|---|---|---|",
+        *(f"| `{asset}` | `{name}` | {_cell(description)} |" for asset, name, description in _checks(graph, guarded)),
         "",
         f"The `schema_and_totals` check of `{table.name}` runs these invariants (Pandera, from the spec):",
         "",
