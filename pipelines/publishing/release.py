@@ -239,7 +239,7 @@ def write_public(
     """``public/``: every published table, those that count children as their public-use copy
     (pipelines/validation/public_use.py), the list of suppressed cells and a data package (the
     report is written with the release's, once the replaced release is known). Called only once
-    the blocking ``disclosure_audit`` check has passed in the same run
+    the ``disclosure_audit`` check has passed in the same run
     (pipelines/defs/assets/release.py)."""
     folder.mkdir()
     for table in tables:

@@ -9,7 +9,7 @@ rules are stated here a second time from the export contract (raw/README.md) and
 tables' description (docs/published-tables.md), in polars, reading the raw files themselves: not
 the warehouse, not the staging models, not the ingest's tables. A rule applied wrongly in the SQL
 (the population, the status date, a column mixed up) gives a different cell here, and the
-blocking check ``second_computation`` of that table names the table, the row, the column and
+check ``second_computation`` of that table names the table, the row, the column and
 both values.
 
 Each table's computation is in its spec (pipelines/tables/<table>.py, ``second_computation``);

@@ -272,7 +272,7 @@ class SuppressionError(RuntimeError):
 
 class _Attacker:
     """What the public can infer about the suppressed cells of one pattern (the algorithm's own
-    attacker; the blocking audit is a separate computation from the public tables).
+    attacker; the audit is a separate computation from the public tables).
 
     Unknowns are the suppressed cells; each relation that holds one becomes an equation with the
     published cells moved to the right-hand side. Bounds: C in [1, k-1], D >= 0; the whole-number

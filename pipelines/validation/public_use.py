@@ -10,7 +10,7 @@ Warehouse tables written (each keeps the ``sort_order`` column of its published 
   SDMX CONF_STATUS (``C`` primary, ``D`` secondary), in table, row and column order.
 
 The release (pipelines/publishing/release.py) writes them under ``published/<year>/public/`` once the
-blocking audit (pipelines/validation/disclosure_audit.py) has passed.
+audit (pipelines/validation/disclosure_audit.py) has passed.
 
 A revised year: every earlier release of the year that has a ``public/`` folder is read back
 (:func:`earlier_releases`); the suppression keeps every cell they suppressed and protects all of

@@ -1,5 +1,5 @@
-"""The published tables' checks are blocking, and a blocking check that fails stops the year's
-job: nothing is published and the failure names the table, the row, the column and the values
+"""The published tables' checks gate the release: a check that fails leaves its table
+unmaterialized and the release skipped: nothing is published and the failure names the table, the row, the column and the values
 (the rules themselves are tested without Dagster in tests/validation/)."""
 
 from __future__ import annotations
