@@ -1,6 +1,7 @@
 """The published tables' checks gate the release: a check that fails leaves its table
-unmaterialized and the release skipped: nothing is published and the failure names the table, the row, the column and the values
-(the rules themselves are tested without Dagster in tests/validation/)."""
+unmaterialized and the release skipped, so nothing is published, and the failure names the
+table, the row, the column and the values (the rules themselves are tested without Dagster in
+tests/validation/)."""
 
 from __future__ import annotations
 

@@ -912,7 +912,9 @@ def test_a_broken_rule_and_a_malformed_file_reach_the_runs_failures(folders: Fol
         "cvip_requests.csv: 1 row(s) with a number of fields other than the header's 5, e.g. data row 2 "
         "(rule: RFC 4180, one field per column)"
     ) in outcome.failures, outcome.text
-    assert not outcome.evaluations()["raw_cases"].passed
+    # Both refused as failed checks; neither export is materialized (pipelines/defs/gate.py).
+    assert not outcome.evaluations()["raw_cases"].passed and not outcome.evaluations()["raw_cvip_requests"].passed
+    assert not outcome.result.get_asset_materialization_events()
     recorded = outcome.everything_recorded()
     assert "TOP_SECRET_TYPE" not in recorded and "SecretExtra" not in recorded
 
