@@ -10,7 +10,6 @@ one connection; then, for a release, the same public-use tables and release writ
 
 from __future__ import annotations
 
-import json
 from graphlib import TopologicalSorter
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from pipelines.core.sql_models import models
 from pipelines.publishing.release import Publication, export_table, history, write_release
 from pipelines.tables import define_macros
 from pipelines.validation.ingest import demo_exports, ingest
-from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases
+from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases, manifest_public
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
@@ -69,7 +68,6 @@ def publish_year(raw_dir: Path, published_root: Path, year: int, database: str =
         build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
         audit = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
         assert audit.passed, audit.problems
-        public = {"min_public_count": MIN_PUBLIC_COUNT, "tables": audit.figures(), "joint_audit": audit.joint()}
-        public = json.loads(json.dumps(public))  # as the asset check's metadata carries it
+        public = manifest_public(audit, MIN_PUBLIC_COUNT)
         synthetic = demo_exports(con, year_dir)
         return write_release(con, PUBLISHED_TABLES, published_root, year, [], public, synthetic)

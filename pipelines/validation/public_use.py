@@ -243,3 +243,15 @@ def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int, earlier: Sequence[Ea
     releases = [PublicRelease(e.name, e.public, e.listed, e.k) for e in others]
     releases.append(PublicRelease(THIS_RELEASE, tables, listed, k))
     return joint_audit(releases, max_changes([*(e.exact for e in others), exact]))
+
+
+MANIFEST_PUBLIC_KEYS = ("min_public_count", "tables", "joint_audit")
+
+
+def manifest_public(audit: AuditResult, k: int) -> dict[str, object]:
+    """The manifest's ``public`` entry (pipelines/publishing/manifest.py) from a passed audit: K,
+    the audit's figures per table and the releases audited together, as JSON values. The audit
+    check records it in its metadata under these keys, and ``release`` copies it from there, so
+    the audit is run once."""
+    values = (k, audit.figures(), audit.joint())
+    return json.loads(json.dumps(dict(zip(MANIFEST_PUBLIC_KEYS, values, strict=True))))

@@ -13,6 +13,7 @@ from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.publishing.release import replaced_release, write_release
 from pipelines.validation.diff import changes_per_table, diff_releases
 from pipelines.validation.ingest import RawExportError, changed_since_ingest, demo_exports
+from pipelines.validation.public_use import MANIFEST_PUBLIC_KEYS
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
@@ -46,11 +47,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
             description="not published: " + "; ".join(reasons) + ". Materialize the whole year: every asset and check."
         )
     audit = metadata[("public_use_tables", DISCLOSURE_CHECK)]
-    public = {
-        "min_public_count": audit["min_public_count"].value,
-        "tables": audit["per_table"].value,
-        "joint_audit": audit["joint_audit"].value,
-    }
+    public = {key: audit[key].value for key in MANIFEST_PUBLIC_KEYS}
     return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)], public
 
 
