@@ -1,18 +1,18 @@
 """Two years through the Dagster definitions, in any order: 2020 published before 2019 takes its
 prior-year figures from program_metrics.csv; run again once 2019 is published, it reads them from
-2019's release (the previous-partition dependency of ``headline_metrics``). A year whose figures
-disagree with last year's release, or move outside the band around it, is refused with one line
-per figure, and publishes once the operator acknowledges the change; the manifest records it.
+2019's release (the previous-partition dependency of ``headline_metrics``), with the same values.
+That run's figures outside the band around 2019's release are published because the operator
+acknowledges them (``impact run --acknowledge-change``), and its manifest records them.
 
 The rules themselves (prior-year figures, the change from last year, both consistency rules, the
-band) are tested on tiny years through DuckDB alone in tests/sql/test_year_over_year.py.
+band) and both checks' refusals, one line per figure, are tested on tiny years without a run in
+tests/sql/test_year_over_year.py.
 """
 
 from __future__ import annotations
 
 import csv
 import json
-import re
 from pathlib import Path
 
 import pytest
@@ -25,8 +25,8 @@ from pipelines.runner import run_year
 from tests.conftest import run_args
 
 SCALE = 0.0005
-BAND = 0.1
-"""±10%: the demo years' CyberTipline reports move more than that (+28%)."""
+BAND = 0.2
+"""±20%: of the demo years' figures, only the CyberTipline reports move more than that (+28%)."""
 
 
 def headline(folders: Folders, year: int) -> dict[tuple[str, str], dict[str, str]]:
@@ -46,24 +46,11 @@ def impact_run(folders: Folders, year: int, *extra: str) -> Result:
     return CliRunner().invoke(main, [*run_args(folders, year), *extra], catch_exceptions=False)
 
 
-def _rewrite_metric(raw: Path, year: int, metric: str, period: str, value: int) -> None:
-    path = raw / str(year) / "program_metrics.csv"
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    for row in rows:
-        if (row["metric_id"], row["period"]) == (metric, period):
-            row["value"] = str(value)
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def test_years_in_any_order_give_consistent_figures_and_changes_are_refused_until_acknowledged(
+def test_years_in_any_order_give_consistent_figures_and_a_change_outside_the_band_is_acknowledged(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv(ENV_ACKNOWLEDGED_CHANGES, "")  # restored after the test: the CLI sets it
-    monkeypatch.delenv(ENV_PREVIOUS_YEAR_BAND, raising=False)
+    monkeypatch.setenv(ENV_PREVIOUS_YEAR_BAND, str(BAND))
     raw = tmp_path / "raw"
     for year in (2019, 2020):
         write_demo_exports(year, raw, scale=SCALE)
@@ -79,55 +66,25 @@ def test_years_in_any_order_give_consistent_figures_and_changes_are_refused_unti
     assert outcome.success, outcome.failures
     y2019 = headline(folders, 2019)
 
-    # 2020 again, now against 2019's release, with figures that disagree with it (a prior-year
-    # figure, a cumulative figure going down) and a band of ±10%: refused, each figure named.
-    monkeypatch.setenv(ENV_PREVIOUS_YEAR_BAND, str(BAND))
-    metrics = raw / "2020" / "program_metrics.csv"
-    exported = metrics.read_bytes()
-    hotline = int(y2019[("hotline_calls", "cumulative")]["value"])
-    _rewrite_metric(raw, 2020, "ncic_missing_child_entries", "prior_year", 400000)
-    _rewrite_metric(raw, 2020, "hotline_calls", "cumulative", hotline - 1)
-    release = Path(folders.published_dir) / "2020"
-    published = manifest(folders, 2020)
-
-    refused = impact_run(folders, 2020)
-
-    assert refused.exit_code == 1, refused.output
-    text = refused.output
-    ncic = int(y2019[("ncic_missing_child_entries", "year")]["value"])
-    assert (
-        "check headline_metrics:consistent_with_previous_year failed: headline_metrics "
-        'ncic_missing_child_entries/prior_year: rule "a prior_year figure of program_metrics.csv equals the '
-        f"yearly figure of last year's release\": 400,000 in 2020, {ncic:,} in the 2019 release"
-    ) in text
-    assert (
-        "headline_metrics hotline_calls/cumulative: rule \"a cumulative figure is never below last year's "
-        f'cumulative figure": {hotline - 1:,} in 2020, {hotline:,} in the 2019 release'
-    ) in text
-    reports = {year: export_rows(folders, year, "cybertipline_reports.parquet") for year in (2019, 2020)}
-    assert (
-        "check headline_metrics:within_previous_year_band failed: cybertipline_reports.parquet: "
-        f"{reports[2020]:,} in 2020, {reports[2019]:,} in the 2019 release, outside ±10% (rule: within the band "
-        "of last year's release; if the change is real, acknowledge it: impact run --acknowledge-change "
-        "cybertipline_reports.parquet)"
-    ) in text
-    figures = re.findall(r"--acknowledge-change (\S+)\)$", text, re.MULTILINE)
-    assert "cybertipline_reports.parquet" in figures and "cybertipline_reports/year" in figures
-    assert manifest(folders, 2020) == published and release.is_symlink()
-
-    # The figures restored, every change outside the band acknowledged: published, recorded.
-    metrics.write_bytes(exported)
-    acknowledged = impact_run(folders, 2020, *[a for figure in figures for a in ("--acknowledge-change", figure)])
+    # 2020 again, now against 2019's release: its CyberTipline reports moved outside the band,
+    # and the operator acknowledges both figures that show it.
+    acknowledged = impact_run(
+        folders,
+        2020,
+        "--acknowledge-change",
+        "cybertipline_reports.parquet",
+        "--acknowledge-change",
+        "cybertipline_reports/year",
+    )
 
     assert acknowledged.exit_code == 0, acknowledged.output
-    recorded = manifest(folders, 2020)["acknowledged_changes"]
-    assert [change["figure"] for change in recorded] == sorted(figures)
-    assert {
-        "figure": "cybertipline_reports.parquet",
-        "this_year": reports[2020],
-        "last_year": reports[2019],
-        "band": BAND,
-    } in recorded
+    reports = {year: export_rows(folders, year, "cybertipline_reports.parquet") for year in (2019, 2020)}
+    assert manifest(folders, 2020)["acknowledged_changes"] == [
+        {"figure": figure, "this_year": reports[2020], "last_year": reports[2019], "band": BAND}
+        for figure in ("cybertipline_reports.parquet", "cybertipline_reports/year")
+    ]
+    checks = {c["check"]: c["passed"] for c in manifest(folders, 2020)["checks"] if c["asset"] == "headline_metrics"}
+    assert checks["consistent_with_previous_year"] and checks["within_previous_year_band"]
     again = headline(folders, 2020)
     prior = again[("ncic_missing_child_entries", "prior_year")]
     assert prior["source"] == "Published release of 2019"

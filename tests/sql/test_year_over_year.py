@@ -1,25 +1,30 @@
 """The year-over-year rules on tiny hand-made years, through DuckDB alone: the headline figures
 read last year's release (sql/published/headline_metrics.sql), the consistency rules of the check
 consistent_with_previous_year (sql/audits/headline_metrics_previous_year.sql) and the band of the
-check within_previous_year_band (sql/audits/previous_year_band.sql).
+check within_previous_year_band (sql/audits/previous_year_band.sql); then both checks as the
+``headline_metrics`` step evaluates them (pipelines/defs/checks/across_years.py), without a run:
+their one-line failures, the band's setting and the operator's acknowledgements.
 
-Last year's release is the 2019 year's ``headline_metrics`` as the release writes it and its
-exports' row counts as its manifest records them (``ingest_log``); tests/e2e/test_across_years.py
-runs the same rules through the Dagster definitions, with the acknowledgement of a change.
+Last year's release is a real one (tests/harness.py publishes it); tests/e2e/test_across_years.py
+runs the same rules through the Dagster definitions, years in any order.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
+import dagster as dg
 import duckdb
 import pytest
 
-from pipelines.core.config import SQL_DIR
-from pipelines.publishing.release import export_table
+from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, ENV_PREVIOUS_YEAR_BAND, SQL_DIR
+from pipelines.defs.checks.across_years import consistent_with_previous_year, within_previous_year_band
+from pipelines.defs.resources import ProjectFolders
+from pipelines.publishing.release import acknowledged_changes
 from tests.exports import YearExports, case, report
-from tests.harness import build_tables
+from tests.harness import build_tables, publish_year
 
 BAND_AUDIT = (SQL_DIR / "audits" / "previous_year_band.sql").read_text(encoding="utf-8")
 CONSISTENCY_AUDIT = (SQL_DIR / "audits" / "headline_metrics_previous_year.sql").read_text(encoding="utf-8")
@@ -55,13 +60,10 @@ def release_2019(tmp_path_factory: pytest.TempPathFactory) -> Release:
     root = tmp_path_factory.mktemp("release_2019")
     exports = with_cases(YearExports.small(2019), 4)
     exports.program_metrics.append(CUMULATIVE)
-    folder = root / "published" / "2019"
-    folder.mkdir(parents=True)
-    with duckdb.connect() as con:
-        build_tables(con, exports.write(root / "raw"))
-        export_table(con, "headline_metrics", folder)
-        rows = dict(con.sql("SELECT file_name, rows FROM ingest_log").fetchall())
-    return Release(folder, rows)
+    exports.write(root / "raw")
+    folder = publish_year(root / "raw", root / "published", 2019).link
+    inputs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["inputs"]
+    return Release(folder, {Path(i["path"]).name: int(i["rows"]) for i in inputs})
 
 
 def year_2020(exports: YearExports, raw: Path, release: Release | None) -> duckdb.DuckDBPyConnection:
@@ -217,3 +219,104 @@ def test_without_last_years_release_no_figure_is_banded(tmp_path: Path) -> None:
     con = year_2020(with_cases(YearExports.small(2020), 40), tmp_path / "raw", None)
 
     assert outside_band(con) == []
+
+
+# --------------------------------------------------------------------------------------------
+# The checks, as the headline_metrics step evaluates them
+
+
+def published_root(release: Release | None, tmp_path: Path) -> ProjectFolders:
+    """The folders of a run whose release folder holds ``release`` (None: an empty one)."""
+    root = release.folder.parent if release is not None else tmp_path / "published"
+    return ProjectFolders(raw_dir=str(tmp_path / "raw"), published_dir=str(root))
+
+
+def failures(result: dg.AssetCheckResult) -> list[str]:
+    return result.metadata["failure"].value.splitlines()
+
+
+@pytest.fixture
+def operator(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
+    """No band and no acknowledgement set by the environment of the tests."""
+    monkeypatch.delenv(ENV_PREVIOUS_YEAR_BAND, raising=False)
+    monkeypatch.delenv(ENV_ACKNOWLEDGED_CHANGES, raising=False)
+    return monkeypatch
+
+
+def test_the_band_check_names_each_figure_and_how_to_acknowledge_it(
+    release_2019: Release, tmp_path: Path, operator: pytest.MonkeyPatch
+) -> None:
+    con = year_2020(with_cases(YearExports.small(2020), 7), tmp_path / "raw", release_2019)
+
+    result = within_previous_year_band(con, 2020, published_root(release_2019, tmp_path))
+
+    assert not result.passed
+    assert failures(result) == [
+        f"{figure}: 7 in 2020, 4 in the 2019 release, outside ±50% (rule: within the band of last year's "
+        f"release; if the change is real, acknowledge it: impact run --acknowledge-change {figure})"
+        for figure in ("cases.csv", "missing_children_cases_assisted/year")
+    ]
+    assert acknowledged_changes(con) == []
+
+
+def test_acknowledged_figures_pass_and_go_to_the_manifest(
+    release_2019: Release, tmp_path: Path, operator: pytest.MonkeyPatch
+) -> None:
+    con = year_2020(with_cases(YearExports.small(2020), 7), tmp_path / "raw", release_2019)
+    folders = published_root(release_2019, tmp_path)
+
+    operator.setenv(ENV_ACKNOWLEDGED_CHANGES, "cases.csv")
+    one = within_previous_year_band(con, 2020, folders)
+    operator.setenv(ENV_ACKNOWLEDGED_CHANGES, "cases.csv, missing_children_cases_assisted/year")
+    both = within_previous_year_band(con, 2020, folders)
+
+    assert [line.split(":")[0] for line in failures(one)] == ["missing_children_cases_assisted/year"]
+    assert both.passed and failures(both) == []
+    assert "(2 acknowledged)" in (both.description or "")
+    # What the release writer puts in the manifest (acknowledged_changes).
+    assert acknowledged_changes(con) == [
+        {"figure": "cases.csv", "this_year": 7, "last_year": 4, "band": 0.5},
+        {"figure": "missing_children_cases_assisted/year", "this_year": 7, "last_year": 4, "band": 0.5},
+    ]
+
+
+def test_the_band_is_set_by_the_environment(
+    release_2019: Release, tmp_path: Path, operator: pytest.MonkeyPatch
+) -> None:
+    con = year_2020(with_cases(YearExports.small(2020), 7), tmp_path / "raw", release_2019)
+
+    operator.setenv(ENV_PREVIOUS_YEAR_BAND, "1")
+    result = within_previous_year_band(con, 2020, published_root(release_2019, tmp_path))
+
+    assert result.passed and "±100%" in (result.description or "")
+
+
+def test_without_last_years_release_both_checks_pass(tmp_path: Path, operator: pytest.MonkeyPatch) -> None:
+    exports = with_cases(YearExports.small(2020), 40)
+    exports.program_metrics.append(metric("ncic_missing_child_entries", "prior_year", 1200))
+    con = year_2020(exports, tmp_path / "raw", None)
+    folders = published_root(None, tmp_path)
+
+    band, consistent = within_previous_year_band(con, 2020, folders), consistent_with_previous_year(con, 2020)
+
+    assert band.passed and consistent.passed
+    assert consistent.description == "no 2019 release to compare with"
+
+
+def test_the_consistency_check_names_each_figure_and_rule(release_2019: Release, tmp_path: Path) -> None:
+    exports = YearExports.small(2020)
+    exports.program_metrics += [
+        metric("ncic_missing_child_entries", "prior_year", 1200),
+        {**CUMULATIVE, "value": "4999999"},
+    ]
+    con = year_2020(exports, tmp_path / "raw", release_2019)
+
+    result = consistent_with_previous_year(con, 2020)
+
+    assert not result.passed
+    assert failures(result) == [
+        "headline_metrics hotline_calls/cumulative: rule \"a cumulative figure is never below last year's "
+        'cumulative figure": 4,999,999 in 2020, 5,000,000 in the 2019 release',
+        'headline_metrics ncic_missing_child_entries/prior_year: rule "a prior_year figure of program_metrics.csv '
+        "equals the yearly figure of last year's release\": 1,200 in 2020, 1,000 in the 2019 release",
+    ]
