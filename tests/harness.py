@@ -53,21 +53,30 @@ def export_tables(raw_year_dir: Path, folder: Path) -> Path:
     return folder
 
 
-def publish_year(raw_dir: Path, published_root: Path, year: int, database: str = ":memory:") -> Publication:
+def build_year(
+    con: duckdb.DuckDBPyConnection, raw_dir: Path, published_root: Path, year: int
+) -> tuple[dict, list[str]]:
+    """Every table the ``release`` asset reads, on ``con``: the year's tables (last year's
+    release read when there is one) and its public-use tables, protected together with the
+    year's earlier public releases under ``published_root`` and audited; returns what the
+    release writer takes besides: the disclosure audit's figures (the manifest's ``public``)
+    and the demo exports of the year."""
+    previous = published_root / str(year - 1)
+    year_dir = raw_dir / str(year)
+    earlier = earlier_releases(reversed(history(published_root, year)))
+    build_tables(con, year_dir, previous if previous.is_dir() else None)
+    build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
+    audit = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
+    assert audit.passed, audit.problems
+    return manifest_public(audit, MIN_PUBLIC_COUNT), demo_exports(con, year_dir)
+
+
+def publish_year(raw_dir: Path, published_root: Path, year: int) -> Publication:
     """The year's release under ``published_root`` as the ``public_use_tables`` and ``release``
     assets write it (tables, ``public/`` protected together with the year's earlier public
     releases, data package, report, manifest, index page), last year's release read when there
     is one; returns what it did (``link``: ``<published_root>/<year>``, ``release``, ``outcome``).
-    The manifest lists no checks: none ran. ``database``: the DuckDB file the tables are built
-    in (by default none: in memory)."""
-    previous = published_root / str(year - 1)
-    year_dir = raw_dir / str(year)
-    earlier = earlier_releases(reversed(history(published_root, year)))
-    with duckdb.connect(database) as con:
-        build_tables(con, year_dir, previous if previous.is_dir() else None)
-        build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
-        audit = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
-        assert audit.passed, audit.problems
-        public = manifest_public(audit, MIN_PUBLIC_COUNT)
-        synthetic = demo_exports(con, year_dir)
+    The manifest lists no checks: none ran."""
+    with duckdb.connect() as con:
+        public, synthetic = build_year(con, raw_dir, published_root, year)
         return write_release(con, PUBLISHED_TABLES, published_root, year, [], public, synthetic)

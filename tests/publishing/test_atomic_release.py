@@ -5,8 +5,8 @@ between; the next publication succeeds, keeps both releases and removes what the
 the swap leaves no litter.
 
 Each kill is a real SIGKILL, sent by the publisher to itself at the step named (a small process
-that builds the year's tables and writes its release as the ``release`` asset does, without
-Dagster: tests/harness.py), so the moment is exact and no cleanup code runs.
+that writes the year's release from a warehouse built as a run builds it, as the ``release``
+asset does, without Dagster: tests/harness.py), so the moment is exact and no cleanup code runs.
 tests/e2e/test_atomic_release.py kills a real ``impact run``."""
 
 from __future__ import annotations
@@ -16,19 +16,23 @@ import subprocess
 import sys
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from pipelines.publishing import release as release_module
+from pipelines.publishing.release import write_release
 from tests.exports import YearExports, case, resolved_cases
-from tests.harness import publish_year
+from tests.harness import PUBLISHED_TABLES, build_year, publish_year
 
 KILLED_PUBLISHER = """
-import os, signal, sys
+import json, os, signal, sys
+import duckdb
 from pathlib import Path
+from pipelines.core.sql_models import models
 from pipelines.publishing import release
-from tests.harness import publish_year
 
-step, when, calls, raw, root = sys.argv[1], sys.argv[2], int(sys.argv[3]), Path(sys.argv[4]), Path(sys.argv[5])
+step, when, calls = sys.argv[1], sys.argv[2], int(sys.argv[3])
+database, root, public, synthetic = sys.argv[4], Path(sys.argv[5]), json.loads(sys.argv[6]), json.loads(sys.argv[7])
 module = os if step == "replace" else release
 function, seen = getattr(module, step), 0
 
@@ -43,8 +47,11 @@ def killed(*args, **kwargs):
     return result
 
 setattr(module, step, killed)
-publish_year(raw, root, 2020)
+with duckdb.connect(database, read_only=True) as con:
+    tables = [m.name for m in models("published")]
+    release.write_release(con, tables, root, 2020, [], public, synthetic)
 """
+"""The release writer over a warehouse with every table built, killed by itself (SIGKILL) at a step."""
 
 KILLS = {
     # moment: (function of pipelines.publishing.release, or os.replace; killed before or after its nth call)
@@ -69,12 +76,19 @@ def test_a_publisher_killed_at_any_step_leaves_the_previous_release_or_the_new_o
     publish_year(old_raw, root, 2020)
     release = root / "2020"
     before = snapshot(release)
+    # The revised year's tables, built once as a run builds them before its release.
+    database = tmp_path / "2020.duckdb"
+    with duckdb.connect(str(database)) as con:
+        public, synthetic = build_year(con, new_raw, root, 2020)
 
     releases = root / ".releases"
     seen, litter = {}, {}
     for moment, (step, when, calls) in KILLS.items():
         killed = subprocess.run(
-            [sys.executable, "-c", KILLED_PUBLISHER, step, when, str(calls), str(new_raw), str(root)],
+            [
+                *(sys.executable, "-c", KILLED_PUBLISHER, step, when, str(calls)),
+                *(str(database), str(root), json.dumps(public), json.dumps(synthetic)),
+            ],
             capture_output=True,
             text=True,
             timeout=120,
@@ -86,7 +100,8 @@ def test_a_publisher_killed_at_any_step_leaves_the_previous_release_or_the_new_o
     left = litter["the release folder in place, the link not swapped"]
     assert len([n for n in left if ".partial-" in n]) == 2 and len([n for n in left if ".link-" in n]) == 1, left
 
-    publish_year(new_raw, root, 2020)
+    with duckdb.connect(str(database), read_only=True) as con:
+        write_release(con, PUBLISHED_TABLES, root, 2020, [], public, synthetic)
     after = snapshot(release)
     assert after != before
     for moment, current in seen.items():
