@@ -49,7 +49,12 @@ GROUP_KEYS = ("reporter_type", "esp_name", "incident_type", "incident_country")
 
 @dataclass(frozen=True)
 class RawYear:
-    """The raw exports of one year, read as the contract says (raw/README.md)."""
+    """The raw exports of one year, read as the contract says (raw/README.md).
+
+    Each CSV export is read with every column of the contract, typed, so a new table's second
+    computation can use any of them; the CyberTipline export only as its groups
+    (``report_groups``: one row per reporter type, ESP, incident type and country), which keeps
+    its memory bounded: a table by another of its columns adds that column to the groups."""
 
     folder: Path
     year: int
@@ -118,6 +123,7 @@ class RawYear:
     def cvip_requests(self) -> pl.DataFrame:
         return self._csv(CVIP_REQUESTS.file_name).select(
             "request_id",
+            pl.col("received_date").str.to_date("%Y-%m-%d"),
             "agency_type",
             pl.col("image_count").cast(pl.Int64),
             pl.col("video_count").cast(pl.Int64),
@@ -198,8 +204,8 @@ def _signature(folder: Path) -> tuple:
 
 
 def raw_year(folder: Path, year: int, previous_release: Path | None) -> RawYear:
-    """The year's exports, read once per process while the files are unchanged: the eleven
-    tables of a run share one scan of the CyberTipline export."""
+    """The year's exports, read once per process while the files are unchanged: the tables of a
+    run share one scan of the CyberTipline export."""
     key = (
         str(folder),
         year,

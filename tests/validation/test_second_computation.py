@@ -15,6 +15,7 @@ import polars as pl
 import pytest
 
 from pipelines.core.config import SQL_DIR
+from pipelines.core.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS, RAW_EXPORTS
 from pipelines.core.sql_models import SqlModel
 from pipelines.tables import raw_year as second
 from pipelines.tables import specs
@@ -244,6 +245,22 @@ def test_raw_year_is_read_once_per_run_and_again_when_a_file_changes(tmp_path: P
     assert second.raw_year(folder, YEAR, None) is first
     (folder / "cases.csv").write_text((folder / "cases.csv").read_text() + "late,2020-05-05,,ERU,3,WH,TX\n")
     assert second.raw_year(folder, YEAR, None) is not first
+
+
+def test_raw_year_reads_every_column_of_each_csv_export(tmp_path: Path) -> None:
+    """A new table's second computation may use any column of the contract (a table of CVIP
+    requests by month reads ``received_date``), so RawYear types every column, none dropped."""
+    raw = second.RawYear(exports().write(tmp_path / "raw"), YEAR)
+    read = {
+        CASES: raw.cases,
+        CVIP_REQUESTS: raw.cvip_requests,
+        CVIP_OFFENDER_RELATIONSHIPS: raw.relationships,
+        PROGRAM_METRICS: raw.program_metrics,
+    }
+    assert {export.name: frame.columns for export, frame in read.items()} == {
+        export.name: list(export.columns) for export in RAW_EXPORTS if export.is_csv
+    }
+    assert raw.cvip_requests.schema["received_date"] == pl.Date
 
 
 def test_every_published_table_has_a_second_computation() -> None:
