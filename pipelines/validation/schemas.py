@@ -3,8 +3,9 @@
 1. One Pandera schema (polars backend) per published table, generated from the table's spec
    (pipelines/tables/): the columns, their dtypes and order (``strict`` + ``ordered``), nulls and
    ranges, and one dataframe check per table invariant (pipelines/tables/rules.py: one year,
-   category set and order, each row's parts add up to its total, each count column's category
-   rows add up to the total row, percents, and the table's own rules). The schemas describe the
+   category set and order, or for rows that follow the data each key once and the total row
+   last; each row's parts add up to its total, each count column's category rows add up to the
+   total row, percents, and the table's own rules). The schemas describe the
    table as published, without the warehouse's trailing ``sort_order`` column, so they validate
    a released file as well.
 2. Validation of one table (:func:`validate_table`) in one lazy pass: every problem on one line
@@ -46,9 +47,11 @@ from pipelines.tables import Rule, TableSpec, spec
 from pipelines.tables.rules import (
     categories_exactly,
     category_rows_sum_to_total_row,
+    key_unique,
     one_year,
     percents_are_rounded_shares,
     row_parts_sum_to_total,
+    rows_end_with,
 )
 
 MAX_LISTED = 12
@@ -80,10 +83,21 @@ def table_check(rule: Rule) -> pa.Check:
 
 
 def table_rules(table: TableSpec) -> list[Rule]:
-    """Every invariant of a table: those every table has, those its spec implies, its own."""
+    """Every invariant of a table: those every table has, those its spec implies, its own.
+
+    A table with fixed categories has exactly them in order, then its total row (which makes its
+    key unique); a table whose rows follow the data (ESPs, countries, months...) has each key
+    (the primary key after ``year``) once and its total row last, so a new table of that kind is
+    guarded without a rule of its own."""
     rules = [one_year()]
     if table.categories is not None and table.label is not None:
         rules.append(categories_exactly(table.label, table.categories.labels(), table.total))
+    else:
+        keys = [k for k in table.primary_key if k != "year"]
+        if keys:
+            rules.append(key_unique(keys))
+        if table.total is not None and table.label is not None:
+            rules.append(rows_end_with(table.label, [table.total]))
     if table.row_total is not None:
         parts, total = table.row_total
         described = " + ".join(parts) if len(parts) <= 3 else f"the {len(parts)} race columns"

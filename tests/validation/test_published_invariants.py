@@ -21,9 +21,9 @@ from pandera.errors import SchemaErrors
 
 from pipelines.core.seeds import read_seed, us_states
 from pipelines.defs.resources import Warehouse
-from pipelines.tables import specs
+from pipelines.tables import GRAND_TOTAL, TableSpec, count, label, specs
 from pipelines.tables.rules import country_catalog, metric_catalog, percent_hundredths
-from pipelines.validation.schemas import check_published_table, schema, validate_table
+from pipelines.validation.schemas import check_published_table, schema, table_rules, validate_table
 from tests.exports import YearExports, case, report
 from tests.harness import build_tables
 
@@ -360,7 +360,7 @@ TABLE_TAMPERING = [
         f"UPDATE {ES} SET esp_name = 'Alpha' WHERE esp_name = 'Beta'",
         [
             ES,
-            "column esp_name: an ESP is listed more than once",
+            "column esp_name: esp_name is not unique",
             "in row(s) 'Alpha' (listed 2 times), 'Alpha' (listed 2 times)",
         ],
     ),
@@ -498,6 +498,35 @@ def test_column_and_table_rules_broken_together_are_all_reported(warehouse: Ware
 
 def test_age_and_race_schema_has_the_race_seed_columns_in_order() -> None:
     assert list(schema(AR).columns)[2:-1] == [row["column_name"] for row in read_seed("races")]
+
+
+MONTHS = TableSpec(
+    name="cvip_requests_by_month",
+    title="CVIP requests by month",
+    label="month",
+    total=GRAND_TOTAL,
+    columns=(label("month", "Month", "Month of receipt, then Grand Total."), count("requests", "Requests", "")),
+    primary_key=("year", "month"),
+    counts_children=False,
+)
+
+
+@pytest.mark.parametrize(
+    ("rows", "broken"),
+    [
+        ([("2020-01", 2), ("2020-03", 1), (GRAND_TOTAL, 3)], set()),
+        ([("2020-01", 2), ("2020-03", 1)], {"Grand Total last"}),
+        ([(GRAND_TOTAL, 3), ("2020-01", 2), ("2020-03", 1)], {"Grand Total last"}),
+        ([("2020-01", 2), ("2020-03", 1), ("2020-01", 0), (GRAND_TOTAL, 3)], {"primary key unique"}),
+    ],
+    ids=["as-published", "no-total-row", "total-row-first", "a-month-twice"],
+)
+def test_a_new_table_whose_rows_follow_the_data_is_guarded_by_its_spec(rows: list[tuple], broken: set[str]) -> None:
+    """A twelfth table without fixed categories and without rules of its own: its spec's total
+    row (label and place) and primary key still hold, on the rows that break them."""
+    table = frame(YEAR, "month", rows, ["requests"])
+    failing = {r.name for r in table_rules(MONTHS) if not table.select(r.holds.fill_null(False)).to_series().all()}
+    assert failing == broken
 
 
 # --------------------------------------------------------------------------------------------
