@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+import polars as pl
 import pytest
 
 from pipelines.core.config import Folders
@@ -112,3 +113,29 @@ def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
     text = "\n".join(outcome.failures)
     assert "disclosure_audit" in text and "can be derived exactly" in text
     assert not (tmp_path / "pub" / str(YEAR)).exists()
+
+
+def test_a_broken_second_computation_is_a_product_error_that_quotes_no_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The exports passed their contract before the second computation reads them, so a polars
+    error there is a bug (exit 2), not bad input; its message may quote a value and is dropped."""
+    import duckdb
+
+    from pipelines.defs.checks import second_computation as check
+    from pipelines.tables.raw_year import raw_year
+    from tests.harness import build_tables
+
+    exports().write(tmp_path / "raw")
+    year_dir = tmp_path / "raw" / str(YEAR)
+
+    def broken(*_):
+        raise pl.exceptions.ColumnNotFoundError("Q7SECRET")
+
+    monkeypatch.setattr(check, "compare", broken)
+    with duckdb.connect() as con:
+        build_tables(con, year_dir, None)
+        with pytest.raises(check.SecondComputationError) as raised:
+            check.second_computation(con, "missing_children_by_state", raw_year(year_dir, YEAR, None))
+    assert str(raised.value) == "missing_children_by_state: the second computation failed (ColumnNotFoundError)"
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
