@@ -311,3 +311,39 @@ def test_random_republications_need_every_carried_cell(tables) -> None:
         assert not result.passed
         earlier = [i for i in result.intervals if i.release == "release 1" and i.width == 0]
         assert model.cells[dropped] in {i.cell for i in earlier}
+
+
+def _tables(a: list[tuple], b: list[tuple], c: list[tuple]) -> dict[str, pl.DataFrame]:
+    counts = ["label", "active", "resolved", "total"]
+    return {
+        "a": pl.DataFrame(a, schema=counts, orient="row"),
+        "b": pl.DataFrame(b, schema=counts, orient="row"),
+        "c": pl.DataFrame(c, schema=["label", "x", "y", "z", "total"], orient="row"),
+    }
+
+
+def test_a_revision_no_pattern_can_protect_is_refused_naming_the_cell_before_max_rounds() -> None:
+    """Found by hypothesis: a.r3.resolved, suppressed at 1 in the first release, is 0 in the
+    revision and a.r0.resolved one more (R = 1). No pattern protects the first release's cells;
+    the rounds alone added cuts for 200 rounds (100 CPU-s) before refusing without a name. The
+    widest pattern, asked after HOPELESS_AFTER rounds, names the pinned cell."""
+    b = [("r0", 15, 0, 15), ("r1", 2, 10, 12), ("r2", 14, 17, 31), ("Total", 31, 27, 58)]
+    c = [("r0", 0, 0, 2, 2), ("r1", 2, 6, 8, 16), ("r2", 25, 4, 11, 40), ("Total", 27, 10, 21, 58)]
+    first = _tables(
+        [("r0", 17, 6, 23), ("r1", 1, 10, 11), ("r2", 1, 10, 11), ("r3", 12, 1, 13), ("Total", 31, 27, 58)], b, c
+    )
+    revised = _tables(
+        [("r0", 17, 7, 24), ("r1", 1, 10, 11), ("r2", 1, 10, 11), ("r3", 12, 0, 12), ("Total", 31, 27, 58)], b, c
+    )
+    releases = Releases(**OPTIONS)
+    releases.publish(first)
+    with pytest.raises(SuppressionError) as refused:
+        releases.pattern(revised)
+    assert str(refused.value).startswith(
+        "a.resolved ['r0' row] of an earlier public release of the year can be derived"
+    )
+    # The refusal is right: suppressing every cell of the revision still leaks.
+    model = LinkedTables.from_tables(revised, **OPTIONS)
+    primary = set(primary_cells(model, K))
+    everything = {i: PRIMARY if i in primary else SECONDARY for i in range(len(model.cells))}
+    assert not releases.audit_with(revised, everything).passed
