@@ -50,6 +50,15 @@ def folders(tmp_path: Path) -> Folders:
     return folders_in(tmp_path)
 
 
+@pytest.fixture
+def instance() -> Iterator[dg.DagsterInstance]:
+    """A Dagster instance in memory, for an in-process run no test reads from the instance
+    afterwards: the session's (SQLite, on disk) costs about two CPU-seconds more per run. The run's
+    log file and its alert line are written from it as from the project's instance."""
+    with dg.DagsterInstance.ephemeral() as ephemeral:
+        yield ephemeral
+
+
 @pytest.fixture(scope="session")
 def reference_2020() -> Path:
     return REFERENCE_2020

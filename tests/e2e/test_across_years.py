@@ -1,12 +1,13 @@
 """Two years through the Dagster definitions, in any order: 2020 published before 2019 takes its
 prior-year figures from program_metrics.csv; run again once 2019 is published, it reads them from
 2019's release (the previous-partition dependency of ``headline_metrics``), with the same values.
-That run's figures outside the band around 2019's release are published because the operator
-acknowledges them (``impact run --acknowledge-change``), and its manifest records them.
+That run's figures outside the band around 2019's release (its cases) are published because the
+operator acknowledges them (``impact run --acknowledge-change``), and its manifest records them.
 
-The rules themselves (prior-year figures, the change from last year, both consistency rules, the
-band) and both checks' refusals, one line per figure, are tested on tiny years without a run in
-tests/sql/test_year_over_year.py.
+The years are small hand-made exports: what the definitions add to the rules is which release a
+run reads and when, not how many rows it reads. The rules themselves (prior-year figures, the
+change from last year, both consistency rules, the band) and both checks' refusals, one line per
+figure, are tested on tiny years without a run in tests/sql/test_year_over_year.py.
 """
 
 from __future__ import annotations
@@ -15,18 +16,42 @@ import csv
 import json
 from pathlib import Path
 
+import dagster as dg
 import pytest
 from click.testing import CliRunner, Result
 
 from pipelines.cli import main
 from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, ENV_PREVIOUS_YEAR_BAND, Folders
-from pipelines.demo import write_demo_exports
 from pipelines.runner import run_year
 from tests.conftest import run_args
+from tests.exports import YearExports, case
 
-SCALE = 0.0005
 BAND = 0.2
-"""±20%: of the demo years' figures, only the CyberTipline reports move more than that (+28%)."""
+CASES = {2019: 4, 2020: 7}
+"""Of the two years' figures only the cases move outside the band (+75%); every other export has
+as many rows in both years."""
+
+
+def exports(year: int) -> YearExports:
+    """The small year with ``CASES[year]`` cases, and NCIC entries of the year and of the year
+    before: 2020's prior-year figure is 2019's yearly figure, as the check of consistency asks."""
+    year_exports = YearExports.small(year)
+    year_exports.cases = [case(f"C{n}", f"{year}-05-01") for n in range(CASES[year])]
+    year_exports.program_metrics = [
+        ncic("year", 1000 + 100 * (year - 2019), "FBI NCIC"),
+        ncic("prior_year", 1000 + 100 * (year - 2020), f"FBI NCIC {year - 1}"),
+    ]
+    return year_exports
+
+
+def ncic(period: str, value: int, source: str) -> dict[str, str]:
+    return {
+        "metric_id": "ncic_missing_child_entries",
+        "period": period,
+        "value": str(value),
+        "since": "",
+        "source": source,
+    }
 
 
 def headline(folders: Folders, year: int) -> dict[tuple[str, str], dict[str, str]]:
@@ -47,51 +72,51 @@ def impact_run(folders: Folders, year: int, *extra: str) -> Result:
 
 
 def test_years_in_any_order_give_consistent_figures_and_a_change_outside_the_band_is_acknowledged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     monkeypatch.setenv(ENV_ACKNOWLEDGED_CHANGES, "")  # restored after the test: the CLI sets it
     monkeypatch.setenv(ENV_PREVIOUS_YEAR_BAND, str(BAND))
     raw = tmp_path / "raw"
     for year in (2019, 2020):
-        write_demo_exports(year, raw, scale=SCALE)
+        exports(year).write(raw)
     folders = Folders(str(raw), str(tmp_path / "published"), str(tmp_path / "warehouse"))
 
     # 2020 before 2019: no previous release, prior-year figures come from program_metrics.csv.
-    outcome = run_year(2020, folders)
+    outcome = run_year(2020, folders, instance)
     assert outcome.success, outcome.failures
     alone = headline(folders, 2020)
-    assert alone[("ncic_missing_child_entries", "prior_year")]["source"] != "Published release of 2019"
+    assert alone[("ncic_missing_child_entries", "prior_year")]["source"] == "FBI NCIC 2019"
     assert alone[("ncic_missing_child_entries", "year")]["change_from_prior_year"] == ""
-    outcome = run_year(2019, folders)
+    outcome = run_year(2019, folders, instance)
     assert outcome.success, outcome.failures
     y2019 = headline(folders, 2019)
 
-    # 2020 again, now against 2019's release: its CyberTipline reports moved outside the band,
-    # and the operator acknowledges both figures that show it.
+    # 2020 again, now against 2019's release: its cases moved outside the band, and the operator
+    # acknowledges both figures that show it.
     acknowledged = impact_run(
         folders,
         2020,
         "--acknowledge-change",
-        "cybertipline_reports.parquet",
+        "cases.csv",
         "--acknowledge-change",
-        "cybertipline_reports/year",
+        "missing_children_cases_assisted/year",
     )
 
     assert acknowledged.exit_code == 0, acknowledged.output
-    reports = {year: export_rows(folders, year, "cybertipline_reports.parquet") for year in (2019, 2020)}
+    cases = {year: export_rows(folders, year, "cases.csv") for year in (2019, 2020)}
+    assert cases == CASES
     assert manifest(folders, 2020)["acknowledged_changes"] == [
-        {"figure": figure, "this_year": reports[2020], "last_year": reports[2019], "band": BAND}
-        for figure in ("cybertipline_reports.parquet", "cybertipline_reports/year")
+        {"figure": figure, "this_year": CASES[2020], "last_year": CASES[2019], "band": BAND}
+        for figure in ("cases.csv", "missing_children_cases_assisted/year")
     ]
     checks = {c["check"]: c["passed"] for c in manifest(folders, 2020)["checks"] if c["asset"] == "headline_metrics"}
     assert checks["consistent_with_previous_year"] and checks["within_previous_year_band"]
     again = headline(folders, 2020)
     prior = again[("ncic_missing_child_entries", "prior_year")]
     assert prior["source"] == "Published release of 2019"
-    assert prior["value"] == y2019[("ncic_missing_child_entries", "year")]["value"] == "421394"
+    assert prior["value"] == y2019[("ncic_missing_child_entries", "year")]["value"] == "1000"
     assert prior["value"] == alone[("ncic_missing_child_entries", "prior_year")]["value"]
     assert again[("cybertipline_reports", "prior_year")]["value"] == y2019[("cybertipline_reports", "year")]["value"]
-    yearly = again[("cybertipline_reports", "year")]
-    assert int(yearly["change_from_prior_year"]) == int(yearly["value"]) - int(
-        y2019[("cybertipline_reports", "year")]["value"]
-    )
+    yearly = again[("missing_children_cases_assisted", "year")]
+    assert yearly["value"] == str(CASES[2020])
+    assert int(yearly["change_from_prior_year"]) == CASES[2020] - CASES[2019]
