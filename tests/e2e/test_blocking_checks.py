@@ -24,7 +24,7 @@ from tests.validation.test_second_computation import WRONG_RULES, YEAR, exports,
 
 
 def test_a_wrong_business_rule_fails_second_computation_and_nothing_is_published(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     _, sql_file, right, wrong, fragments = WRONG_RULES[0]  # status as of December 1
     use_wrong_rule(monkeypatch, tmp_path / "sql", sql_file, right, wrong)
@@ -33,6 +33,7 @@ def test_a_wrong_business_rule_fails_second_computation_and_nothing_is_published
     outcome = run_year(
         YEAR,
         Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse")),
+        instance,
         log_level="WARNING",
     )
 
@@ -101,14 +102,14 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
 
 
 def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
     monkeypatch.setattr(
         public_use, "suppress", lambda model, k, revision=None: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0)
     )
     small_counts().write(tmp_path / "raw")
-    outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")))
+    outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")), instance)
     assert not outcome.success
     text = "\n".join(outcome.failures)
     assert "disclosure_audit" in text and "can be derived exactly" in text

@@ -8,6 +8,7 @@ import hashlib
 import json
 from pathlib import Path
 
+import dagster as dg
 import polars as pl
 import pytest
 from click.testing import CliRunner
@@ -35,7 +36,8 @@ def demo_raw(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def run_root(tmp_path_factory: pytest.TempPathFactory, demo_raw: Path) -> Path:
     root = tmp_path_factory.mktemp("golden-run")
     folders = Folders(str(demo_raw), str(root / "published"), str(root / "warehouse"))
-    outcome = run_year(2020, folders)
+    with dg.DagsterInstance.ephemeral() as instance:  # nothing reads the run from the instance
+        outcome = run_year(2020, folders, instance)
     assert outcome.success, outcome.failures
     return root
 
@@ -91,13 +93,13 @@ def test_manifest_hashes_match_the_files(run_root: Path) -> None:
 
 
 def test_same_inputs_give_byte_identical_release_from_another_folder_and_one_thread(
-    run_root: Path, demo_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    run_root: Path, demo_raw: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("IMPACT_DUCKDB_THREADS", "1")
     folders = folders_in(tmp_path)
     folders = Folders(str(demo_raw), folders.published_dir, folders.warehouse_dir)
-    assert run_year(2020, folders).success
+    assert run_year(2020, folders, instance).success
     first, second = run_root / "published" / "2020", tmp_path / "published" / "2020"
     names = sorted(p.relative_to(first).as_posix() for p in first.rglob("*") if p.is_file())
     assert names == sorted(p.relative_to(second).as_posix() for p in second.rglob("*") if p.is_file())

@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import dagster as dg
 from click.testing import CliRunner
 
 from pipelines.cli import main
@@ -120,7 +121,7 @@ def test_a_run_sharing_either_folder_with_the_holder_of_the_year_exits_at_once(t
         holder.communicate("", timeout=30)
 
 
-def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> None:
+def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path, instance: dg.DagsterInstance) -> None:
     raw = tmp_path / "raw"
     YearExports.small(2020).write(raw)
     published = tmp_path / "published"
@@ -139,7 +140,7 @@ def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> Non
     )
     try:
         assert holder.stdout.readline() == "held\n"
-        outcome = run_year(2020, Folders(str(raw), str(published), str(tmp_path / "warehouse")))
+        outcome = run_year(2020, Folders(str(raw), str(published), str(tmp_path / "warehouse")), instance)
     finally:
         holder.communicate("", timeout=30)
     assert not outcome.success
@@ -149,7 +150,7 @@ def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path) -> Non
     assert not (tmp_path / "warehouse" / "2020.duckdb").exists()
 
 
-def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -> None:
+def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path, instance: dg.DagsterInstance) -> None:
     raw = tmp_path / "raw"
     YearExports.small(2020).write(raw)
     blocker = tmp_path / "a-file"
@@ -167,7 +168,7 @@ def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path) -
         assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file", "raw"]
         assert files(tmp_path) == before
 
-    outcome = run_year(2020, Folders(str(raw), str(blocker / "published"), str(tmp_path / "warehouse")))
+    outcome = run_year(2020, Folders(str(raw), str(blocker / "published"), str(tmp_path / "warehouse")), instance)
     assert outcome.failures == [
         f"run failed: cannot write to the release folder {blocker / 'published'}: Not a directory"
     ]
