@@ -14,6 +14,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -60,6 +62,24 @@ def wait_for_holder(lock: Path, pid: int) -> None:
     raise AssertionError(f"process {pid} never took {lock}")
 
 
+@contextmanager
+def holding(lock_files: str) -> Iterator[int]:
+    """A tiny process holding the year's locks ``lock_files`` (a Python expression over
+    pipelines.core.preflight and Path) until the block ends; yields its pid."""
+    code = (
+        "import sys; from pathlib import Path\n"
+        "from pipelines.core.preflight import year_lock, run_lock_files, published_lock_file\n"
+        f"with year_lock(2020, {lock_files}):\n"
+        "    print('held', flush=True); sys.stdin.read()"
+    )
+    holder = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline() == "held\n"
+        yield holder.pid
+    finally:
+        holder.communicate("", timeout=30)
+
+
 def refused(published: Path, warehouse: Path, holder: int, raw: Path) -> None:
     """``impact run`` of 2020 over ``published`` and ``warehouse`` exits at once with code 75 and
     one line naming the holder; it does not wait for the lock (it would then publish and exit 0)
@@ -100,52 +120,20 @@ def test_a_run_sharing_either_folder_with_the_holder_of_the_year_exits_at_once(t
     raw = tmp_path / "raw"
     YearExports.small(2020).write(raw)
     published, warehouse = tmp_path / "published", tmp_path / "warehouse"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path\n"
-            "from pipelines.core.preflight import year_lock, run_lock_files\n"
-            f"with year_lock(2020, run_lock_files(2020, Path({str(published)!r}), Path({str(warehouse)!r}))):\n"
-            "    print('held', flush=True); sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "held\n"
-        refused(published, tmp_path / "other-warehouse", holder.pid, raw)
-        refused(tmp_path / "other-published", warehouse, holder.pid, raw)
-    finally:
-        holder.communicate("", timeout=30)
+    with holding(f"run_lock_files(2020, Path({str(published)!r}), Path({str(warehouse)!r}))") as holder:
+        refused(published, tmp_path / "other-warehouse", holder, raw)
+        refused(tmp_path / "other-published", warehouse, holder, raw)
 
 
 def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path, instance: dg.DagsterInstance) -> None:
     raw = tmp_path / "raw"
     YearExports.small(2020).write(raw)
     published = tmp_path / "published"
-    holder = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from pathlib import Path\n"
-            "from pipelines.core.preflight import year_lock, published_lock_file\n"
-            f"with year_lock(2020, [published_lock_file(Path({str(published)!r}), 2020)]):\n"
-            "    print('held', flush=True); sys.stdin.read()",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout.readline() == "held\n"
+    with holding(f"[published_lock_file(Path({str(published)!r}), 2020)]") as holder:
         outcome = run_year(2020, Folders(str(raw), str(published), str(tmp_path / "warehouse")), instance)
-    finally:
-        holder.communicate("", timeout=30)
     assert not outcome.success
     assert len(outcome.failures) == 1, outcome.failures
-    assert f"year 2020 is already being published by pid {holder.pid}" in outcome.failures[0]
+    assert f"year 2020 is already being published by pid {holder}" in outcome.failures[0]
     assert not (published / ".releases").exists()
     assert not (tmp_path / "warehouse" / "2020.duckdb").exists()
 
