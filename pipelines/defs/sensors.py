@@ -158,7 +158,8 @@ def changed_exports(hashes: dict[str, str], released: dict[str, str] | None) -> 
 
 def run_of_content(instance: dg.DagsterInstance, key: str) -> str | None:
     """The id of a run asked for this content by the sensor or the schedule that is queued,
-    running or done (not failed or canceled): another one would only wait for the year's lock."""
+    running or done, published or refused (pipelines/defs/gate.py), not failed or canceled:
+    another one would only wait for the year's lock, or refuse the same exports again."""
     runs = instance.get_runs(filters=dg.RunsFilter(tags={EXPORTS_TAG: key}), limit=5)
     live = [r for r in runs if r.status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)]
     return live[0].run_id if live else None
