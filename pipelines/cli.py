@@ -24,11 +24,11 @@ from pipelines.core.preflight import (
 )
 from pipelines.defs.partitions import partition_years
 from pipelines.demo import write_demo_exports
+from pipelines.publishing.diff import diff_public, diff_releases
 from pipelines.publishing.release import current_release, find_release, history, replaced_release
+from pipelines.publishing.verify import verify_release
 from pipelines.reference_docs import write_pages
 from pipelines.runner import EXIT_BAD_INPUT, QUIET, run_year
-from pipelines.validation.diff import diff_public, diff_releases
-from pipelines.validation.verify import verify_release
 
 
 @click.group()

@@ -15,14 +15,14 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.accepting.ingest import demo_exports, ingest
 from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import models
+from pipelines.public_copy.tables import audit_warehouse, build_public_tables, earlier_releases, manifest_public
 from pipelines.publishing.release import Publication, export_table, history, write_release
 from pipelines.tables import define_macros
-from pipelines.validation.ingest import demo_exports, ingest
-from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases, manifest_public
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 

@@ -21,7 +21,7 @@ FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
 
 MIN_PUBLIC_COUNT = int(os.environ.get("IMPACT_MIN_PUBLIC_COUNT", "10"))
 """K of the public-use tables: in a table that counts children, a count from 1 to K-1 is
-suppressed, with complementary cells so that it cannot be derived (pipelines/validation/disclosure.py).
+suppressed, with complementary cells so that it cannot be derived (pipelines/public_copy/suppression.py).
 Zero is published. ``IMPACT_MIN_PUBLIC_COUNT`` changes it; the manifest records it."""
 
 HIGHS_MILP_OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}

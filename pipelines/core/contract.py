@@ -16,7 +16,7 @@ DEMO_MARKER = "demo-exports.json"
 """Written by ``impact demo-data`` next to the exports it makes: ``{"generator": "impact
 demo-data", "sha256": {<file name>: <SHA-256>}}``. Not an export (the ingest reads only the
 five files by name); a release made from files whose content is the one recorded here says it
-is synthetic (pipelines/validation/ingest.py, ``demo_exports``)."""
+is synthetic (pipelines/accepting/ingest.py, ``demo_exports``)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -28,7 +28,7 @@ class RawExport:
     columns: tuple[str, ...]
     description: str
     parquet_types: dict[str, str] | None = None
-    """For a Parquet export, the contract type of each column (pipelines/validation/ingest.py: PARQUET_TYPES)."""
+    """For a Parquet export, the contract type of each column (pipelines/accepting/ingest.py: PARQUET_TYPES)."""
 
     @property
     def is_csv(self) -> bool:

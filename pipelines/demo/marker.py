@@ -1,6 +1,6 @@
 """The mark of demo exports: ``raw/<year>/demo-exports.json`` (``DEMO_MARKER``), the SHA-256 of
 each file the generator wrote. A release made from files with those contents says it is
-synthetic (pipelines/validation/ingest.py ``demo_exports``); a file replaced by a real export no
+synthetic (pipelines/accepting/ingest.py ``demo_exports``); a file replaced by a real export no
 longer matches, so a release made from real exports never says so."""
 
 from __future__ import annotations

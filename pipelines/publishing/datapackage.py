@@ -24,10 +24,10 @@ import pyarrow.parquet as pq
 
 from pipelines.core.files import sha256_file
 from pipelines.core.sql_models import models
+from pipelines.public_copy.suppression import LAYOUTS
+from pipelines.public_copy.tables import SUPPRESSED_CELLS, SUPPRESSED_SPEC
 from pipelines.publishing.report import SYNTHETIC_NOTE
 from pipelines.tables import TableSpec, spec
-from pipelines.validation.disclosure import LAYOUTS
-from pipelines.validation.public_use import SUPPRESSED_CELLS, SUPPRESSED_SPEC
 
 FILE_NAME = "datapackage.json"
 VERSION = "1.0.0"

@@ -31,13 +31,13 @@ from pathlib import Path
 import duckdb
 
 from pipelines.core.sql_models import ORDER_COLUMN
+from pipelines.public_copy.suppression import LAYOUTS
+from pipelines.public_copy.tables import SUPPRESSED_CELLS, public_name
 from pipelines.publishing.datapackage import write_datapackage, write_public_datapackage
+from pipelines.publishing.diff import diff_public, diff_releases
 from pipelines.publishing.index_page import write_index
 from pipelines.publishing.manifest import write_manifest
 from pipelines.publishing.report import write_report
-from pipelines.validation.diff import diff_public, diff_releases
-from pipelines.validation.disclosure import LAYOUTS
-from pipelines.validation.public_use import SUPPRESSED_CELLS, public_name
 
 RELEASES = ".releases"
 PUBLIC = "public"
@@ -237,7 +237,7 @@ def write_public(
     con: duckdb.DuckDBPyConnection, tables: Sequence[str], folder: Path, year: int, synthetic: bool = False
 ) -> None:
     """``public/``: every published table, those that count children as their public-use copy
-    (pipelines/validation/public_use.py), the list of suppressed cells and a data package (the
+    (pipelines/public_copy/tables.py), the list of suppressed cells and a data package (the
     report is written with the release's, once the replaced release is known). Called only once
     the ``disclosure_audit`` check has passed in the same run
     (pipelines/defs/assets/release.py)."""

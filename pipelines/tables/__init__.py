@@ -12,7 +12,7 @@ A table's spec states, once, what everything else derives from it:
 * its second computation: the same figures computed a second time, straight from the raw
   exports in polars (``second_computation``, pipelines/tables/raw_year.py compares).
 
-Derived from the specs: the Pandera models (pipelines/validation/schemas.py), the data
+Derived from the specs: the Pandera models (pipelines/proving/schemas.py), the data
 package schema (pipelines/publishing/datapackage.py), the report's sections (pipelines/publishing/report.py) and
 Dagster's ``dagster/column_schema`` (pipelines/defs/metadata.py). The table's description is the header
 comment of its SQL file (pipelines/core/sql_models.py), written once there.

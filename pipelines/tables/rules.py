@@ -1,7 +1,7 @@
 """The invariants of the published tables, row by row, as polars expressions.
 
 Each rule (:class:`pipelines.tables.Rule`) is a Boolean expression with one value per row of the
-table in published order, so the validator (Pandera, pipelines/validation/schemas.py) names the
+table in published order, so the validator (Pandera, pipelines/proving/schemas.py) names the
 rows that break it, and an expression saying in words what is wrong with such a row. A fact
 about the whole table is stated per row: the rows out of place fail (row i's label is not the
 expected label i; the row that ends a table too short fails and names what is missing; a total
@@ -205,7 +205,7 @@ def key_unique(columns: Sequence[str]) -> Rule:
 
 def esp_rows_by_reports() -> list[Rule]:
     """Every ESP named, most reports first (ties by name); each once and the Total row last are
-    the spec's (pipelines/validation/schemas.py, table_rules)."""
+    the spec's (pipelines/proving/schemas.py, table_rules)."""
     name, reports = pl.col("esp_name"), pl.col("reports")
     listed = name.ne_missing(TOTAL)
     before_name, before_reports = _previous(name, listed), _previous(reports, listed)
@@ -274,7 +274,7 @@ def country_rows_in_catalog_order() -> list[Rule]:
 
 def headline_keys_in_catalog() -> list[Rule]:
     """(metric_id, period) is a catalog entry and rows follow the catalog order (each key once is
-    the spec's primary key: pipelines/validation/schemas.py, table_rules)."""
+    the spec's primary key: pipelines/proving/schemas.py, table_rules)."""
     keys = [f"{m}/{p}" for m, p, _ in metric_catalog()]
     key = pl.concat_str("metric_id", "period", separator="/")
     position = key.replace_strict({k: i for i, k in enumerate(keys)}, default=None, return_dtype=pl.Int64)

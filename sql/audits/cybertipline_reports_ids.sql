@@ -1,4 +1,4 @@
--- The ingest's scan of cybertipline_reports.parquet, part 2 of 2 (pipelines/validation/ingest.py):
+-- The ingest's scan of cybertipline_reports.parquet, part 2 of 2 (pipelines/accepting/ingest.py):
 -- the report_id column, decoded once, counted exactly for repeats and missing ids.
 --
 -- The ids are cut into blocks by their high bits (report_id >> $id_block_bits); in each block a

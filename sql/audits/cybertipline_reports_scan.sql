@@ -1,4 +1,4 @@
--- The ingest's scan of cybertipline_reports.parquet, part 1 of 2 (pipelines/validation/ingest.py): every
+-- The ingest's scan of cybertipline_reports.parquet, part 1 of 2 (pipelines/accepting/ingest.py): every
 -- column but report_id, each decoded once, reduced to one row per (reporter_type, esp_name,
 -- incident_type, incident_country), a few thousand rows, in the table
 -- raw_cybertipline_reports_groups. report_id is decoded once too, by part 2

@@ -691,7 +691,7 @@ def test_apportion_is_exact(weights: list[int], total: int) -> None:
 
 def test_the_generator_marks_what_it_writes(exports: dict[str, Path]) -> None:
     """raw/<year>/demo-exports.json holds the SHA-256 of each of the five files: what makes a
-    release of them say it is synthetic (tests/validation/test_demo_mark.py)."""
+    release of them say it is synthetic (tests/accepting/test_demo_mark.py)."""
     folder = exports["cases.csv"].parent
     recorded = json.loads((folder / DEMO_MARKER).read_text(encoding="utf-8"))
     assert recorded["generator"] == "impact demo-data"

@@ -1,15 +1,15 @@
 """A bad export blocks the year's job and changes nothing: the release published before stays
 byte for byte, the failures name file, column, rule and rows, and no raw value is printed or
-recorded (each rule's own failure line is tested in tests/validation/test_raw_validation.py)."""
+recorded (each rule's own failure line is tested in tests/accepting/test_raw_validation.py)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pipelines.core.config import Folders
+from tests.accepting.test_raw_validation import REPORTS, YEAR, no_stack_trace, run
 from tests.exports import YearExports, case, report
 from tests.harness import publish_year
-from tests.validation.test_raw_validation import REPORTS, YEAR, no_stack_trace, run
 
 __all__ = ["no_stack_trace"]  # autouse here too: no run of this module prints a stack trace
 

@@ -1,7 +1,7 @@
 """The published tables' checks gate the release: a check that fails leaves its table
 unmaterialized and the release skipped, so nothing is published, and the failure names the
 table, the row, the column and the values (the rules themselves are tested without Dagster in
-tests/validation/)."""
+tests/accepting/ and tests/proving/)."""
 
 from __future__ import annotations
 
@@ -13,14 +13,14 @@ import pytest
 
 from pipelines.core.config import Folders
 from pipelines.definitions import all_assets, build_resources
+from pipelines.public_copy import tables as public_copy_tables
+from pipelines.public_copy.suppression import naive_pattern
 from pipelines.runner import run_year
 from pipelines.tables import specs
-from pipelines.validation import public_use
-from pipelines.validation.disclosure import naive_pattern
 from tests.exports import report
+from tests.proving.test_published_invariants import CO, tiny_exports
+from tests.proving.test_second_computation import WRONG_RULES, YEAR, exports, use_wrong_rule
 from tests.publishing.test_public_use import exports as small_counts
-from tests.validation.test_published_invariants import CO, tiny_exports
-from tests.validation.test_second_computation import WRONG_RULES, YEAR, exports, use_wrong_rule
 
 
 def test_a_wrong_business_rule_fails_second_computation_and_nothing_is_published(
@@ -106,7 +106,9 @@ def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
 ) -> None:
     """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
     monkeypatch.setattr(
-        public_use, "suppress", lambda model, k, revision=None: public_use.Pattern(naive_pattern(model, k), 0, 0, 0.0)
+        public_copy_tables,
+        "suppress",
+        lambda model, k, revision=None: public_copy_tables.Pattern(naive_pattern(model, k), 0, 0, 0.0),
     )
     small_counts().write(tmp_path / "raw")
     outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")), instance)

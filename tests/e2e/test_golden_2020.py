@@ -18,8 +18,8 @@ from pipelines.core.config import Folders
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.sql_models import models
 from pipelines.demo import write_demo_exports
+from pipelines.publishing.verify import verify_release
 from pipelines.runner import run_year
-from pipelines.validation.verify import verify_release
 from tests.conftest import folders_in
 
 TABLES = [m.name for m in models("published")]

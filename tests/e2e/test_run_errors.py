@@ -72,14 +72,14 @@ def test_a_stray_quote_at_data_row_200_of_the_full_size_cases_csv_fails_the_run(
 def test_a_product_error_prints_one_line_and_the_log_file_with_its_trace(
     folders: Folders, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import pipelines.validation.ingest
+    import pipelines.accepting.ingest
 
     YearExports.small(YEAR).write(Path(folders.raw_dir))
 
     def broken(path: Path) -> str:
         raise RuntimeError("a bug in the product")
 
-    monkeypatch.setattr(pipelines.validation.ingest, "sha256_file", broken)
+    monkeypatch.setattr(pipelines.accepting.ingest, "sha256_file", broken)
 
     result = impact_run(folders, YEAR)
 

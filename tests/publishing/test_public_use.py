@@ -15,8 +15,8 @@ import pytest
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.sql_models import models
-from pipelines.validation.disclosure import LAYOUTS
-from pipelines.validation.disclosure_audit import audit
+from pipelines.public_copy.audit import audit
+from pipelines.public_copy.suppression import LAYOUTS
 from tests.exports import YearExports, case
 from tests.harness import publish_year
 

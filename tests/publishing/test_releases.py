@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from pipelines.cli import main
 from pipelines.publishing import release as release_module
-from pipelines.validation.diff import diff_public, diff_releases
+from pipelines.publishing.diff import diff_public, diff_releases
 from tests.exports import YearExports, case, resolved_cases
 from tests.harness import publish_year
 

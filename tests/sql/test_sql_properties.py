@@ -15,9 +15,9 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from pipelines.proving.second_computation import compare
 from pipelines.tables import specs
 from pipelines.tables.raw_year import RawYear, catalog
-from pipelines.validation.second_computation import compare
 from tests.exports import YearExports, case, report
 from tests.harness import build_tables
 

@@ -1,7 +1,7 @@
 """Groups ``staging`` and ``published``: the catalog seeds and one asset per SQL model file.
 
 A published table's checks run in the table's own step, right after the model built it: its
-Pandera schema (``schema_and_totals``, pipelines/validation/schemas.py), its second computation
+Pandera schema (``schema_and_totals``, pipelines/proving/schemas.py), its second computation
 from the raw exports (``second_computation``, pipelines/tables/raw_year.py) and, for
 ``headline_metrics``, the rules across years (pipelines/defs/checks/across_years.py). When one
 fails the table is not materialized for the year and ``release`` does not run

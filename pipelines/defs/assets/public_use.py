@@ -1,8 +1,8 @@
 """Group ``release``: the public-use tables of a year and the disclosure audit.
 
 ``public_use_tables`` suppresses the small counts of children in the published tables that count
-children, with complementary cells (pipelines/validation/disclosure.py), and stores the public copies and
-the list of suppressed cells in the warehouse (pipelines/validation/public_use.py). The check
+children, with complementary cells (pipelines/public_copy/suppression.py), and stores the public copies and
+the list of suppressed cells in the warehouse (pipelines/public_copy/tables.py). The check
 ``disclosure_audit`` attacks what would be published — the public tables and the list alone —
 and fails if any suppressed cell can be derived exactly, or if no pattern could protect them;
 the public-use tables are then not materialized and ``release`` does not run
@@ -17,10 +17,10 @@ from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.defs.gate import gates, materialize_if_passed
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.public_copy.audit import AuditResult
+from pipelines.public_copy.suppression import LAYOUTS, PRIMARY, SuppressionError
+from pipelines.public_copy.tables import audit_warehouse, build_public_tables, earlier_releases, manifest_public
 from pipelines.publishing.release import history
-from pipelines.validation.disclosure import LAYOUTS, PRIMARY, SuppressionError
-from pipelines.validation.disclosure_audit import AuditResult
-from pipelines.validation.public_use import audit_warehouse, build_public_tables, earlier_releases, manifest_public
 
 DISCLOSURE_CHECK = "disclosure_audit"
 

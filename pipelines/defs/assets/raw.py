@@ -2,13 +2,13 @@
 
 import dagster as dg
 
+from pipelines.accepting.ingest import RawExportError, ingest
 from pipelines.core.contract import RAW_EXPORTS, RawExport
 from pipelines.defs.checks.raw_exports import export_contract, export_contract_spec, unreadable_export
 from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
-from pipelines.validation.ingest import RawExportError, ingest
 
 
 def _raw_asset(export: RawExport) -> dg.AssetsDefinition:

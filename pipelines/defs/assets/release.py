@@ -4,16 +4,16 @@ from pathlib import Path
 
 import dagster as dg
 
+from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports
 from pipelines.core.sql_models import models
 from pipelines.defs.assets.public_use import DISCLOSURE_CHECK
 from pipelines.defs.gate import OUTCOME_TAG, PUBLISHED, RELEASE_TAG
 from pipelines.defs.graph import all_check_keys
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.public_copy.tables import MANIFEST_PUBLIC_KEYS
+from pipelines.publishing.diff import changes_per_table, diff_releases
 from pipelines.publishing.release import replaced_release, write_release
-from pipelines.validation.diff import changes_per_table, diff_releases
-from pipelines.validation.ingest import RawExportError, changed_since_ingest, demo_exports
-from pipelines.validation.public_use import MANIFEST_PUBLIC_KEYS
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 

@@ -1,6 +1,6 @@
 """The Dagster check ``schema_and_totals`` of every published table, run in the table's
 own step: the table read from the year's warehouse and validated against the Pandera schema
-generated from its spec (pipelines/validation/schemas.py)."""
+generated from its spec (pipelines/proving/schemas.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import duckdb
 
 from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
-from pipelines.validation.schemas import load_published_table, validate_table
+from pipelines.proving.schemas import load_published_table, validate_table
 
 CHECK_NAME = "schema_and_totals"
 

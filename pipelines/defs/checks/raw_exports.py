@@ -7,7 +7,7 @@ rule is broken, the year's raw asset is not materialized and nothing downstream 
 built (pipelines/defs/gate.py).
 
 * The four CSV exports (tens of thousands of rows at most) are validated with Great Expectations
-  1.x in the run's process (pipelines/validation/gx_suites.py). Data Docs go to
+  1.x in the run's process (pipelines/accepting/gx_suites.py). Data Docs go to
   ``<warehouse_dir>/data_docs/<year>/<export>/index.html``: they show unexpected *values*, so they
   stay in the internal warehouse folder, and GX results never reach Dagster metadata.
 * The CyberTipline Parquet export (21.75M rows) is validated in DuckDB by SQL audits, one file
@@ -27,20 +27,20 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.core.config import SQL_DIR
-from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RawExport
-from pipelines.core.seeds import countries
-from pipelines.defs.gate import gates
-from pipelines.defs.partitions import yearly_partitions
-from pipelines.defs.resources import ProjectFolders, Warehouse
-from pipelines.validation.gx_suites import (
+from pipelines.accepting.gx_suites import (
     RuleOutcome,
     data_docs_dir,
     ingested_rows,
     seed_codes,
     validate_csv_export,
 )
-from pipelines.validation.ingest import RawExportError
+from pipelines.accepting.ingest import RawExportError
+from pipelines.core.config import SQL_DIR
+from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RawExport
+from pipelines.core.seeds import countries
+from pipelines.defs.gate import gates
+from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.resources import ProjectFolders, Warehouse
 
 CHECK_NAME = "export_contract"
 AUDITS_DIR = SQL_DIR / "audits"
@@ -100,7 +100,7 @@ def unreadable_export(export: RawExport, error: RawExportError) -> dg.AssetCheck
 
 
 # ---------------------------------------------------------------------------------------------
-# The CSV exports: Great Expectations (pipelines/validation/gx_suites.py)
+# The CSV exports: Great Expectations (pipelines/accepting/gx_suites.py)
 
 
 def csv_contract(

@@ -1,6 +1,6 @@
 """The Dagster check ``second_computation`` of every published table, run in the table's
 own step: the SQL model's table against the same table computed again from the raw exports
-(pipelines/validation/second_computation.py)."""
+(pipelines/proving/second_computation.py)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import polars as pl
 from pipelines.defs.checks.published_tables import check_result
 from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
+from pipelines.proving.schemas import load_published_table
+from pipelines.proving.second_computation import compare
 from pipelines.tables.raw_year import RawYear
-from pipelines.validation.schemas import load_published_table
-from pipelines.validation.second_computation import compare
 
 CHECK_NAME = "second_computation"
 

@@ -1,4 +1,4 @@
-"""The published-table checks (pipelines/validation/schemas.py): they pass on correct tables
+"""The published-table checks (pipelines/proving/schemas.py): they pass on correct tables
 and every invariant of docs/published-tables.md fails, naming its rule, when one cell is tampered with.
 
 A warehouse is built once by the SQL models from a tiny export (tests/harness.py, no Dagster);
@@ -21,9 +21,9 @@ from pandera.errors import SchemaErrors
 
 from pipelines.core.seeds import read_seed, us_states
 from pipelines.defs.resources import Warehouse
+from pipelines.proving.schemas import check_published_table, schema, table_rules, validate_table
 from pipelines.tables import GRAND_TOTAL, TableSpec, count, label, specs
 from pipelines.tables.rules import country_catalog, metric_catalog, percent_hundredths
-from pipelines.validation.schemas import check_published_table, schema, table_rules, validate_table
 from tests.exports import YearExports, case, report
 from tests.harness import build_tables
 
@@ -747,7 +747,7 @@ def test_percent_hundredths_are_half_away_from_zero(part: int, whole: int) -> No
 
 
 def test_pandera_lazy_validation_reports_row_wise_and_column_failures_together() -> None:
-    """Why every invariant is a row-wise check (pipelines/validation/schemas.py) and validation
+    """Why every invariant is a row-wise check (pipelines/proving/schemas.py) and validation
     is one lazy pass: a failing check that returns a Boolean per row is reported beside a failing
     column check, each with its failing rows' index. A check returning one bool for the table
     still crashes pandera's lazy mode in that company (its failure case False is not text: the

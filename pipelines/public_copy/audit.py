@@ -1,6 +1,6 @@
 """The disclosure audit of the public-use tables: can any suppressed cell be worked out exactly?
 
-Independent of how the suppression pattern was chosen (pipelines/validation/disclosure.py): it reads only
+Independent of how the suppression pattern was chosen (pipelines/public_copy/suppression.py): it reads only
 what the public release states — the public tables, whose suppressed cells are empty, and the
 list of suppressed cells with their SDMX CONF_STATUS — and attacks them. For every empty cell it
 computes the minimum and the maximum the cell can take over all tables that agree with every
@@ -32,7 +32,7 @@ import polars as pl
 from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from pipelines.core.config import HIGHS_MILP_OPTIONS, LP_TOLERANCE
-from pipelines.validation.disclosure import PRIMARY, SECONDARY, CellKey, LinkedTables
+from pipelines.public_copy.suppression import PRIMARY, SECONDARY, CellKey, LinkedTables
 
 THIS_RELEASE = "this release"
 """How the audit names the release being made (it has no name before it is written)."""

@@ -17,10 +17,10 @@ import pytest
 from pipelines.core.config import SQL_DIR
 from pipelines.core.contract import CASES, CVIP_OFFENDER_RELATIONSHIPS, CVIP_REQUESTS, PROGRAM_METRICS, RAW_EXPORTS
 from pipelines.core.sql_models import SqlModel
+from pipelines.proving.schemas import check_published_table, load_published_table
+from pipelines.proving.second_computation import compare, differences
 from pipelines.tables import raw_year as second
 from pipelines.tables import specs
-from pipelines.validation.schemas import check_published_table, load_published_table
-from pipelines.validation.second_computation import compare, differences
 from tests.exports import YearExports, case, report
 from tests.harness import build_tables
 

@@ -1,5 +1,5 @@
 """The public-use tables of a year in the warehouse: the published tables with small counts of
-children suppressed (pipelines/validation/disclosure.py), and the list of suppressed cells.
+children suppressed (pipelines/public_copy/suppression.py), and the list of suppressed cells.
 
 Warehouse tables written (each keeps the ``sort_order`` column of its published table):
 
@@ -10,7 +10,7 @@ Warehouse tables written (each keeps the ``sort_order`` column of its published 
   SDMX CONF_STATUS (``C`` primary, ``D`` secondary), in table, row and column order.
 
 The release (pipelines/publishing/release.py) writes them under ``published/<year>/public/`` once the
-audit (pipelines/validation/disclosure_audit.py) has passed.
+audit (pipelines/public_copy/audit.py) has passed.
 
 A revised year: every earlier release of the year that has a ``public/`` folder is read back
 (:func:`earlier_releases`); the suppression keeps every cell they suppressed and protects all of
@@ -30,8 +30,8 @@ import duckdb
 import polars as pl
 
 from pipelines.core.sql_models import ORDER_COLUMN
-from pipelines.tables import Column, TableSpec
-from pipelines.validation.disclosure import (
+from pipelines.public_copy.audit import THIS_RELEASE, AuditResult, PublicRelease, joint_audit
+from pipelines.public_copy.suppression import (
     LAYOUTS,
     CellKey,
     Earlier,
@@ -42,7 +42,7 @@ from pipelines.validation.disclosure import (
     suppress,
     suppressed_cells,
 )
-from pipelines.validation.disclosure_audit import THIS_RELEASE, AuditResult, PublicRelease, joint_audit
+from pipelines.tables import Column, TableSpec
 
 PUBLIC_PREFIX = "public_"
 SUPPRESSED_CELLS = "suppressed_cells"

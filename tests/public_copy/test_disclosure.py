@@ -1,5 +1,5 @@
-"""Disclosure control of the public-use tables: suppression (pipelines/validation/disclosure.py) against the
-independent audit (pipelines/validation/disclosure_audit.py).
+"""Disclosure control of the public-use tables: suppression (pipelines/public_copy/suppression.py) against the
+independent audit (pipelines/public_copy/audit.py).
 
 The 2020 tables: primary suppression alone leaks; the product's pattern passes the audit, and
 every one of its secondary cells is needed. Random linked tables (hypothesis): the pattern always
@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.validation.disclosure import (
+from pipelines.public_copy.audit import audit
+from pipelines.public_copy.suppression import (
     LAYOUTS,
     PRIMARY,
     SECONDARY,
@@ -25,7 +26,6 @@ from pipelines.validation.disclosure import (
     suppress,
     suppressed_cells,
 )
-from pipelines.validation.disclosure_audit import audit
 from tests.conftest import REFERENCE_2020
 
 K = 10
@@ -124,7 +124,7 @@ def test_dropping_a_secondary_cell_of_2020_fails_the_audit(tables_2020, model_20
 def test_a_pattern_not_found_within_the_rounds_is_an_error_not_a_hang(model_2020, monkeypatch) -> None:
     """The 2020 tables need 2 rounds; allowed 1, the suppressor gives up with a clear error
     (the asset turns it into a one-line failure, and nothing is published)."""
-    import pipelines.validation.disclosure as disclosure
+    import pipelines.public_copy.suppression as disclosure
 
     monkeypatch.setattr(disclosure, "MAX_ROUNDS", 1)
     with pytest.raises(disclosure.SuppressionError, match="no protecting suppression pattern found in 1 rounds"):

@@ -1,4 +1,4 @@
-"""The ingest's CSV readers (pipelines/validation/ingest.py) on small files, without Dagster: what real
+"""The ingest's CSV readers (pipelines/accepting/ingest.py) on small files, without Dagster: what real
 exporters write is accepted, record for record, and a damaged file is refused."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.accepting.ingest import RawExportError, load_csv, read_csv_stream
 from pipelines.core.contract import CASES
-from pipelines.validation.ingest import RawExportError, load_csv, read_csv_stream
 from tests.exports import YearExports, case
 
 YEAR = 2020

@@ -1,6 +1,6 @@
-"""A revised year: its public releases are attacked together (pipelines/validation/disclosure_audit.py
+"""A revised year: its public releases are attacked together (pipelines/public_copy/audit.py
 ``joint_audit``) and a revision's suppression keeps every cell suppressed earlier
-(pipelines/validation/disclosure.py ``Revision``).
+(pipelines/public_copy/suppression.py ``Revision``).
 
 The 2020 tables: moving one resolved case out of Wyoming (1 active, 10 resolved) makes its
 published 10 a small count; suppressed from scratch, the two releases side by side give four
@@ -18,7 +18,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.validation.disclosure import (
+from pipelines.public_copy.audit import THIS_RELEASE, PublicRelease, audit, joint_audit
+from pipelines.public_copy.suppression import (
     PRIMARY,
     SECONDARY,
     Earlier,
@@ -30,9 +31,8 @@ from pipelines.validation.disclosure import (
     suppress,
     suppressed_cells,
 )
-from pipelines.validation.disclosure_audit import THIS_RELEASE, PublicRelease, audit, joint_audit
-from pipelines.validation.public_use import max_changes
-from tests.validation.test_disclosure import OPTIONS, K, _frame, linked_tables, reference_tables
+from pipelines.public_copy.tables import max_changes
+from tests.public_copy.test_disclosure import OPTIONS, K, _frame, linked_tables, reference_tables
 
 STATE = "missing_children_by_state"
 

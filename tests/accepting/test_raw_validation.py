@@ -1,7 +1,7 @@
 """The raw export checks (raw/README.md): a corpus of bad exports, one defect each.
 
 Every export starts from ``YearExports.small()`` (valid) and gets one defect. Each test ingests
-the file as the raw asset's step does (``pipelines.validation.ingest.ingest``) and evaluates the
+the file as the raw asset's step does (``pipelines.accepting.ingest.ingest``) and evaluates the
 rules with the function its blocking ``export_contract`` check calls, without a Dagster run; it
 asserts the exact error line that ``impact run`` prints (the check's metadata "failure", one line
 per broken rule): the file, the column, the rule, the count of bad rows and the example rows
@@ -28,16 +28,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-import pipelines.validation.ingest as ingest_module
-from pipelines.core.config import SQL_DIR, Folders
-from pipelines.core.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
-from pipelines.defs.alerts import failure_messages
-from pipelines.defs.checks.raw_exports import export_contract
-from pipelines.defs.resources import ProjectFolders, Warehouse
-from pipelines.runner import job_for, run_config
-from pipelines.tables import define_macros
-from pipelines.validation.gx_suites import years_up_to_regex
-from pipelines.validation.ingest import (
+import pipelines.accepting.ingest as ingest_module
+from pipelines.accepting.gx_suites import years_up_to_regex
+from pipelines.accepting.ingest import (
     ID_BITMAP_MAX_RANGE,
     ID_BLOCK_BITS,
     RawExportError,
@@ -47,6 +40,13 @@ from pipelines.validation.ingest import (
     ingest,
     load_parquet,
 )
+from pipelines.core.config import SQL_DIR, Folders
+from pipelines.core.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
+from pipelines.defs.alerts import failure_messages
+from pipelines.defs.checks.raw_exports import export_contract
+from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.runner import job_for, run_config
+from pipelines.tables import define_macros
 from tests.exports import REPORT_SCHEMA, YearExports, case, report
 
 YEAR = 2020
@@ -88,7 +88,7 @@ class Checked:
 @pytest.fixture(scope="module")
 def warehouse(tmp_path_factory: pytest.TempPathFactory) -> Warehouse:
     """The warehouse folder of the module's checks, where their Data Docs go: one for all, so the
-    GX session builds them with one site builder (pipelines/validation/gx_suites.py)."""
+    GX session builds them with one site builder (pipelines/accepting/gx_suites.py)."""
     return Warehouse(directory=str(tmp_path_factory.mktemp("warehouse")))
 
 

@@ -18,7 +18,7 @@ the failing rows (its ``check_output``; the row's label comes from the spec), an
 can report column and table failures together: a scalar-bool check's failure case (``False``)
 beside a column check's text failure cases crashes it (``polars.exceptions.SchemaError: type
 Boolean is incompatible with expected type String``, the family of pandera issue 1659; aggregate
-checks returning one row misbehave too, pandera issue 2482). tests/validation/test_published_invariants.py
+checks returning one row misbehave too, pandera issue 2482). tests/proving/test_published_invariants.py
 (``test_pandera_lazy_validation_reports_row_wise_and_column_failures_together``) shows both.
 Only eager frames are validated: a LazyFrame gets the schema checks only (pandera issue 1566).
 """
@@ -35,7 +35,7 @@ import pandera.polars as pa
 if not _ARROW_TZ_PRESET:
     # pandera sets PYARROW_IGNORE_TIMEZONE=1 on import (for pyspark, not installed here); pyarrow
     # would then store offset datetimes as local clock time in the whole process
-    # (tests/validation/test_raw_validation.py shows it).
+    # (tests/accepting/test_raw_validation.py shows it).
     os.environ.pop("PYARROW_IGNORE_TIMEZONE", None)
 import polars as pl
 from pandera.api.polars.components import Column

@@ -43,7 +43,7 @@ solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog`
 4. repeat until the attacker finds nothing: the pattern is then optimal for the whole problem,
    because every cut is valid for every protecting pattern.
 
-The audit that blocks publication (pipelines/validation/disclosure_audit.py) repeats the attack
+The audit that blocks publication (pipelines/public_copy/audit.py) repeats the attack
 independently, from the public tables alone.
 """
 

@@ -1,5 +1,5 @@
 """The demo mark travels with the content: the ingest names an export as the demo generator's
-only when its ingested SHA-256 is the one the generator recorded (pipelines/validation/ingest.py
+only when its ingested SHA-256 is the one the generator recorded (pipelines/accepting/ingest.py
 ``demo_exports``)."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.accepting.ingest import IngestedExport, RawExportError, demo_exports
 from pipelines.core.contract import DEMO_MARKER
 from pipelines.core.files import sha256_file
 from pipelines.demo import marker
-from pipelines.validation.ingest import IngestedExport, RawExportError, demo_exports
 
 
 def ingested(folder: Path, *names: str) -> duckdb.DuckDBPyConnection:

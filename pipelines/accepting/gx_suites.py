@@ -25,7 +25,7 @@ from pipelines.core.contract import (
 from pipelines.core.seeds import metric_catalog, read_seed, us_state_rows
 
 ROW_COLUMN = "source_row"
-"""The 1-based data-row number that ingest adds to every CSV table (pipelines/validation/ingest.py)."""
+"""The 1-based data-row number that ingest adds to every CSV table (pipelines/accepting/ingest.py)."""
 
 
 def seed_codes(name: str) -> tuple[str, ...]:
