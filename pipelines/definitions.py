@@ -6,10 +6,10 @@ import dagster as dg
 
 from pipelines.core.config import Folders, duckdb_memory_limit, duckdb_threads
 from pipelines.defs.alerts import run_alerts
-from pipelines.defs.assets.release import release
 from pipelines.defs.graph import checked_assets
 from pipelines.defs.jobs import yearly_release_job
 from pipelines.defs.logging import console_without_traces
+from pipelines.defs.publishing.assets import release
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.defs.schedules import yearly_release_schedule
 from pipelines.defs.sensors import raw_exports_sensor

@@ -1,6 +1,6 @@
 """Great Expectations validation of the CSV exports: the suites and one GX context per process.
 
-The ``export_contract`` checks of the four CSV exports (pipelines/defs/checks/raw_exports.py)
+The ``export_contract`` checks of the four CSV exports (pipelines/defs/accepting/export_contract.py)
 call :func:`validate_csv_export` in the run's own process, on the export's all-text warehouse
 table (``source_row`` names the bad rows). Every rule is a standard GX expectation.
 """

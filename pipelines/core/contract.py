@@ -1,7 +1,7 @@
 """The raw export contract of raw/README.md as data: which files a year folder holds and their columns.
 
 Ingest reads the column lists to reject unknown and missing columns; the validation suites
-(pipelines/defs/checks/raw_exports.py, sql/audits/) hold the row-level rules.
+(pipelines/defs/accepting/export_contract.py, sql/audits/) hold the row-level rules.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.core.config import Folders
-from pipelines.defs.checks.raw_exports import CHECK_NAME as RAW_CHECK_NAME
+from pipelines.defs.accepting.export_contract import CHECK_NAME as RAW_CHECK_NAME
 from pipelines.defs.gate import OUTCOME_TAG, REFUSED
 from pipelines.defs.resources import PARTITION_TAG
 

@@ -28,7 +28,7 @@ REFUSED = "refused"
 PUBLISHED = "published"
 
 GATES = "When it fails, the year's {asset} is not materialized: what reads it is skipped and nothing is published."
-"""The sentence every check's description ends with (pipelines/defs/checks/)."""
+"""The sentence every check's description ends with (pipelines/defs/<stage>/)."""
 
 
 def gates(asset: str) -> str:

@@ -1,14 +1,14 @@
 """Every asset up to the published tables and every check on them: what a release must have
-seen pass in its own run. The release asset reads this (pipelines/defs/assets/release.py); the code
+seen pass in its own run. The release asset reads this (pipelines/defs/publishing/assets.py); the code
 location (pipelines/definitions.py) adds the release to it."""
 
 from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.assets.models import published_assets, staging_assets
-from pipelines.defs.assets.public_use import public_use_tables
-from pipelines.defs.assets.raw import raw_assets
+from pipelines.defs.accepting.assets import raw_assets
+from pipelines.defs.proving.assets import published_assets, staging_assets
+from pipelines.defs.public_copy.assets import public_use_tables
 
 checked_assets: list[dg.AssetsDefinition] = [*raw_assets, *staging_assets, *published_assets, public_use_tables]
 all_check_keys: frozenset[dg.AssetCheckKey] = frozenset(

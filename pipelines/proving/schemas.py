@@ -10,7 +10,7 @@
    a released file as well.
 2. Validation of one table (:func:`validate_table`) in one lazy pass: every problem on one line
    naming the table, column, rule and rows.
-The Dagster check ``schema_and_totals`` (pipelines/defs/checks/published_tables.py)
+The Dagster check ``schema_and_totals`` (pipelines/defs/proving/schema_and_totals.py)
 runs them in each table's own step; a failure keeps the ``release`` asset from running.
 
 Every check returns one Boolean per row, never one bool for the table, so Pandera itself names

@@ -240,7 +240,7 @@ def write_public(
     (pipelines/public_copy/tables.py), the list of suppressed cells and a data package (the
     report is written with the release's, once the replaced release is known). Called only once
     the ``disclosure_audit`` check has passed in the same run
-    (pipelines/defs/assets/release.py)."""
+    (pipelines/defs/publishing/assets.py)."""
     folder.mkdir()
     for table in tables:
         source = public_name(table) if table in LAYOUTS else table

@@ -42,8 +42,8 @@ from pipelines.accepting.ingest import (
 )
 from pipelines.core.config import SQL_DIR, Folders
 from pipelines.core.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
+from pipelines.defs.accepting.export_contract import export_contract
 from pipelines.defs.alerts import failure_messages
-from pipelines.defs.checks.raw_exports import export_contract
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.runner import job_for, run_config
 from pipelines.tables import define_macros

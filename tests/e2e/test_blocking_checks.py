@@ -65,7 +65,7 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A country code outside the catalog is counted in the Total but in no row."""
-    import pipelines.defs.assets.raw
+    import pipelines.defs.accepting.assets
 
     exports = tiny_exports()
     exports.reports.append(report(8, esp_name="Gamma", country="ZZ"))
@@ -73,7 +73,7 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
     folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
     # Without the raw exports' contract (evaluated in their step), which would stop the unknown code first.
     monkeypatch.setattr(
-        pipelines.defs.assets.raw,
+        pipelines.defs.accepting.assets,
         "export_contract",
         lambda *_: dg.AssetCheckResult(check_name="export_contract", passed=True),
     )
@@ -125,7 +125,7 @@ def test_a_broken_second_computation_is_a_product_error_that_quotes_no_value(
     error there is a bug (exit 2), not bad input; its message may quote a value and is dropped."""
     import duckdb
 
-    from pipelines.defs.checks import second_computation as check
+    from pipelines.defs.proving import second_computation as check
     from pipelines.tables.raw_year import raw_year
     from tests.harness import build_tables
 

@@ -2,7 +2,7 @@
 read last year's release (sql/published/headline_metrics.sql), the consistency rules of the check
 consistent_with_previous_year (sql/audits/headline_metrics_previous_year.sql) and the band of the
 check within_previous_year_band (sql/audits/previous_year_band.sql); then both checks as the
-``headline_metrics`` step evaluates them (pipelines/defs/checks/across_years.py), without a run:
+``headline_metrics`` step evaluates them (pipelines/defs/proving/across_years.py), without a run:
 their one-line failures, the band's setting and the operator's acknowledgements.
 
 Last year's release is a real one (tests/harness.py publishes it); tests/e2e/test_across_years.py
@@ -20,7 +20,7 @@ import duckdb
 import pytest
 
 from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, ENV_PREVIOUS_YEAR_BAND, SQL_DIR
-from pipelines.defs.checks.across_years import consistent_with_previous_year, within_previous_year_band
+from pipelines.defs.proving.across_years import consistent_with_previous_year, within_previous_year_band
 from pipelines.defs.resources import ProjectFolders
 from pipelines.publishing.release import acknowledged_changes
 from tests.exports import YearExports, case, report

@@ -4,7 +4,7 @@ figures with last year's, and the band every figure must stay within.
 Each rule is a SQL audit (``sql/audits/``): a query that returns one row per violation. Last
 year's figures come from its release through the ``previous_year_headline_metrics`` table that
 the ``headline_metrics`` asset loads via its partition mapping on the previous year. Both checks
-run in that asset's step, after its own (pipelines/defs/assets/models.py), so that a failure
+run in that asset's step, after its own (pipelines/defs/proving/assets.py), so that a failure
 leaves the year's headline figures unmaterialized like any other check (pipelines/defs/gate.py).
 """
 

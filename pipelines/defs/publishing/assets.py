@@ -6,10 +6,10 @@ import dagster as dg
 
 from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports
 from pipelines.core.sql_models import models
-from pipelines.defs.assets.public_use import DISCLOSURE_CHECK
 from pipelines.defs.gate import OUTCOME_TAG, PUBLISHED, RELEASE_TAG
 from pipelines.defs.graph import all_check_keys
 from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.public_copy.assets import DISCLOSURE_CHECK
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.public_copy.tables import MANIFEST_PUBLIC_KEYS
 from pipelines.publishing.diff import changes_per_table, diff_releases

@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipelines.accepting.ingest import RawExportError, ingest
 from pipelines.core.contract import RAW_EXPORTS, RawExport
-from pipelines.defs.checks.raw_exports import export_contract, export_contract_spec, unreadable_export
+from pipelines.defs.accepting.export_contract import export_contract, export_contract_spec, unreadable_export
 from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions

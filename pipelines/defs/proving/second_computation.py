@@ -8,9 +8,9 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.defs.checks.published_tables import check_result
 from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.proving.schema_and_totals import check_result
 from pipelines.proving.schemas import load_published_table
 from pipelines.proving.second_computation import compare
 from pipelines.tables.raw_year import RawYear

@@ -31,7 +31,7 @@ def check_result(name: str, problems: list[str], passed_text: str, metadata: dic
 
 def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
     """The ``schema_and_totals`` check of a published table. It runs in the table's own step,
-    right after the SQL model built it (pipelines/defs/assets/models.py): one Dagster step per
+    right after the SQL model built it (pipelines/defs/proving/assets.py): one Dagster step per
     table, not two, and a failure still keeps ``release`` from running (pipelines/defs/gate.py)."""
     return dg.AssetCheckSpec(
         name=CHECK_NAME,

@@ -3,7 +3,7 @@
 A published table's checks run in the table's own step, right after the model built it: its
 Pandera schema (``schema_and_totals``, pipelines/proving/schemas.py), its second computation
 from the raw exports (``second_computation``, pipelines/tables/raw_year.py) and, for
-``headline_metrics``, the rules across years (pipelines/defs/checks/across_years.py). When one
+``headline_metrics``, the rules across years (pipelines/defs/proving/across_years.py). When one
 fails the table is not materialized for the year and ``release`` does not run
 (pipelines/defs/gate.py). Checks are partitioned like their asset, so Dagster records their
 result per year.
@@ -19,13 +19,13 @@ import dagster as dg
 from pipelines.core.config import REPO_ROOT
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import SqlModel, models
-from pipelines.defs.checks.across_years import TABLE as ACROSS_YEARS_TABLE
-from pipelines.defs.checks.across_years import across_years_checks, across_years_specs
-from pipelines.defs.checks.published_tables import schema_and_totals, schema_and_totals_spec
-from pipelines.defs.checks.second_computation import second_computation, second_computation_spec
 from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.proving.across_years import TABLE as ACROSS_YEARS_TABLE
+from pipelines.defs.proving.across_years import across_years_checks, across_years_specs
+from pipelines.defs.proving.schema_and_totals import schema_and_totals, schema_and_totals_spec
+from pipelines.defs.proving.second_computation import second_computation, second_computation_spec
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.tables import specs
 from pipelines.tables.raw_year import raw_year

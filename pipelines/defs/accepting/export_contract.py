@@ -11,40 +11,32 @@ built (pipelines/defs/gate.py).
   ``<warehouse_dir>/data_docs/<year>/<export>/index.html``: they show unexpected *values*, so they
   stay in the internal warehouse folder, and GX results never reach Dagster metadata.
 * The CyberTipline Parquet export (21.75M rows) is validated in DuckDB by SQL audits, one file
-  per rule, ``sql/audits/cybertipline_reports_<rule>.sql``, each selecting the ``report_id`` of
-  the offending rows (the SQLMesh audit idiom). One runner counts them and names five report_ids;
-  code lists come from the seeds. GX 1.24's SQL datasource cannot run on DuckDB here:
-  duckdb-engine returns no rows once GX has closed the connection it queried through.
+  per rule (pipelines/accepting/audits.py, sql/audits/cybertipline_reports_<rule>.sql).
 
 Errors name the file, the column, the rule, the number of bad rows and up to five example rows
 (``source_row``: 1-based data rows) or report_ids. Never a cell value.
 """
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import dagster as dg
 import duckdb
 
+from pipelines.accepting.audits import run_audits
 from pipelines.accepting.gx_suites import (
     RuleOutcome,
     data_docs_dir,
     ingested_rows,
-    seed_codes,
     validate_csv_export,
 )
 from pipelines.accepting.ingest import RawExportError
-from pipelines.core.config import SQL_DIR
-from pipelines.core.contract import CYBERTIPLINE_REPORTS, MAX_EXAMPLES, RawExport
-from pipelines.core.seeds import countries
+from pipelines.core.contract import CYBERTIPLINE_REPORTS, RawExport
 from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 
 CHECK_NAME = "export_contract"
-AUDITS_DIR = SQL_DIR / "audits"
-AUDIT_HEADER = re.compile(r"^-- (column|rule): (.+)$", re.MULTILINE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,67 +110,7 @@ def csv_contract(
 
 
 # ---------------------------------------------------------------------------------------------
-# The CyberTipline Parquet export: one SQL audit per rule
-
-
-def _seed_codes(name: str) -> list[str]:
-    return countries()["code"].to_list() if name == "countries" else list(seed_codes(name))
-
-
-def audits(export: RawExport) -> list[tuple[str, str, str]]:
-    """(column, rule, sql) of every audit file of the export, by file name: a file
-    ``sql/audits/<export>_<rule>.sql`` whose first lines say ``-- column:`` and ``-- rule:``."""
-    found = []
-    for path in sorted(AUDITS_DIR.glob(f"{export.name}_*.sql")):
-        text = path.read_text(encoding="utf-8")
-        header = dict(AUDIT_HEADER.findall(text))
-        if {"column", "rule"} <= header.keys():
-            found.append((header["column"], header["rule"], text))
-    return found
-
-
-def _rule_text(rule: str, year: int) -> str:
-    """An audit's rule in words: ``{year}`` and ``{codes:<seed>}`` filled in."""
-    for name in ("reporter_types", "incident_types"):
-        rule = rule.replace(f"{{codes:{name}}}", ", ".join(_seed_codes(name)))
-    return rule.replace("{year}", str(year))
-
-
-def run_audits(con: duckdb.DuckDBPyConnection, export: RawExport, year: int) -> list[RuleOutcome]:
-    """Run every audit of the export: count the rows each selects and name five report_ids.
-    The offending rows are computed once (``MATERIALIZED``), not once for the count and again
-    for the examples: about 3 s less at ten times the 2020 export (benchmarks/README.md)."""
-    for name in ("reporter_types", "incident_types", "countries"):
-        con.sql(
-            f"CREATE OR REPLACE TEMP TABLE seed_{name} AS SELECT unnest($codes::VARCHAR[]) AS code",
-            params={"codes": _seed_codes(name)},
-        )
-    outcomes = []
-    for column, rule, sql in audits(export):
-        common = {"file": export.file_name, "column": column, "rule": _rule_text(rule, year)}
-        try:
-            bad_rows, examples = con.sql(
-                f"""
-                WITH offending AS MATERIALIZED ({sql.strip().rstrip(";")})
-                SELECT
-                    (SELECT count(*) FROM offending),
-                    (SELECT coalesce(list(report_id ORDER BY report_id), [])
-                     FROM (SELECT DISTINCT report_id FROM offending WHERE report_id IS NOT NULL
-                           ORDER BY report_id LIMIT {MAX_EXAMPLES}))
-                """
-            ).fetchall()[0]
-        except duckdb.Error as error:  # its message may quote a value: only its kind is kept
-            outcomes.append(RuleOutcome(**common, error=type(error).__name__))
-            continue
-        outcomes.append(
-            RuleOutcome(
-                **common,
-                bad_rows=int(bad_rows),
-                examples=tuple(int(e) for e in examples),
-                example_label="report_id",
-            )
-        )
-    return outcomes
+# The CyberTipline Parquet export: one SQL audit per rule (pipelines/accepting/audits.py)
 
 
 def cybertipline_reports_contract(
@@ -199,7 +131,7 @@ def cybertipline_reports_contract(
 
 
 # ---------------------------------------------------------------------------------------------
-# The check as the raw asset declares and evaluates it (pipelines/defs/assets/raw.py)
+# The check as the raw asset declares and evaluates it (pipelines/defs/accepting/assets.py)
 
 
 def export_contract_spec(export: RawExport) -> dg.AssetCheckSpec:

@@ -1,0 +1,1 @@
+"""Dagster, stage accepting."""

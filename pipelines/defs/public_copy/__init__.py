@@ -1,0 +1,1 @@
+"""Dagster, stage public_copy."""
