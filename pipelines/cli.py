@@ -48,14 +48,24 @@ def main() -> None:
 )
 @click.option("--seed", default=2020, show_default=True, type=int)
 @click.option(
+    "--out-dir",
+    default=None,
+    help="Release folder the exports will be published into: figures that look back a year follow "
+    "last year's release there [env IMPACT_PUBLISHED_DIR, default published].",
+)
+@click.option(
     "--realistic/--tidy",
     default=None,
     help="CyberTipline rows as a real export has them (ids in no order, random times) or "
     "tidy (consecutive ids, even times; compresses ten times better). "
     "[default: realistic above scale 1]",
 )
-def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool | None) -> None:
-    """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/."""
+def demo_data(year: int, raw_dir: str, scale: float, seed: int, out_dir: str | None, realistic: bool | None) -> None:
+    """Write deterministic, synthetic demo exports for YEAR into RAW_DIR/YEAR/.
+
+    Before writing, one line per published year beside YEAR (last year's release, next year's,
+    in OUT_DIR) that the exports will not publish beside, and why."""
+    published = Path(Folders.from_environment(published_dir=out_dir).published_dir)
 
     with tqdm(desc=f"demo exports {year}", unit="file", total=5, file=sys.stderr) as bar:
 
@@ -65,7 +75,14 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, realistic: bool 
 
         try:
             paths = write_demo_exports(
-                year, Path(raw_dir), scale=scale, seed=seed, progress=progress, realistic=realistic
+                year,
+                Path(raw_dir),
+                scale=scale,
+                seed=seed,
+                progress=progress,
+                realistic=realistic,
+                published_root=published,
+                warn=lambda line: tqdm.write(f"impact demo-data: {line}", file=sys.stderr),
             )
         except ValueError as error:
             raise click.ClickException(str(error)) from None

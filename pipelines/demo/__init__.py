@@ -41,6 +41,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from pipelines.core import contract
+from pipelines.core.config import previous_year_band
 from pipelines.demo import (
     cases,
     cvip_offender_relationships,
@@ -51,9 +52,28 @@ from pipelines.demo import (
 )
 from pipelines.demo.common import atomic_target
 from pipelines.demo.cybertipline_reports import cybertipline_plan
+from pipelines.demo.neighbours import expected, released, warnings
 from pipelines.demo.profiles import available_years, load_profile
 
 __all__ = ["available_years", "cybertipline_plan", "load_profile", "write_demo_exports"]
+
+
+def _program_metrics(
+    profile: dict, year: int, scale: float, published_root: Path | None, warn: Callable[[str], None] | None
+) -> list[tuple]:
+    """The rows of program_metrics.csv. ``published_root`` is the release folder the exports
+    will be published into: their prior-year and cumulative figures then follow last year's
+    release there, and ``warn`` gets, before any file is written, one line per published
+    neighbour (last year's release, next year's) beside which the exports will not publish,
+    and why (``neighbours.warnings``: e.g. a CyberTipline export outside the band around last
+    year's)."""
+    previous = released(published_root, year - 1)
+    rows = program_metrics.rows(profile, year, scale, previous)
+    if warn is not None and published_root is not None:
+        this = expected(profile, year, scale, rows)
+        for line in warnings(this, scale, previous, released(published_root, year + 1), previous_year_band()):
+            warn(line)
+    return rows
 
 
 def write_demo_exports(
@@ -63,6 +83,8 @@ def write_demo_exports(
     seed: int = 2020,
     progress: Callable[[str], None] | None = None,
     realistic: bool | None = None,
+    published_root: Path | None = None,
+    warn: Callable[[str], None] | None = None,
 ) -> list[Path]:
     """Write the five raw exports of ``year`` into ``raw_dir/<year>/`` and return their paths
     (sorted).
@@ -70,9 +92,9 @@ def write_demo_exports(
     ``scale`` (> 0) resizes only the CyberTipline export: below 1 it shrinks it for fast tests,
     above 1 it grows it for benchmarks (2.0 = twice the reports). Every category and file total
     is scaled with largest-remainder rounding so its tables stay consistent; the other files are
-    always full size (they are small and hold the exact published tables). CyberTipline figures
-    kept in other systems (last year's reports, the cumulative count) are scaled with it, so an
-    export of any size passes the product's checks (a cumulative count is never below the year's).
+    always full size (they are small and hold the exact published tables). The CyberTipline
+    figures kept in other systems (last year's reports, the cumulative count) follow it
+    (``program_metrics.rows``).
 
     ``realistic`` writes the CyberTipline export as a real one looks (see
     ``cybertipline_reports._cybertipline_query``): report ids unique but neither consecutive nor
@@ -82,6 +104,9 @@ def write_demo_exports(
     give the same tables.
     ``progress`` is called once after each file is in place, with a short message.
 
+    ``published_root``, ``warn``: see ``_program_metrics``. The same arguments and releases give
+    the same bytes.
+
     Each file is written to a temporary name in the target folder, then moved into place with
     ``os.replace``: a killed run never leaves a half-written export behind. Like a real export
     job, it removes the year's ``_SUCCESS`` marker first and writes it after the last file
@@ -89,16 +114,17 @@ def write_demo_exports(
     """
     if not (isinstance(scale, (int, float)) and float(scale) > 0.0):
         raise ValueError(f"scale must be greater than 0, got {scale!r}")
-    profile = load_profile(year)
-    out_dir = Path(raw_dir) / str(int(year))
-    out_dir.mkdir(parents=True, exist_ok=True)
     year = int(year)
+    profile = load_profile(year)
+    metric_rows = _program_metrics(profile, year, float(scale), published_root, warn)
+    out_dir = Path(raw_dir) / str(year)
+    out_dir.mkdir(parents=True, exist_ok=True)
     report = progress or (lambda _message: None)
     if realistic is None:
         realistic = float(scale) > 1.0
 
     steps: list[tuple[str, Callable[[Path], None]]] = [
-        (contract.PROGRAM_METRICS.file_name, lambda p: program_metrics.write(profile, year, float(scale), p)),
+        (contract.PROGRAM_METRICS.file_name, lambda p: program_metrics.write(p, metric_rows)),
         (contract.CVIP_REQUESTS.file_name, lambda p: cvip_requests.write(profile, year, seed, p)),
         (
             contract.CVIP_OFFENDER_RELATIONSHIPS.file_name,

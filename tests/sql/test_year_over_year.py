@@ -11,7 +11,6 @@ runs the same rules through the Dagster definitions, years in any order.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import duckdb
 import pytest
 
 from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, ENV_PREVIOUS_YEAR_BAND, SQL_DIR
+from pipelines.core.year_over_year import manifest_export_rows
 from pipelines.defs.proving.across_years import consistent_with_previous_year, within_previous_year_band
 from pipelines.defs.resources import ProjectFolders
 from pipelines.publishing.release import acknowledged_changes
@@ -62,8 +62,7 @@ def release_2019(tmp_path_factory: pytest.TempPathFactory) -> Release:
     exports.program_metrics.append(CUMULATIVE)
     exports.write(root / "raw")
     folder = publish_year(root / "raw", root / "published", 2019).link
-    inputs = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))["inputs"]
-    return Release(folder, {Path(i["path"]).name: int(i["rows"]) for i in inputs})
+    return Release(folder, manifest_export_rows(folder / "manifest.json"))
 
 
 def year_2020(exports: YearExports, raw: Path, release: Release | None) -> duckdb.DuckDBPyConnection:

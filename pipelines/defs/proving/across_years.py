@@ -8,20 +8,17 @@ run in that asset's step, after its own (pipelines/defs/proving/assets.py), so t
 leaves the year's headline figures unmaterialized like any other check (pipelines/defs/gate.py).
 """
 
-import json
-from pathlib import Path
-
 import dagster as dg
 import duckdb
 
-from pipelines.core.config import SQL_DIR, acknowledged_changes, previous_year_band
+from pipelines.core.config import acknowledged_changes, previous_year_band
+from pipelines.core.year_over_year import inconsistent, load_previous_export_rows, manifest_export_rows, outside_band
 from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders
 
 TABLE = "headline_metrics"
 """The table whose step runs the checks of this module."""
-AUDIT = SQL_DIR / "audits" / "headline_metrics_previous_year.sql"
 CONSISTENT = "consistent_with_previous_year"
 WITHIN_BAND = "within_previous_year_band"
 
@@ -62,7 +59,7 @@ def across_years_checks(
 
 def consistent_with_previous_year(con: duckdb.DuckDBPyConnection, year: int) -> dg.AssetCheckResult:
     compared = con.sql("SELECT count(*) FROM previous_year_headline_metrics").fetchall()[0][0]
-    violations = con.sql(AUDIT.read_text(encoding="utf-8")).fetchall()
+    violations = inconsistent(con)
     if not violations:
         return dg.AssetCheckResult(
             check_name=CONSISTENT,
@@ -86,20 +83,9 @@ def consistent_with_previous_year(con: duckdb.DuckDBPyConnection, year: int) -> 
     )
 
 
-BAND_AUDIT = SQL_DIR / "audits" / "previous_year_band.sql"
 ACKNOWLEDGED_TABLE = "acknowledged_changes"
 """The figures outside the band that the operator acknowledged in this run: the release manifest
 lists them (pipelines/publishing/release.py)."""
-
-
-def _previous_export_rows(con, manifest: Path) -> None:
-    rows = []
-    if manifest.is_file():
-        inputs = json.loads(manifest.read_text(encoding="utf-8")).get("inputs", [])
-        rows = [(Path(i["path"]).name, int(i["rows"])) for i in inputs if i.get("rows") is not None]
-    con.sql("CREATE OR REPLACE TEMP TABLE previous_year_export_rows (figure VARCHAR, rows BIGINT)")
-    if rows:
-        con.executemany("INSERT INTO previous_year_export_rows VALUES (?, ?)", rows)
 
 
 def within_previous_year_band(
@@ -107,8 +93,8 @@ def within_previous_year_band(
 ) -> dg.AssetCheckResult:
     band = previous_year_band()
     acknowledged = set(acknowledged_changes())
-    _previous_export_rows(con, folders.published_root() / str(year - 1) / "manifest.json")
-    outside = con.sql(BAND_AUDIT.read_text(encoding="utf-8"), params={"band": band}).fetchall()
+    load_previous_export_rows(con, manifest_export_rows(folders.published_root() / str(year - 1) / "manifest.json"))
+    outside = outside_band(con, band)
     accepted = [row for row in outside if row[0] in acknowledged]
     columns = "figure VARCHAR, this_year BIGINT, last_year BIGINT, band DOUBLE"
     con.sql(f"CREATE OR REPLACE TABLE {ACKNOWLEDGED_TABLE} ({columns})")
