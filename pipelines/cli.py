@@ -24,11 +24,13 @@ from pipelines.core.preflight import (
 )
 from pipelines.defs.partitions import partition_years
 from pipelines.demo import write_demo_exports
+from pipelines.guards import Cells, Guard, guards_of, known_rows
 from pipelines.publishing.diff import diff_public, diff_releases
 from pipelines.publishing.release import current_release, find_release, history, replaced_release
 from pipelines.publishing.verify import verify_release
 from pipelines.reference_docs import write_pages
 from pipelines.runner import EXIT_BAD_INPUT, QUIET, run_year
+from pipelines.tables import specs
 
 
 @click.group()
@@ -254,6 +256,67 @@ def diff(year: int, out_dir: str | None, from_release: str | None, to_release: s
     for change in public:
         click.echo(str(change))
     click.echo(f"{len(public)} public cells changed")
+
+
+def _guard_entries(table: str, row: str | None, column: str | None) -> list[tuple[str, str]]:
+    """Every guard of a table or cell, one entry per guard however many assets it runs on: its
+    line (name, where it runs, what of the table it protects when not all of it) and its failing test."""
+    found: dict[str, list[Guard]] = {}
+    for guard in guards_of(table, row, column):
+        found.setdefault(guard.name, []).append(guard)
+    width = max(len(name) for name in found)
+    entries = []
+    for name, runs in found.items():
+        first = runs[0]
+        assets = ", ".join(dict.fromkeys(g.asset for g in runs if g.asset))
+        where = f"{first.kind} on {assets}, {first.step}" if assets else f"{first.kind}: {first.step}"
+        cells = [c for g in runs for c in g.cells_of(table, row, column)]
+        protects = "the whole release" if first.whole_release else _protected(cells, row, column, len(runs) == 1)
+        line = f"  {name:{width}}  {where}" + (f" ({protects})" if protects else "")
+        entries.append((line, f"  {'':{width}}  fails in {first.failing_test}"))
+    return entries
+
+
+def _protected(cells: list[Cells], row: str | None, column: str | None, with_via: bool) -> str:
+    """What of the table or cell the guard protects, when it is not simply all of it: its public
+    copy, the rows and columns when not asked for one (cells of the same columns and cause as
+    one), and how it reaches them."""
+    rows_of: dict[tuple, list[str]] = {}
+    for found in cells:
+        via = found.via if with_via or not (found.via or "").startswith("reads ") else None
+        columns = found.columns if column is None else None
+        rows_of.setdefault((found.public, columns, via), []).extend(found.rows or () if row is None else ())
+    texts = []
+    for (public, columns, via), rows in rows_of.items():
+        part = "its public copy" if public else ", ".join(columns or ())
+        if rows and not public:
+            shown = ", ".join(rows[:3]) + (f" and {len(rows) - 3} more" if len(rows) > 3 else "")
+            part += f"{' of ' if part else ''}{'rows' if len(rows) > 1 else 'row'} {shown}"
+        texts.append(", ".join(t for t in (part, via) if t))
+    return "; ".join(t for t in texts if t)
+
+
+@main.command()
+@click.argument("table", type=click.Choice(list(specs())), metavar="TABLE")
+@click.option("--row", default=None, metavar="LABEL", help="A row of TABLE by its label (headline: metric_id/period).")
+@click.option("--column", default=None, metavar="NAME", help="A column of TABLE.")
+def guards(table: str, row: str | None, column: str | None) -> None:
+    """Print every guard of TABLE, or of its cells in --row and --column: where each runs and the
+    test whose input makes it fail (declared in pipelines/guards.py; what each proves:
+    docs/tables/TABLE.md, "What guards it")."""
+    described = specs()[table]
+    if column is not None and column not in described.column_names:
+        names = ", ".join(described.column_names)
+        raise click.BadParameter(f"{table} has no column {column!r} ({names})", param_hint="--column")
+    labels = known_rows(table)
+    if row is not None and labels is not None and row not in labels:
+        raise click.BadParameter(f"{table} has no row {row!r} ({', '.join(labels)})", param_hint="--row")
+    what = ", ".join([table, *([f"row {row}"] if row else []), *([f"column {column}"] if column else [])])
+    entries = _guard_entries(table, row, column)
+    click.echo(f"{what}: {len(entries)} guards (what each proves: docs/tables/{table}.md)")
+    for line, failing_test in entries:
+        click.echo(line)
+        click.echo(failing_test)
 
 
 @main.command()

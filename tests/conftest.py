@@ -11,6 +11,7 @@ import dagster as dg
 import pytest
 
 from pipelines.core.config import Folders
+from pipelines.guards import DECLARED
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE_2020 = REPO / "tests" / "reference" / "2020"
@@ -83,3 +84,11 @@ def dagster_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         os.environ.pop("DAGSTER_HOME", None)
     else:
         os.environ["DAGSTER_HOME"] = before
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A test marked ``@pytest.mark.guard(name)`` names a guard pipelines/guards.py declares."""
+    declared = {d.name for d in DECLARED}
+    unknown = sorted({m.args[0] for item in items for m in item.iter_markers("guard")} - declared)
+    if unknown:
+        raise pytest.UsageError(f"tests marked for guards that pipelines/guards.py does not declare: {unknown}")

@@ -107,3 +107,18 @@ def _parse(path: Path, layer: str) -> SqlModel:
 def models(layer: str) -> tuple[SqlModel, ...]:
     """Every model of a layer (``staging`` or ``published``), in file-name order."""
     return tuple(_parse(p, layer) for p in sorted((SQL_DIR / layer).glob("*.sql")))
+
+
+def upstream(name: str) -> list[str]:
+    """Every table a model is built from, directly or through other models, nearest first, each
+    once: models, raw export tables (``raw_*``) and ``seeds``."""
+    by_name = {m.name: m for layer in ("staging", "published") for m in models(layer)}
+    found: list[str] = []
+    todo = [name]
+    while todo:
+        model = by_name.get(todo.pop(0))
+        for parent in model.depends_on if model else ():
+            if parent not in found:
+                found.append(parent)
+                todo.append(parent)
+    return found

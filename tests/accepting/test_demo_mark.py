@@ -38,6 +38,7 @@ def test_no_marker_means_not_synthetic(tmp_path: Path) -> None:
     assert demo_exports(ingested(tmp_path, "cases.csv"), tmp_path) == []
 
 
+@pytest.mark.guard("demo_mark")
 def test_a_marker_that_is_not_the_generators_is_refused_in_one_line(tmp_path: Path) -> None:
     (tmp_path / "cases.csv").write_text("real\n")
     (tmp_path / DEMO_MARKER).write_text(json.dumps({"sha256": ["cases.csv"]}))

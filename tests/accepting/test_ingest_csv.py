@@ -9,8 +9,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.accepting.ingest import RawExportError, load_csv, read_csv_stream
-from pipelines.core.contract import CASES
+from pipelines.accepting.ingest import RawExportError, changed_since_ingest, ingest, load_csv, read_csv_stream
+from pipelines.core.contract import CASES, CVIP_REQUESTS, RAW_EXPORTS
 from tests.exports import YearExports, case
 
 YEAR = 2020
@@ -71,3 +71,20 @@ def test_a_blank_line_between_records_is_refused_with_its_data_row(cases_csv: Pa
         "cases.csv: 1 blank line(s) between records, e.g. data row 3 (rule: one record per line; "
         "blank lines only at the end of the file)"
     ]
+
+
+@pytest.mark.guard("raw_unchanged_since_ingest")
+def test_a_raw_file_changed_after_ingest_is_named(cases_csv: Path) -> None:
+    """The release compares each raw file with the SHA-256 ingest computed: an export rewritten
+    (or removed) while the run built the tables would otherwise be published as the tables of
+    content nobody checked."""
+    year_dir = cases_csv.parent
+    con = duckdb.connect()
+    for export in RAW_EXPORTS:
+        ingest(con, export, year_dir)
+    assert changed_since_ingest(con, year_dir) == []
+
+    cases_csv.write_text(cases_csv.read_text(encoding="utf-8").replace("TX", "CA"), encoding="utf-8")
+    (year_dir / CVIP_REQUESTS.file_name).unlink()
+
+    assert changed_since_ingest(con, year_dir) == [CASES.file_name, CVIP_REQUESTS.file_name]

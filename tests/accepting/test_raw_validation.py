@@ -590,6 +590,7 @@ DEFECTS = [
 ]
 
 
+@pytest.mark.guard("export_contract")
 @pytest.mark.parametrize("defect", DEFECTS, ids=[d.id for d in DEFECTS])
 def test_each_rule_names_file_column_rule_count_and_rows(
     defect: Defect, folders: Folders, warehouse: Warehouse
@@ -1020,6 +1021,7 @@ def test_not_utf8_far_into_the_file_names_its_data_row(folders: Folders) -> None
     assert refused(folder, "raw_cases").lines == ["cases.csv: not UTF-8 at data row 900 (rule: UTF-8 CSV)"]
 
 
+@pytest.mark.guard("complete_ingest")
 def test_the_loader_and_the_streaming_count_must_agree(folders: Folders, monkeypatch) -> None:
     """DuckDB's reader once dropped every row after a stray quote: whatever DuckDB loads is
     compared, record for record, with Python's csv module's reading."""

@@ -125,6 +125,7 @@ def checks_of(year_dir: Path) -> tuple[list[str], list[str]]:
     return invariants, differences_found
 
 
+@pytest.mark.guard("second_computation")
 @pytest.mark.parametrize(
     ("sql_file", "right", "wrong", "fragments"), [r[1:] for r in WRONG_RULES], ids=[r[0] for r in WRONG_RULES]
 )

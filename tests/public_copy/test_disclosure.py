@@ -113,6 +113,7 @@ def test_the_2020_pattern_is_reproducible(model_2020, pattern_2020) -> None:
     assert suppress(model_2020, K).status == pattern_2020.status
 
 
+@pytest.mark.guard("disclosure_audit")
 @pytest.mark.parametrize("position", [0, -1])
 def test_dropping_a_secondary_cell_of_2020_fails_the_audit(tables_2020, model_2020, pattern_2020, position) -> None:
     secondary = sorted(i for i, s in pattern_2020.status.items() if s == SECONDARY)

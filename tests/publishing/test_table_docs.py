@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pipelines.guards import guards_of
 from pipelines.reference_docs import DOCS_DIR, pages
 from pipelines.tables import specs
 
@@ -20,9 +21,11 @@ def test_every_table_has_a_page_naming_every_check_that_guards_it() -> None:
     generated = pages()
     assert set(generated) == {f"{name}.md" for name in specs()} | {"README.md"}
     state = generated["missing_children_by_state.md"]
-    for guard in ("schema_and_totals", "second_computation", "disclosure_audit", "`raw_cases` | `export_contract`"):
-        assert guard in state
+    for guard in guards_of("missing_children_by_state"):
+        assert f"| `{guard.name}` ({guard.kind}) |" in state
+        assert f"`{guard.failing_test}`" in state
+    assert "| `export_contract` (check) | raw_cases:" in state
     headline = generated["headline_metrics.md"]
-    for guard in ("consistent_with_previous_year", "within_previous_year_band", "`raw_program_metrics`"):
+    for guard in ("consistent_with_previous_year", "within_previous_year_band", "raw_program_metrics:"):
         assert guard in headline
     assert "disclosure_audit" not in generated["cybertipline_reports_by_esp.md"]

@@ -32,8 +32,7 @@ from pipelines.accepting.gx_suites import (
 )
 from pipelines.accepting.ingest import RawExportError
 from pipelines.core.contract import CYBERTIPLINE_REPORTS, RawExport
-from pipelines.defs.gate import gates
-from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.checks import check_spec
 from pipelines.defs.resources import ProjectFolders, Warehouse
 
 CHECK_NAME = "export_contract"
@@ -135,19 +134,7 @@ def cybertipline_reports_contract(
 
 
 def export_contract_spec(export: RawExport) -> dg.AssetCheckSpec:
-    if export is CYBERTIPLINE_REPORTS:
-        how = "one SQL audit per rule, sql/audits/cybertipline_reports_RULE.sql, selecting the offending rows"
-    else:
-        how = "with Great Expectations"
-    return dg.AssetCheckSpec(
-        CHECK_NAME,
-        asset=export.table,
-        partitions_def=yearly_partitions,
-        description=(
-            f"Every row of {export.file_name} against every rule of the raw export contract "
-            f"(raw/README.md), {how}. Evaluated in the asset's step, right after ingest. " + gates(export.table)
-        ),
-    )
+    return check_spec(CHECK_NAME, export.table)
 
 
 def export_contract(

@@ -13,8 +13,7 @@ import duckdb
 
 from pipelines.core.config import acknowledged_changes, previous_year_band
 from pipelines.core.year_over_year import inconsistent, load_previous_export_rows, manifest_export_rows, outside_band
-from pipelines.defs.gate import gates
-from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.checks import check_spec
 from pipelines.defs.resources import ProjectFolders
 
 TABLE = "headline_metrics"
@@ -24,30 +23,7 @@ WITHIN_BAND = "within_previous_year_band"
 
 
 def across_years_specs() -> list[dg.AssetCheckSpec]:
-    return [
-        dg.AssetCheckSpec(
-            CONSISTENT,
-            asset=TABLE,
-            partitions_def=yearly_partitions,
-            description=(
-                "Prior-year figures of program_metrics.csv equal last year's published yearly figures, "
-                "and cumulative figures never go down from one year to the next "
-                "(sql/audits/headline_metrics_previous_year.sql). " + gates(TABLE)
-            ),
-        ),
-        dg.AssetCheckSpec(
-            WITHIN_BAND,
-            asset=TABLE,
-            partitions_def=yearly_partitions,
-            description=(
-                "Each export's row count and each published table's total "
-                "stays within a band around last year's release (IMPACT_PREVIOUS_YEAR_BAND, default ±50%), "
-                "unless the operator acknowledges the change (impact run --acknowledge-change FIGURE, or "
-                "IMPACT_ACKNOWLEDGED_CHANGES); acknowledged changes are listed in the release manifest "
-                "(sql/audits/previous_year_band.sql). " + gates(TABLE)
-            ),
-        ),
-    ]
+    return [check_spec(CONSISTENT, TABLE), check_spec(WITHIN_BAND, TABLE)]
 
 
 def across_years_checks(

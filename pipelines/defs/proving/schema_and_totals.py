@@ -9,8 +9,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
-from pipelines.defs.gate import gates
-from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.checks import check_spec
 from pipelines.proving.schemas import load_published_table, validate_table
 
 CHECK_NAME = "schema_and_totals"
@@ -30,18 +29,10 @@ def check_result(name: str, problems: list[str], passed_text: str, metadata: dic
 
 
 def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
-    """The ``schema_and_totals`` check of a published table. It runs in the table's own step,
-    right after the SQL model built it (pipelines/defs/proving/assets.py): one Dagster step per
-    table, not two, and a failure still keeps ``release`` from running (pipelines/defs/gate.py)."""
-    return dg.AssetCheckSpec(
-        name=CHECK_NAME,
-        asset=table,
-        partitions_def=yearly_partitions,
-        description=(
-            "Pandera schema generated from the table's spec (pipelines/tables/): columns, dtypes "
-            "and order, no null or negative count, category set and order, row and column totals. " + gates(table)
-        ),
-    )
+    """Run in the table's own step, right after the SQL model built it
+    (pipelines/defs/proving/assets.py): one Dagster step per table, not two, and a failure still
+    keeps ``release`` from running (pipelines/defs/gate.py)."""
+    return check_spec(CHECK_NAME, table)
 
 
 def schema_and_totals(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dg.AssetCheckResult:

@@ -8,8 +8,7 @@ import dagster as dg
 import duckdb
 import polars as pl
 
-from pipelines.defs.gate import gates
-from pipelines.defs.partitions import yearly_partitions
+from pipelines.defs.checks import check_spec
 from pipelines.defs.proving.schema_and_totals import check_result
 from pipelines.proving.schemas import load_published_table
 from pipelines.proving.second_computation import compare
@@ -19,18 +18,8 @@ CHECK_NAME = "second_computation"
 
 
 def second_computation_spec(table: str) -> dg.AssetCheckSpec:
-    """The check comparing a published table with its second computation, run in the table's
-    own step right after its Pandera check."""
-    return dg.AssetCheckSpec(
-        name=CHECK_NAME,
-        asset=table,
-        partitions_def=yearly_partitions,
-        description=(
-            "Every cell equals the same table computed a second time, independently: in polars, "
-            "straight from the raw exports, from the export contract (raw/README.md), not from "
-            "the SQL models. A difference names the row, the column and both values. " + gates(table)
-        ),
-    )
+    """Run in the table's own step right after its Pandera check."""
+    return check_spec(CHECK_NAME, table)
 
 
 class SecondComputationError(RuntimeError):

@@ -14,7 +14,8 @@ import time
 import dagster as dg
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
-from pipelines.defs.gate import gates, materialize_if_passed
+from pipelines.defs.checks import check_spec
+from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.public_copy.audit import AuditResult
@@ -40,21 +41,7 @@ DISCLOSURE_CHECK = "disclosure_audit"
     ),
     kinds={"duckdb"},
     owners=["team:data-engineering"],
-    check_specs=[
-        dg.AssetCheckSpec(
-            DISCLOSURE_CHECK,
-            asset="public_use_tables",
-            partitions_def=yearly_partitions,
-            description=(
-                "For every suppressed cell, the minimum and maximum it can take given every "
-                "published cell, row and column total, shared total, percent and status, with "
-                "non-negative whole-number cells (LP and MILP, HiGHS), read together with every "
-                "earlier public release of the year (no cell changed by more than R, the largest "
-                "change between two releases). Fails if any interval of any of them has zero "
-                "width. " + gates("public_use_tables")
-            ),
-        )
-    ],
+    check_specs=[check_spec(DISCLOSURE_CHECK, "public_use_tables")],
     output_required=False,
 )
 def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
