@@ -32,7 +32,7 @@ from pipelines.core.contract import RAW_EXPORTS, RawExport
 from pipelines.core.seeds import metric_catalog
 from pipelines.core.sql_models import upstream
 from pipelines.public_copy.suppression import LAYOUTS
-from pipelines.tables import TableSpec, specs
+from pipelines.tables import SharedCell, TableSpec, specs
 
 CHECK = "check"
 """A Dagster asset check of the yearly run."""
@@ -179,6 +179,20 @@ def _with_equal_cells(table: str, row: str, column: str) -> list[Cells]:
     ]
 
 
+def _shared_cells() -> Iterator[tuple[str, tuple[Cells, ...]]]:
+    for name, table in specs().items():
+        if table.shares:
+            yield name, tuple(cells for share in table.shares for cells in _share_cells(name, share))
+
+
+def _share_cells(name: str, share: SharedCell) -> tuple[Cells, Cells]:
+    this, other = (name, share.row, share.column), (share.table, share.other_row, share.other_column)
+    return (
+        Cells(name, (share.row,), (share.column,), via=f"equal to {cell_name(*other)}"),
+        Cells(share.table, (share.other_row,), (share.other_column,), via=f"equal to {cell_name(*this)}"),
+    )
+
+
 def table_total_figures() -> list[tuple[str, str]]:
     """(metric_id, period) of each table's total among the headline figures: the first figure
     the metric catalog computes from the table (sql/audits/previous_year_band.sql bands them)."""
@@ -292,6 +306,18 @@ DECLARED: tuple[Declared, ...] = (
         ),
         failing_test="tests/proving/test_second_computation.py::test_a_wrong_business_rule_is_refused_and_named",
         on=_every_table,
+    ),
+    Declared(
+        name="shared_cells",
+        kind=CHECK,
+        step="its own step, after second_computation, once the tables it shares cells with are built",
+        proves=(
+            "Each cell the table shares with another (its spec's shares: the population in every "
+            "missing-children table and the headline figures, the reports in every CyberTipline "
+            "reports table) holds the same figure in both exact tables."
+        ),
+        failing_test="tests/proving/test_shared_cells.py::test_a_shared_cell_that_differs_is_named_with_both_figures",
+        on=_shared_cells,
     ),
     Declared(
         name="consistent_with_previous_year",

@@ -58,6 +58,7 @@ STATE_TOTAL = [
     "complete_ingest",
     "schema_and_totals",
     "second_computation",
+    "shared_cells",
     "within_previous_year_band",
     "disclosure_audit",
     "all_checks_ran",

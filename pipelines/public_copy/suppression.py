@@ -129,9 +129,10 @@ LINKS: tuple[tuple[CellKey, CellKey], ...] = tuple(
     ((name, cell.row, cell.column), (cell.table, cell.other_row, cell.other_column))
     for name in LAYOUTS
     for cell in specs()[name].shares
+    if cell.table in LAYOUTS
 )
-"""Cells that hold the same figure in two tables, from the specs' ``shares`` (a link to a
-missing row is ignored)."""
+"""Cells that hold the same figure in two tables of the public-use release, from the specs'
+``shares`` (a link to a missing row is ignored)."""
 
 
 @dataclass

@@ -3,7 +3,7 @@
 import polars as pl
 
 from pipelines.core.seeds import countries
-from pipelines.tables import TOTAL, Column, TableSpec, count, label
+from pipelines.tables import TOTAL, Column, SharedCell, TableSpec, count, label
 from pipelines.tables.raw_year import RawYear, published
 from pipelines.tables.rules import NO_COUNTRY, country_rows_in_catalog_order
 
@@ -54,4 +54,5 @@ SPEC = TableSpec(
     primary_key=("year", "country"),
     second_computation=compute,
     counts_children=False,
+    shares=(SharedCell(TOTAL, "reports", "cybertipline_reports_by_source", TOTAL, "reports"),),
 )

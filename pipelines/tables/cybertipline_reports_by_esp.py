@@ -2,7 +2,8 @@
 
 import polars as pl
 
-from pipelines.tables import TOTAL, TableSpec, count, label
+from pipelines.core.seeds import seed_label
+from pipelines.tables import TOTAL, SharedCell, TableSpec, count, label
 from pipelines.tables.raw_year import RawYear, published
 from pipelines.tables.rules import esp_rows_by_reports
 
@@ -33,4 +34,7 @@ SPEC = TableSpec(
     primary_key=("year", "esp_name"),
     second_computation=compute,
     counts_children=False,
+    shares=(
+        SharedCell(TOTAL, "reports", "cybertipline_reports_by_source", seed_label("reporter_types", "ESP"), "reports"),
+    ),
 )

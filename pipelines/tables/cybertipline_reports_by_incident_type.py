@@ -2,7 +2,7 @@
 
 import polars as pl
 
-from pipelines.tables import TOTAL, TableSpec, count, label, seed_categories
+from pipelines.tables import TOTAL, SharedCell, TableSpec, count, label, seed_categories
 from pipelines.tables.raw_year import RawYear, catalog, per_category, published
 
 
@@ -26,4 +26,5 @@ SPEC = TableSpec(
     primary_key=("year", "incident_type"),
     second_computation=compute,
     counts_children=False,
+    shares=(SharedCell(TOTAL, "reports", "cybertipline_reports_by_source", TOTAL, "reports"),),
 )

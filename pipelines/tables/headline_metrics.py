@@ -4,8 +4,8 @@ import math
 
 import polars as pl
 
-from pipelines.core.seeds import metric_catalog
-from pipelines.tables import TOTAL, Column, SharedCell, TableSpec
+from pipelines.core.seeds import metric_catalog, read_seed, seed_label
+from pipelines.tables import GRAND_TOTAL, TOTAL, Column, SharedCell, TableSpec
 from pipelines.tables.raw_year import RawYear
 from pipelines.tables.rules import cumulative_not_below_yearly, headline_keys_in_catalog, since_only_for_cumulative
 
@@ -97,6 +97,21 @@ def compute(raw: RawYear) -> pl.DataFrame:
     )
 
 
+def _computed_from_a_cell() -> list[SharedCell]:
+    """The computed figures that are a cell of the table they come from (the metric catalog's
+    computed_from): the CyberTipline reports by source, the files by type, the CVIP requests."""
+    source, files = "cybertipline_reports_by_source", "cybertipline_files_by_type"
+    by_source = {"cybertipline_reports": TOTAL, "cybertipline_public_reports": seed_label("reporter_types", "PUBLIC")}
+    by_source["cybertipline_esp_reports"] = seed_label("reporter_types", "ESP")
+    by_type = {f"cybertipline_{row['code'].replace('_count', 's')}": row["label"] for row in read_seed("file_types")}
+    return [
+        *(SharedCell(f"{metric}/year", "value", source, row, "reports") for metric, row in by_source.items()),
+        SharedCell("cybertipline_files/year", "value", files, TOTAL, "files"),
+        *(SharedCell(f"{metric}/year", "value", files, row, "files") for metric, row in by_type.items()),
+        SharedCell("cvip_law_enforcement_requests/year", "value", "cvip_requests_by_agency", GRAND_TOTAL, "requests"),
+    ]
+
+
 SPEC = TableSpec(
     name="headline_metrics",
     title="Headline figures",
@@ -138,5 +153,6 @@ SPEC = TableSpec(
     counts_children=False,
     shares=(
         SharedCell("missing_children_cases_assisted/year", "value", "missing_children_by_case_type", TOTAL, "total"),
+        *_computed_from_a_cell(),
     ),
 )

@@ -2,7 +2,8 @@
 
 A published table's checks run in the table's own step, right after the model built it: its
 Pandera schema (``schema_and_totals``, pipelines/proving/schemas.py), its second computation
-from the raw exports (``second_computation``, pipelines/tables/raw_year.py) and, for
+from the raw exports (``second_computation``, pipelines/tables/raw_year.py), the cells it shares
+with other tables (``shared_cells``, pipelines/proving/shared_cells.py) and, for
 ``headline_metrics``, the rules across years (pipelines/defs/proving/across_years.py). When one
 fails the table is not materialized for the year and ``release`` does not run
 (pipelines/defs/gate.py). Checks are partitioned like their asset, so Dagster records their
@@ -26,6 +27,7 @@ from pipelines.defs.proving.across_years import TABLE as ACROSS_YEARS_TABLE
 from pipelines.defs.proving.across_years import across_years_checks, across_years_specs
 from pipelines.defs.proving.schema_and_totals import schema_and_totals, schema_and_totals_spec
 from pipelines.defs.proving.second_computation import second_computation, second_computation_spec
+from pipelines.defs.proving.shared_cells import shared_cells, shared_cells_spec, shared_tables
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.tables import specs
 from pipelines.tables.raw_year import raw_year
@@ -58,7 +60,10 @@ with warnings.catch_warnings():
 
 
 def _deps(model: SqlModel) -> list[dg.AssetDep]:
-    deps = [dg.AssetDep(name) for name in model.depends_on]
+    """The tables the SQL reads, the tables whose cells the table shares (its ``shared_cells``
+    check reads them), and last year's release of a table when the SQL compares with it."""
+    shared = shared_tables(model.name) if model.layer == "published" else []
+    deps = [dg.AssetDep(name) for name in dict.fromkeys([*model.depends_on, *shared])]
     if model.previous_year is not None:
         deps.append(dg.AssetDep(model.previous_year.table, partition_mapping=PREVIOUS_YEAR))
     return deps
@@ -100,6 +105,8 @@ def _check_specs(model: SqlModel) -> list[dg.AssetCheckSpec] | None:
     if model.layer != "published":
         return None
     specs = [schema_and_totals_spec(model.name), second_computation_spec(model.name)]
+    if shared_tables(model.name):
+        specs.append(shared_cells_spec(model.name))
     return specs + (across_years_specs() if model.name == ACROSS_YEARS_TABLE else [])
 
 
@@ -148,6 +155,8 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             # (the release's metadata names the files of a published year).
             raw = raw_year(folders.raw_year_dir(year), year, previous_release)
             checks = [schema_and_totals(con, model.name, year), second_computation(con, model.name, raw)]
+            if shared_tables(model.name):
+                checks.append(shared_cells(con, model.name))
             if model.name == ACROSS_YEARS_TABLE:
                 checks += across_years_checks(con, year, folders)
             yield from materialize_if_passed(context, metadata, checks)
