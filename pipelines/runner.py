@@ -102,7 +102,7 @@ def _has_product_error(result: dg.ExecuteInProcessResult) -> bool:
 
 
 def _publication(result: dg.ExecuteInProcessResult) -> str:
-    """The release asset's own account of what it published (pipelines/assets/release.py)."""
+    """The release asset's own account of what it published (pipelines/defs/publishing/assets.py)."""
     for materialization in result.asset_materializations_for_node("release"):
         metadata = materialization.metadata
         return f"{metadata['release_id'].value} ({metadata['outcome'].value})"

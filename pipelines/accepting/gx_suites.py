@@ -115,148 +115,156 @@ def years_up_to_regex(year: int) -> str:
     return f"^(?:{'|'.join(alternatives)})$"
 
 
-def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
-    """Every rule of raw/README.md for one CSV export, as GX expectations."""
+def _gx() -> Any:
+    """Great Expectations' expectations, imported when a suite is first built: importing GX
+    takes seconds, and a process that validates nothing (the UI, the CLI's other commands)
+    should not pay for it."""
     import great_expectations.expectations as gxe
-    from great_expectations.expectations.row_conditions import Column
 
-    def required(column: str) -> CsvRule:
-        return CsvRule(column, "required (non-empty)", (gxe.ExpectColumnValuesToNotBeNull(column=column),))
+    return gxe
 
-    def one_of(column: str, values: Iterable[str], text: str | None = None) -> CsvRule:
-        values = list(values)
-        return CsvRule(
-            column,
-            text or f"one of {', '.join(values)}",
-            (gxe.ExpectColumnValuesToBeInSet(column=column, value_set=values),),
-        )
 
-    def matches(column: str, regex: str, text: str) -> CsvRule:
-        return CsvRule(column, text, (gxe.ExpectColumnValuesToMatchRegex(column=column, regex=regex),))
+def _required(column: str) -> CsvRule:
+    return CsvRule(column, "required (non-empty)", (_gx().ExpectColumnValuesToNotBeNull(column=column),))
 
-    def iso_date(column: str, when: str = "") -> CsvRule:
-        return CsvRule(
-            column,
-            f"a real calendar date as YYYY-MM-DD{when}",
-            (
-                gxe.ExpectColumnValuesToMatchRegex(column=column, regex=ISO_DATE_SHAPE),
-                gxe.ExpectColumnValuesToMatchStrftimeFormat(column=column, strftime_format="%Y-%m-%d"),
-            ),
-        )
 
-    def unique(columns: Sequence[str]) -> CsvRule:
-        if len(columns) == 1:
-            expectation = gxe.ExpectColumnValuesToBeUnique(column=columns[0])
-        else:
-            expectation = gxe.ExpectCompoundColumnsToBeUnique(column_list=list(columns))
-        return CsvRule(", ".join(columns), "unique" if len(columns) == 1 else "unique together", (expectation,))
-
-    def count(column: str) -> list[CsvRule]:
-        return [required(column), matches(column, NON_NEGATIVE_INTEGER, "an integer >= 0")]
-
-    table = CsvRule(
-        "(all columns)",
-        f"exactly the columns {', '.join(export.columns)}",
-        (gxe.ExpectTableColumnsToMatchSet(column_set=[ROW_COLUMN, *export.columns], exact_match=True),),
+def _one_of(column: str, values: Iterable[str], text: str | None = None) -> CsvRule:
+    values = list(values)
+    return CsvRule(
+        column,
+        text or f"one of {', '.join(values)}",
+        (_gx().ExpectColumnValuesToBeInSet(column=column, value_set=values),),
     )
 
-    if export is CASES:
-        states = [code for code, _ in us_state_rows()]  # 50 states, DC, PR and INTL
-        return [
-            table,
-            required("case_number"),
-            unique(["case_number"]),
-            required("intake_date"),
-            iso_date("intake_date"),
-            iso_date("resolved_date", " when present"),
-            CsvRule(
-                "resolved_date",
-                "resolved_date >= intake_date when present",
-                (
-                    gxe.ExpectColumnPairValuesAToBeGreaterThanB(
-                        column_A="resolved_date",
-                        column_B="intake_date",
-                        or_equal=True,
-                        ignore_row_if="either_value_is_missing",
-                    ),
-                ),
-            ),
-            required("case_type"),
-            one_of("case_type", CASE_TYPES),
-            matches("age_at_missing", AGE_0_TO_20, "an integer 0..20 when present"),
-            one_of("race", RACES, f"one of {', '.join(RACES)}, or empty"),
-            required("missing_state"),
-            one_of("missing_state", states, "USPS code of the 50 states, DC or PR, or INTL"),
-        ]
-    if export is CVIP_REQUESTS:
-        return [
-            table,
-            required("request_id"),
-            unique(["request_id"]),
-            required("received_date"),
-            iso_date("received_date"),
-            matches("received_date", f"^{year:04d}-", f"within {year}"),
-            required("agency_type"),
-            one_of("agency_type", AGENCY_TYPES),
-            *count("image_count"),
-            *count("video_count"),
-        ]
-    if export is CVIP_OFFENDER_RELATIONSHIPS:
-        return [
-            table,
-            required("victim_id"),
-            required("relationship"),
-            one_of("relationship", RELATIONSHIPS),
-            unique(["victim_id", "relationship"]),
-        ]
-    if export is PROGRAM_METRICS:
-        catalog = metric_catalog().values()
-        metric_ids = sorted({m.metric_id for m in catalog})
-        pairs = sorted({m.key for m in catalog})
-        computed: dict[str, list[str]] = {}
-        for m in catalog:
-            if m.computed_from:
-                computed.setdefault(m.period, []).append(m.metric_id)
-        return [
-            table,
-            required("metric_id"),
-            one_of("metric_id", metric_ids, "in the metric catalog (sql/seeds/metric_catalog.csv)"),
-            required("period"),
-            one_of("period", PERIODS),
-            CsvRule(
-                "metric_id, period",
-                "(metric_id, period) in the metric catalog",
-                (
-                    gxe.ExpectColumnPairValuesToBeInSet(
-                        column_A="metric_id",
-                        column_B="period",
-                        value_pairs_set=pairs,
-                        ignore_row_if="either_value_is_missing",
-                    ),
-                ),
-            ),
-            CsvRule(
-                "metric_id, period",
-                "not a metric computed by the pipeline from the record-level exports",
-                tuple(
-                    gxe.ExpectColumnValuesToNotBeInSet(
-                        column="metric_id",
-                        value_set=sorted(ids),
-                        row_condition=Column("period") == period,
-                    )
-                    for period, ids in sorted(computed.items())
-                ),
-            ),
-            unique(["metric_id", "period"]),
-            *count("value"),
-            matches("since", years_up_to_regex(year), f"a 4-digit year not after {year}, when present"),
-            CsvRule(
-                "since",
-                "empty unless period is cumulative",
-                (gxe.ExpectColumnValuesToBeNull(column="since", row_condition=Column("period") != "cumulative"),),
-            ),
-        ]
-    raise ValueError(f"{export.file_name} is not a CSV export")
+
+def _matches(column: str, regex: str, text: str) -> CsvRule:
+    return CsvRule(column, text, (_gx().ExpectColumnValuesToMatchRegex(column=column, regex=regex),))
+
+
+def _iso_date(column: str, when: str = "") -> CsvRule:
+    gxe = _gx()
+    return CsvRule(
+        column,
+        f"a real calendar date as YYYY-MM-DD{when}",
+        (
+            gxe.ExpectColumnValuesToMatchRegex(column=column, regex=ISO_DATE_SHAPE),
+            gxe.ExpectColumnValuesToMatchStrftimeFormat(column=column, strftime_format="%Y-%m-%d"),
+        ),
+    )
+
+
+def _unique(columns: Sequence[str]) -> CsvRule:
+    if len(columns) == 1:
+        expectation = _gx().ExpectColumnValuesToBeUnique(column=columns[0])
+    else:
+        expectation = _gx().ExpectCompoundColumnsToBeUnique(column_list=list(columns))
+    return CsvRule(", ".join(columns), "unique" if len(columns) == 1 else "unique together", (expectation,))
+
+
+def _count(column: str) -> list[CsvRule]:
+    return [_required(column), _matches(column, NON_NEGATIVE_INTEGER, "an integer >= 0")]
+
+
+def _cases_rules(year: int) -> list[CsvRule]:
+    states = [code for code, _ in us_state_rows()]  # 50 states, DC, PR and INTL
+    resolved_after_intake = _gx().ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="resolved_date", column_B="intake_date", or_equal=True, ignore_row_if="either_value_is_missing"
+    )
+    return [
+        _required("case_number"),
+        _unique(["case_number"]),
+        _required("intake_date"),
+        _iso_date("intake_date"),
+        _iso_date("resolved_date", " when present"),
+        CsvRule("resolved_date", "resolved_date >= intake_date when present", (resolved_after_intake,)),
+        _required("case_type"),
+        _one_of("case_type", CASE_TYPES),
+        _matches("age_at_missing", AGE_0_TO_20, "an integer 0..20 when present"),
+        _one_of("race", RACES, f"one of {', '.join(RACES)}, or empty"),
+        _required("missing_state"),
+        _one_of("missing_state", states, "USPS code of the 50 states, DC or PR, or INTL"),
+    ]
+
+
+def _cvip_requests_rules(year: int) -> list[CsvRule]:
+    return [
+        _required("request_id"),
+        _unique(["request_id"]),
+        _required("received_date"),
+        _iso_date("received_date"),
+        _matches("received_date", f"^{year:04d}-", f"within {year}"),
+        _required("agency_type"),
+        _one_of("agency_type", AGENCY_TYPES),
+        *_count("image_count"),
+        *_count("video_count"),
+    ]
+
+
+def _relationships_rules(year: int) -> list[CsvRule]:
+    return [
+        _required("victim_id"),
+        _required("relationship"),
+        _one_of("relationship", RELATIONSHIPS),
+        _unique(["victim_id", "relationship"]),
+    ]
+
+
+def _program_metrics_rules(year: int) -> list[CsvRule]:
+    from great_expectations.expectations.row_conditions import Column
+
+    gxe = _gx()
+    catalog = metric_catalog().values()
+    computed: dict[str, list[str]] = {}
+    for m in catalog:
+        if m.computed_from:
+            computed.setdefault(m.period, []).append(m.metric_id)
+    in_catalog = gxe.ExpectColumnPairValuesToBeInSet(
+        column_A="metric_id",
+        column_B="period",
+        value_pairs_set=sorted({m.key for m in catalog}),
+        ignore_row_if="either_value_is_missing",
+    )
+    not_computed = tuple(
+        gxe.ExpectColumnValuesToNotBeInSet(
+            column="metric_id", value_set=sorted(ids), row_condition=Column("period") == period
+        )
+        for period, ids in sorted(computed.items())
+    )
+    since_cumulative = gxe.ExpectColumnValuesToBeNull(column="since", row_condition=Column("period") != "cumulative")
+    return [
+        _required("metric_id"),
+        _one_of(
+            "metric_id", sorted({m.metric_id for m in catalog}), "in the metric catalog (sql/seeds/metric_catalog.csv)"
+        ),
+        _required("period"),
+        _one_of("period", PERIODS),
+        CsvRule("metric_id, period", "(metric_id, period) in the metric catalog", (in_catalog,)),
+        CsvRule(
+            "metric_id, period", "not a metric computed by the pipeline from the record-level exports", not_computed
+        ),
+        _unique(["metric_id", "period"]),
+        *_count("value"),
+        _matches("since", years_up_to_regex(year), f"a 4-digit year not after {year}, when present"),
+        CsvRule("since", "empty unless period is cumulative", (since_cumulative,)),
+    ]
+
+
+_RULES = {
+    CASES.name: _cases_rules,
+    CVIP_REQUESTS.name: _cvip_requests_rules,
+    CVIP_OFFENDER_RELATIONSHIPS.name: _relationships_rules,
+    PROGRAM_METRICS.name: _program_metrics_rules,
+}
+"""The rules of each CSV export after its columns, by export."""
+
+
+def csv_rules(export: RawExport, year: int) -> list[CsvRule]:
+    """Every rule of raw/README.md for one CSV export, as GX expectations: its columns first."""
+    if export.name not in _RULES:
+        raise ValueError(f"{export.file_name} is not a CSV export")
+    columns = _gx().ExpectTableColumnsToMatchSet(column_set=[ROW_COLUMN, *export.columns], exact_match=True)
+    table = CsvRule("(all columns)", f"exactly the columns {', '.join(export.columns)}", (columns,))
+    return [table, *_RULES[export.name](year)]
 
 
 SITE_NAME = "raw_exports"

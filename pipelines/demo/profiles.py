@@ -69,8 +69,14 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     written (a half-consistent profile would produce exports the pipeline rightly rejects)."""
     if not str(profile.get("description", "")).strip():
         _fail(path, "a 'description' is required (say whether the figures are published or synthetic)")
+    _validate_cases(profile["cases"], path)
+    _validate_cvip(profile["cvip"], path)
+    _validate_cybertipline(profile["cybertipline"], path)
+    _validate_program_metrics(profile.get("program_metrics", []), path)
 
-    cases = profile["cases"]
+
+def _validate_cases(cases: dict[str, Any], path: Path) -> None:
+    """The three case tables agree on their totals, and the boundary rows fit in them."""
     by_type = cases["status_by_case_type"]
     _check_keys(path, "cases.status_by_case_type", by_type, CASE_TYPES, "sql/seeds/case_types.csv")
     by_age = cases["race_by_age_group"]
@@ -103,7 +109,9 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     if not 0.0 <= float(rules["unknown_race_blank_share"]) <= 1.0:
         _fail(path, "unknown_race_blank_share must be within [0, 1]")
 
-    cvip = profile["cvip"]
+
+def _validate_cvip(cvip: dict[str, Any], path: Path) -> None:
+    """Requests by agency, and relationships a set of distinct victims can hold."""
     _check_keys(path, "cvip.requests_by_agency", cvip["requests_by_agency"], AGENCY_TYPES, "sql/seeds/agency_types.csv")
     for agency, row in cvip["requests_by_agency"].items():
         if not isinstance(row, list) or len(row) != 3:
@@ -121,7 +129,9 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     if max(rel["counts"].values()) > victims:
         _fail(path, "a relationship count exceeds distinct_victims: (victim, relationship) must be unique")
 
-    cyber = profile["cybertipline"]
+
+def _validate_cybertipline(cyber: dict[str, Any], path: Path) -> None:
+    """The reports by ESP and from the public add up to the incident types; countries are known."""
     _check_keys(
         path, "cybertipline.incident_types", cyber["incident_types"], INCIDENT_TYPES, "sql/seeds/incident_types.csv"
     )
@@ -153,9 +163,12 @@ def _validate_profile(profile: dict[str, Any], path: Path) -> None:
     if unknown:
         _fail(path, f"[cybertipline.countries.weights] has codes {unknown} that pycountry (plus XK) does not have")
 
+
+def _validate_program_metrics(items: list[dict[str, Any]], path: Path) -> None:
+    """Each figure once, in the catalog, kept in another system (not computed), with a source."""
     seen: set[tuple[str, str]] = set()
     catalog = {key: metric.computed_from for key, metric in metric_catalog().items()}
-    for item in profile.get("program_metrics", []):
+    for item in items:
         key = (item["metric_id"], item["period"])
         if key in seen:
             _fail(path, f"program metric {key} appears twice")

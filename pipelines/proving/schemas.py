@@ -270,9 +270,10 @@ def load_published_table(con: duckdb.DuckDBPyConnection, table: str) -> tuple[pl
     return frame, problems
 
 
-def check_published_table(con: duckdb.DuckDBPyConnection, table: str, year: int | None) -> list[str]:
-    """Load a published table from the year's warehouse and validate it."""
+def check_published_table(con: duckdb.DuckDBPyConnection, table: str, year: int | None) -> tuple[int, list[str]]:
+    """Load a published table from the year's warehouse and validate it: the rows read, and every
+    problem (the ``schema_and_totals`` check, pipelines/defs/proving/schema_and_totals.py)."""
     frame, problems = load_published_table(con, table)
     if frame is None:
-        return problems
-    return problems + validate_table(table, frame, year)
+        return 0, problems
+    return frame.height, problems + validate_table(table, frame, year)

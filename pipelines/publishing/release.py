@@ -261,7 +261,7 @@ def write_release(
     """Write every file of the year's release in a staging folder, then publish it whole and
     rewrite the index page of all years. ``checks``: the checks of the run, all passed;
     ``public``: the disclosure audit's figures (manifest ``public``); ``synthetic``: the raw
-    exports the demo generator wrote (pipelines/ingest.py ``demo_exports``): the manifest, data
+    exports the demo generator wrote (pipelines/accepting/ingest.py ``demo_exports``): the manifest, data
     packages and reports then say the release is synthetic.
 
     The new release replaces the current one, unless it is the current one: when the files,

@@ -10,7 +10,9 @@ A table's spec states, once, what everything else derives from it:
 * its primary key, and whether it counts children (``counts_children``: the public-use release
   suppresses small counts in those tables);
 * its second computation: the same figures computed a second time, straight from the raw
-  exports in polars (``second_computation``, pipelines/tables/raw_year.py compares).
+  exports in polars (``second_computation``, over pipelines/tables/raw_year.py; compared by
+  pipelines/proving/second_computation.py);
+* the cells it shares with other tables (``shares``, checked by ``shared_cells``).
 
 Derived from the specs: the Pandera models (pipelines/proving/schemas.py), the data
 package schema (pipelines/publishing/datapackage.py), the report's sections (pipelines/publishing/report.py) and

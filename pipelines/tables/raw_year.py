@@ -1,7 +1,6 @@
 """The raw exports of a year as the second computation reads them: polars, straight from the files.
 
-The second computation: every published table computed again, straight from the raw exports.
-
+The second computation is every published table computed again, straight from the raw exports.
 Dual running, as official statistics and the Aqua Book's quality assurance of business-critical
 models do it: the figures are computed a second time by separate code on a separate engine and
 compared with the SQL models' tables, cell by cell, before anything is published. The business
@@ -13,9 +12,9 @@ check ``second_computation`` of that table names the table, the row, the column 
 both values.
 
 Each table's computation is in its spec (pipelines/tables/<table>.py, ``second_computation``);
-this module reads the exports (:class:`RawYear`), holds what the computations share, and
-compares. The property tests (tests/sql/test_sql_properties.py) use the same computations as their
-oracle.
+this module reads the exports (:class:`RawYear`) and holds what the computations share;
+pipelines/proving/second_computation.py compares. The property tests
+(tests/sql/test_sql_properties.py) use the same computations as their oracle.
 
 Memory stays bounded at any size: the CyberTipline export is reduced to its groups by a lazy
 scan collected with polars' streaming engine (a few thousand rows whatever the number of

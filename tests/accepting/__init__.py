@@ -1,0 +1,1 @@
+"""Stage accepting: ingest, the raw export rules (Great Expectations and the SQL audits), the demo mark."""

@@ -1,0 +1,1 @@
+"""Stage proving: the table invariants (Pandera), the second computation, the shared cells."""

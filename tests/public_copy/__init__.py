@@ -1,0 +1,1 @@
+"""Stage public copy: suppression and its audit, a first release and revisions."""

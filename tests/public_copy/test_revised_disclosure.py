@@ -234,7 +234,7 @@ def test_a_single_release_is_audited_as_before(first_2020) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# Random small revisions of random linked tables (the shape of tests/test_disclosure.py).
+# Random small revisions of random linked tables (the shape of tests/public_copy/test_disclosure.py).
 # ------------------------------------------------------------------------------------------
 
 

@@ -1,0 +1,1 @@
+"""The SQL models and audits on tiny exports through DuckDB alone."""

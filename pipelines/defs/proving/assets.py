@@ -2,7 +2,7 @@
 
 A published table's checks run in the table's own step, right after the model built it: its
 Pandera schema (``schema_and_totals``, pipelines/proving/schemas.py), its second computation
-from the raw exports (``second_computation``, pipelines/tables/raw_year.py), the cells it shares
+from the raw exports (``second_computation``, pipelines/proving/second_computation.py), the cells it shares
 with other tables (``shared_cells``, pipelines/proving/shared_cells.py) and, for
 ``headline_metrics``, the rules across years (pipelines/defs/proving/across_years.py). When one
 fails the table is not materialized for the year and ``release`` does not run

@@ -1,1 +1,2 @@
-"""Dagster, stage publishing."""
+"""Dagster, stage publishing: the ``release`` asset and its gates (assets), over
+pipelines/publishing/."""
