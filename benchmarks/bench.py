@@ -7,7 +7,8 @@ and kept for the next run), in one run:
 * ``dbt``: the peer a team would build instead (benchmarks/peers/dbt/): ``dbt build`` of a
   dbt-duckdb project publishing the same eleven tables as Parquet and CSV, with its tests; in its
   own virtual environment (benchmarks/.venv-dbt, from benchmarks/peers/dbt/requirements.txt,
-  created on first use), DuckDB capped at 512MiB like the product;
+  created on first use), DuckDB capped at 512MiB like the product, dbt's ``threads`` set to the
+  machine's cores as a team sets them;
 * ``floor``: benchmarks/floor.sql, a bare DuckDB script over the Parquet export computing the
   CyberTipline aggregates and row rules (benchmarks/peers.py), DuckDB capped like the product;
 * ``impact run``: the whole pipeline end to end (every export, every check, the second
@@ -16,8 +17,10 @@ and kept for the next run), in one run:
   ``--pandas-scale``): uncapped, they need 11.5 GiB (polars, scale 10) and 160 MiB per million
   reports (pandas).
 
-The dbt peer and ``impact run`` must publish the same tables, cell for cell (Parquet values and
-CSV fields); every peer must agree with the release on the totals and find no bad row.
+The dbt peer, the floor and ``impact run`` run back to back, ``--repeat`` times in turn (3 by
+default), so that each sees the same load; each figure is the median of its runs. The dbt peer and
+``impact run`` must publish the same tables, cell for cell (Parquet values and CSV fields), in
+every round; every peer must agree with the release on the totals and find no bad row.
 
 Each command is its own process, timed with ``time.perf_counter`` and measured with ``wait4``
 (peak RSS of the process, and of the processes it waited for). The exports sit in the page cache
@@ -35,6 +38,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -51,8 +55,12 @@ GIB, MIB = 1 << 30, 1 << 20
 
 TARGETS = {
     # scale: (impact run wall / dbt peer wall at most, impact run peak RSS / dbt peer's at most)
-    10.0: (1.0, 1.25),
+    1.0: (1.0, 1.0),
+    2.0: (1.0, 1.0),
+    10.0: (1.0, 1.0),
 }
+DBT_THREADS = os.cpu_count() or 1
+"""dbt's ``threads``: the machine's cores, as a team running the peer on this machine sets it."""
 TARGET_MARGINAL = 1.2
 """impact run's seconds per extra million reports at most this times the floor's."""
 
@@ -148,6 +156,7 @@ def dbt_peer(dbt: Path, raw: Path, out: Path) -> dict[str, Any]:
         "IMPACT_PEER_OUT_DIR": str(folder / "tables"),
         "IMPACT_PEER_WAREHOUSE": str(folder / "peer.duckdb"),
         "IMPACT_PEER_YEAR": str(YEAR),
+        "IMPACT_PEER_THREADS": str(DBT_THREADS),
         "DBT_TARGET_PATH": str(folder / "target"),
         "DBT_LOG_PATH": str(folder / "logs"),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
@@ -155,6 +164,7 @@ def dbt_peer(dbt: Path, raw: Path, out: Path) -> dict[str, Any]:
     project = ["--profiles-dir", str(DBT_PROJECT), "--project-dir", str(DBT_PROJECT)]
     result = measure([str(dbt), "build", *project], out / "dbt.log", env=env)
     result["tables"] = str(folder / "tables")
+    result["threads"] = DBT_THREADS
     return result
 
 
@@ -222,7 +232,33 @@ def per_million(low: dict[str, Any], high: dict[str, Any], name: str) -> float:
     return (high[name]["wall_s"] - low[name]["wall_s"]) / (high["reports"] - low["reports"]) * 1e6
 
 
-def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scales: list[float]) -> dict[str, Any]:
+MEDIAN_OF = ("wall_s", "cpu_s", "peak_rss_bytes")
+
+
+def median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One command's figures over its rounds: the median of each of ``MEDIAN_OF`` (taken apart),
+    the rest from the run of median wall time, and every run under ``runs``."""
+    middle = sorted(runs, key=lambda r: r["wall_s"])[(len(runs) - 1) // 2]
+    figures = {k: statistics.median(r[k] for r in runs) for k in MEDIAN_OF}
+    return {**middle, **figures, "runs": runs}
+
+
+def rounds(dbt: Path, impact: str, raw: Path, parquet: Path, out: Path, repeat: int) -> dict[str, Any]:
+    """The dbt peer, the floor and ``impact run``, one after the other, ``repeat`` times; the
+    tables of each round's peer compared with that round's release."""
+    runs: dict[str, list[dict[str, Any]]] = {"dbt": [], "floor": [], "impact_run": []}
+    differences: list[str] = []
+    for _ in range(repeat):
+        runs["dbt"].append(dbt_peer(dbt, raw, out))
+        runs["floor"].append(peer("floor", parquet, out))
+        runs["impact_run"].append(impact_run(impact, raw, out))
+        differences += table_differences(out / "published" / str(YEAR), Path(runs["dbt"][-1]["tables"]))
+    return {**{name: median(measured) for name, measured in runs.items()}, "table_differences": differences}
+
+
+def run(
+    work: Path, scales: list[float], polars_scales: list[float], pandas_scales: list[float], repeat: int = 3
+) -> dict[str, Any]:
     impact = str(Path(sys.executable).with_name("impact"))
     dbt = dbt_executable() if scales else None
     results: dict[str, Any] = {
@@ -233,6 +269,8 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
             "memory_bytes": os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"),
             "environment": {k: v for k, v in os.environ.items() if k.startswith("IMPACT_DUCKDB")},
         },
+        "dbt_threads": DBT_THREADS,
+        "repeat": repeat,
         "scales": [],
     }
     for scale in sorted(set(scales) | set(polars_scales) | set(pandas_scales)):
@@ -248,10 +286,7 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
             "generated_s": generated_s,
         }
         if scale in scales:
-            entry["dbt"] = dbt_peer(dbt, raw, out)
-            entry["floor"] = peer("floor", parquet, out)
-            entry["impact_run"] = impact_run(impact, raw, out)
-            entry["table_differences"] = table_differences(out / "published" / str(YEAR), Path(entry["dbt"]["tables"]))
+            entry.update(rounds(dbt, impact, raw, parquet, out, repeat))
         if scale in polars_scales:
             entry["polars"] = peer("polars", parquet, out)
         if scale in pandas_scales:
@@ -297,8 +332,18 @@ def run(work: Path, scales: list[float], polars_scales: list[float], pandas_scal
     return results
 
 
+def _load(m: dict[str, Any]) -> str:
+    """The 1-minute load average when the command's runs started: one figure, or their range."""
+    loads = [r["load_1m_before"] for r in m.get("runs", [m])]
+    low, high = min(loads), max(loads)
+    return f"{low:.1f}" if f"{low:.1f}" == f"{high:.1f}" else f"{low:.1f}–{high:.1f}"
+
+
 def render(results: dict[str, Any]) -> str:
     lines = [
+        f"dbt peer with threads: {results.get('dbt_threads', 1)}; each figure the median of "
+        f"{results.get('repeat', 1)} back-to-back round(s).",
+        "",
         "| scale | reports | Parquet | command | wall (s) | × dbt | × floor | peak RSS | × dbt "
         "| CPU (s) | load | target |",
         "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -321,7 +366,7 @@ def render(results: dict[str, Any]) -> str:
             lines.append(
                 f"| {e['scale']:g} | {e['reports']:,} | {e['parquet_bytes'] / MIB:,.0f} MiB | {name.replace('_', ' ')} "
                 f"| {m['wall_s']:.2f} | {versus_dbt} | {versus_floor} "
-                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {memory_dbt} | {m['cpu_s']:.1f} | {m['load_1m_before']:.1f} "
+                f"| {m['peak_rss_bytes'] / MIB:,.0f} MiB | {memory_dbt} | {m['cpu_s']:.1f} | {_load(m)} "
                 f"| {target} |"
             )
     marginal = results.get("marginal_s_per_million")
@@ -380,10 +425,11 @@ def main() -> int:
     parser.add_argument("--scale", type=float, action="append", help="dbt peer, floor and impact run [1, 2, 10]")
     parser.add_argument("--polars-scale", type=float, action="append", default=[], help="polars streaming peer")
     parser.add_argument("--pandas-scale", type=float, action="append", default=[], help="pandas peer")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds of dbt, floor and impact run per scale [3]")
     parser.add_argument("--out", type=Path, help="JSON results [WORK_DIR/bench.json]")
     args = parser.parse_args()
     work = args.work_dir.resolve()
-    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale, args.pandas_scale)
+    results = run(work, args.scale or [1.0, 2.0, 10.0], args.polars_scale, args.pandas_scale, args.repeat)
     out = args.out or work / "bench.json"
     out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     print(render(results))
