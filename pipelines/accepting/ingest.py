@@ -95,14 +95,19 @@ def demo_exports(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
             f"{DEMO_MARKER}: not the demo generator's record of the files it wrote "
             "(rule: JSON with a sha256 object; delete the file if the exports are real)"
         ) from None
-    ingested = con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall()
-    return [name for name, digest in ingested if recorded.get(name) == digest]
+    return [name for name, digest in ingested_digests(con) if recorded.get(name) == digest]
 
 
-def changed_since_ingest(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
-    """Raw files whose content is not what was ingested (by SHA-256), or that are gone."""
+def ingested_digests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
+    """The file name and SHA-256 of every export ingested into the year's warehouse."""
+    return con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall()
+
+
+def changed_since_ingest(ingested: list[tuple[str, str]], year_dir: Path) -> list[str]:
+    """Raw files whose content is not what was ingested (``ingested_digests``, by SHA-256), or
+    that are gone. Needs no connection, so it can hash on a thread of its own."""
     changed = []
-    for file_name, digest in con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall():
+    for file_name, digest in ingested:
         path = year_dir / file_name
         if not path.is_file() or sha256_file(path) != digest:
             changed.append(file_name)

@@ -36,12 +36,16 @@ def gates(asset: str) -> str:
 
 
 def materialize_if_passed(
-    context: dg.AssetExecutionContext, metadata: Mapping[str, Any], checks: Sequence[dg.AssetCheckResult]
+    context: dg.AssetExecutionContext,
+    metadata: Mapping[str, Any],
+    checks: Sequence[dg.AssetCheckResult],
+    asset_key: str | None = None,
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     """The results of a checked asset's step: its materialization with its checks when every
-    check passed; otherwise the checks alone, and the run tagged refused."""
+    check passed; otherwise the checks alone, and the run tagged refused. ``asset_key`` names the
+    asset when the step materializes several."""
     if all(check.passed for check in checks):
-        yield dg.MaterializeResult(metadata=dict(metadata), check_results=list(checks))
+        yield dg.MaterializeResult(asset_key=asset_key, metadata=dict(metadata), check_results=list(checks))
         return
     context.instance.add_run_tags(context.run.run_id, {OUTCOME_TAG: REFUSED})
     yield from checks

@@ -24,7 +24,7 @@ import re
 import shutil
 import socket
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -257,6 +257,7 @@ def write_release(
     checks: list[dict],
     public: dict,
     synthetic: Sequence[str] = (),
+    inputs_unchanged: Callable[[], None] = lambda: None,
 ) -> Publication:
     """Write every file of the year's release in a staging folder, then publish it whole and
     rewrite the index page of all years. ``checks``: the checks of the run, all passed;
@@ -266,7 +267,9 @@ def write_release(
 
     The new release replaces the current one, unless it is the current one: when the files,
     written as if they were the current release (same replaced release), are byte-identical to
-    it, nothing is published and the link stays.
+    it, nothing is published and the link stays. ``inputs_unchanged`` raises when the raw
+    exports changed during the run: it is called once the tables are written (so that the exports
+    are hashed again while they are) and before anything is published.
     """
     current = current_release(published_root, year)
     staged = staging_folder(published_root, year)
@@ -281,6 +284,7 @@ def write_release(
                 "SELECT file_name, sha256, rows, bytes FROM ingest_log ORDER BY file_name"
             ).fetchall()
         ]
+        inputs_unchanged()
 
         def finish(replaced: Path | None) -> int:
             changed = len(diff_releases(replaced, staged)) if replaced is not None else 0

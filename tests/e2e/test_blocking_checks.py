@@ -75,7 +75,7 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
     monkeypatch.setattr(
         pipelines.defs.accepting.assets,
         "export_contract",
-        lambda *_: dg.AssetCheckResult(check_name="export_contract", passed=True),
+        lambda con, export, *_: dg.AssetCheckResult(asset_key=export.table, check_name="export_contract", passed=True),
     )
     result = dg.materialize(
         all_assets,

@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipelines.accepting.ingest import changed_since_ingest, ingested_digests
 from pipelines.publishing import release as release_module
 from pipelines.publishing.release import write_release
 from tests.exports import YearExports, case, resolved_cases
@@ -146,3 +147,26 @@ def test_publish_interrupted_at_each_file_system_step_keeps_previous_release(
     third = release_module.staging_folder(root, 2020)
     (third / "table.csv").write_text("year,n\n2020,2\n")
     assert snapshot(release_module.publish(third, root, 2020)) == {"table.csv": b"year,n\n2020,2\n"}
+
+
+def test_an_export_changed_during_the_run_is_found_and_nothing_is_published(tmp_path: Path) -> None:
+    """The release hashes every export again while it writes its files (pipelines/defs/publishing/
+    assets.py): a changed export is named, and the writer stops before publishing anything."""
+    raw, root = tmp_path / "raw", tmp_path / "published"
+    YearExports.small(2020).write(raw)
+    with duckdb.connect() as con:
+        public, synthetic = build_year(con, raw, root, 2020)
+        ingested = ingested_digests(con)
+        assert changed_since_ingest(ingested, raw / "2020") == []
+        with (raw / "2020" / "cases.csv").open("a", encoding="utf-8") as cases:
+            cases.write("\n")  # one byte more: a different SHA-256
+        changed = changed_since_ingest(ingested, raw / "2020")
+        assert changed == ["cases.csv"]
+
+        def inputs_unchanged() -> None:
+            raise RuntimeError(f"changed during the run: {changed}")
+
+        with pytest.raises(RuntimeError, match=r"cases\.csv"):
+            write_release(con, PUBLISHED_TABLES, root, 2020, [], public, synthetic, inputs_unchanged)
+    assert not (root / "2020").exists()
+    assert [p.name for p in (root / ".releases").iterdir()] == []

@@ -66,6 +66,7 @@ def check_result(
     else:
         description = f"{export.file_name}: all {len(outcomes)} rules hold on {rows:,} rows"
     return dg.AssetCheckResult(
+        asset_key=export.table,
         passed=not broken,
         severity=dg.AssetCheckSeverity.ERROR,
         description=description,
@@ -83,6 +84,7 @@ def unreadable_export(export: RawExport, error: RawExportError) -> dg.AssetCheck
     """The check of an export that ingest refused (missing, malformed, wrong columns or types):
     no rule could run; ingest's lines say why, each naming the file and the cause."""
     return dg.AssetCheckResult(
+        asset_key=export.table,
         passed=False,
         severity=dg.AssetCheckSeverity.ERROR,
         description=f"{export.file_name}: not ingested, so no rule could be checked",

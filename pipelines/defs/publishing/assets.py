@@ -1,10 +1,11 @@
 """Group ``release``: the year's published folder, written only after every check has passed."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import dagster as dg
 
-from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports
+from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports, ingested_digests
 from pipelines.core.sql_models import models
 from pipelines.defs.gate import OUTCOME_TAG, PUBLISHED, RELEASE_TAG
 from pipelines.defs.graph import all_check_keys
@@ -94,15 +95,22 @@ def published_files(release: Path) -> str:
 def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse) -> dg.MaterializeResult:
     year = int(context.partition_key)
     checks, public = checks_of_this_run(context)
-    with warehouse.connect(year) as con:
-        changed = changed_since_ingest(con, folders.raw_year_dir(year))
-        if changed:
-            raise dg.Failure(description=f"not published: raw export(s) changed during the run: {', '.join(changed)}")
+    with warehouse.connect(year) as con, ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+        # Every export hashed again (did it change during the run?) while the release is written.
+        changed = hashing.submit(changed_since_ingest, ingested_digests(con), folders.raw_year_dir(year))
+
+        def inputs_unchanged() -> None:
+            if changed.result():
+                names = ", ".join(changed.result())
+                raise dg.Failure(description=f"not published: raw export(s) changed during the run: {names}")
+
         try:
             synthetic = demo_exports(con, folders.raw_year_dir(year))
         except RawExportError as error:
             raise dg.Failure(description=f"not published: {error}") from None
-        publication = write_release(con, PUBLISHED_TABLES, folders.published_root(), year, checks, public, synthetic)
+        publication = write_release(
+            con, PUBLISHED_TABLES, folders.published_root(), year, checks, public, synthetic, inputs_unchanged
+        )
     release_id = publication.release.name
     before = publication.release if publication.unchanged else None
     context.log.info(f"Release of {year}: {release_id} ({publication.outcome}), at {publication.link}")
