@@ -262,7 +262,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="export_contract",
         kind=CHECK,
-        step="its own step, right after ingest",
+        step="the raw exports' step (raw_exports), right after the export's ingest",
         proves=(
             "Every row of the export follows every rule of the raw export contract (raw/README.md): "
             "Great Expectations on the CSV exports, one SQL audit per rule (sql/audits/) on the "
@@ -274,7 +274,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="complete_ingest",
         kind=INGEST,
-        step="its own step, while ingesting; reported by its export_contract",
+        step="the raw exports' step (raw_exports), while ingesting; reported by its export_contract",
         proves=(
             "Every record of the file is in the warehouse: the rows DuckDB loaded equal the records "
             "Python's csv module streams from a CSV export, or the Parquet footer's row count."
@@ -373,7 +373,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="raw_unchanged_since_ingest",
         kind=GATE,
-        step="its step, before writing anything",
+        step="its step, hashing while the tables are written; before anything is published",
         proves="Every raw export still has the SHA-256 computed when it was ingested: no file changed during the run.",
         failing_test="tests/accepting/test_ingest_csv.py::test_a_raw_file_changed_after_ingest_is_named",
         on=_release,
