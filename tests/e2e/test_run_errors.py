@@ -85,7 +85,7 @@ def test_a_product_error_prints_one_line_and_the_log_file_with_its_trace(
 
     assert result.exit_code == 2
     assert not any(marker in result.output for marker in TRACE_MARKERS), result.output
-    assert "step raw_cases failed: product error (RuntimeError)" in result.output
+    assert "step raw_exports failed: product error (RuntimeError)" in result.output
     log = next(line for line in result.output.splitlines() if "with the trace of the product error: " in line)
     trace = Path(log.rsplit(" ", 1)[1]).read_text(encoding="utf-8")
     assert "a bug in the product" in trace and "Stack Trace" in trace
