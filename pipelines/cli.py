@@ -13,6 +13,7 @@ import click
 from tqdm import tqdm
 
 from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, FIRST_YEAR, REPO_ROOT, Folders, acknowledged_changes
+from pipelines.core.modes import exposed
 from pipelines.core.preflight import (
     BUSY_EXIT_CODE,
     UNWRITABLE_EXIT_CODE,
@@ -156,7 +157,8 @@ def run(
             [
                 (Path(folders.published_dir), "release folder"),
                 (Path(folders.warehouse_dir), "warehouse folder"),
-            ]
+            ],
+            published=Path(folders.published_dir),
         )
         for year in sorted(set(years)):
             held.enter_context(
@@ -170,6 +172,7 @@ def run(
         held.close()
         click.echo(f"impact run: {error}", err=True)
         sys.exit(BUSY_EXIT_CODE)
+    _warn_if_exposed(folders, years)
 
     exit_code = 0
     with held:
@@ -185,6 +188,15 @@ def run(
                 trace = ", with the trace of the product error" if outcome.product_error else ""
                 click.echo(f"  the full log of the run{trace}: {outcome.log}", err=True)
     sys.exit(exit_code)
+
+
+def _warn_if_exposed(folders: Folders, years: tuple[int, ...]) -> None:
+    """One line per raw year folder or warehouse folder that other users can read."""
+    given = [(Path(folders.raw_dir) / str(year), "raw folder") for year in sorted(set(years))]
+    for folder, what in [*given, (Path(folders.warehouse_dir), "warehouse folder")]:
+        line = exposed(folder, what)
+        if line is not None:
+            click.echo(f"impact run: warning: {line}", err=True)
 
 
 @main.command()

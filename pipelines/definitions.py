@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.core.config import Folders, duckdb_memory_limit, duckdb_threads
+from pipelines.core.modes import owner_only
 from pipelines.defs.alerts import run_alerts
 from pipelines.defs.graph import checked_assets
 from pipelines.defs.jobs import yearly_release_job
@@ -13,6 +14,10 @@ from pipelines.defs.publishing.assets import release
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.defs.schedules import yearly_release_schedule
 from pipelines.defs.sensors import raw_exports_sensor
+
+# Every process that loads the code location (`impact`, code servers, run workers) creates
+# owner-only files: the warehouse and the Dagster instance are confidential (core/modes.py).
+owner_only()
 
 all_assets = [*checked_assets, release]
 

@@ -42,6 +42,9 @@ ENV_LOG_LEVEL = "IMPACT_LOG_LEVEL"
 PROJECT_DAGSTER_HOME = ".dagster"
 """The Dagster instance's folder under the working folder when ``DAGSTER_HOME`` is not set:
 ``impact run`` and ``dagster dev`` started there share it (dagster.yaml, README.md)."""
+ENV_PUBLISHED_UMASK = "IMPACT_PUBLISHED_UMASK"
+"""The umask (octal) whose modes published files and folders get; the product's first process
+sets it to the umask it started with, before working owner-only (pipelines/core/modes.py)."""
 ENV_PREVIOUS_YEAR_BAND = "IMPACT_PREVIOUS_YEAR_BAND"
 ENV_ACKNOWLEDGED_CHANGES = "IMPACT_ACKNOWLEDGED_CHANGES"
 

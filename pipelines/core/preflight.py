@@ -31,6 +31,8 @@ from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
+from pipelines.core.modes import make_folders, published_mode
+
 LOCKS = ".locks"
 BUSY_EXIT_CODE = 75
 """Exit code of ``impact run`` when a year is being published by another process (EX_TEMPFAIL:
@@ -47,17 +49,18 @@ class FolderNotWritable(RuntimeError):
     """A folder the run writes to cannot be created or written."""
 
 
-def require_writable(folders: list[tuple[Path, str]]) -> None:
+def require_writable(folders: list[tuple[Path, str]], published: Path | None = None) -> None:
     """Create each folder if needed and prove that a file can be written in it; on the first
-    that fails, remove the folders this call created and raise ``FolderNotWritable``."""
+    that fails, remove the folders this call created and raise ``FolderNotWritable``. The
+    folders it creates are the owner's alone, but for ``published`` (the release folder) and its
+    parents, which get the modes of published folders (pipelines/core/modes.py)."""
     created: list[Path] = []
+    shared = Path(published).absolute() if published is not None else None
     try:
         for folder, what in folders:
             folder = Path(folder).absolute()
-            missing = [p for p in (folder, *folder.parents) if not p.exists()]
             try:
-                folder.mkdir(parents=True, exist_ok=True)
-                created.extend(reversed(missing))
+                created.extend(make_folders(folder, published=folder == shared))
                 with tempfile.TemporaryFile(dir=folder, prefix=".write-test-"):
                     pass
             except OSError as error:
@@ -96,13 +99,26 @@ def _read_holder(fd: int) -> str:
     return "another process"
 
 
+def _open_lock_file(path: Path) -> int:
+    """Open (create) a lock file. A release folder's (in its ``.locks/``) are shared like the
+    releases, so that whoever may publish there may take them; a warehouse's are the owner's."""
+    published = path.parent.name == LOCKS
+    make_folders(path.parent, published=published)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return os.open(path, os.O_RDWR)
+    if published:
+        os.fchmod(fd, published_mode(False))
+    return fd
+
+
 def _acquire(path: Path, year: int) -> None:
     with _mutex:
         if path in _held:
             _held[path][1] += 1
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = _open_lock_file(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -172,8 +188,7 @@ def lock_holder(path: Path) -> str | None:
 def waiting_lock(path: Path) -> Iterator[None]:
     """An exclusive ``flock`` on ``path`` for a short critical section, waiting for it if needed
     (the index page shared by every year's publisher)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    fd = _open_lock_file(path)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -31,6 +31,7 @@ import duckdb
 from pydantic import PrivateAttr
 
 from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_spill_dir
+from pipelines.core.modes import exposed
 from pipelines.core.preflight import published_lock_file, require_writable, warehouse_lock_file, year_lock
 from pipelines.tables import define_macros
 
@@ -45,10 +46,22 @@ def partition_year(context: dg.InitResourceContext) -> int | None:
     return int(key) if key else None
 
 
-def hold_year_lock(context: dg.InitResourceContext, folder: Path, what: str, lock_file) -> ExitStack:
-    """Check that ``folder`` can be written and take the run's year lock in it."""
+def warn_if_exposed(context: dg.InitResourceContext, folder: Path, what: str) -> None:
+    """One warning in the run's log when other users can read ``folder`` (pipelines/core/modes.py)."""
+    line = exposed(folder, what)
+    if line is not None:
+        context.log.warning(line)
+
+
+def hold_year_lock(
+    context: dg.InitResourceContext, folder: Path, what: str, lock_file, published: bool = False
+) -> ExitStack:
+    """Check that ``folder`` can be written (``published``: the release folder, created with
+    the modes of published folders) and take the run's year lock in it."""
     stack = ExitStack()
-    require_writable([(folder, what)])
+    require_writable([(folder, what)], published=folder if published else None)
+    if not published:
+        warn_if_exposed(context, folder, what)
     year = partition_year(context)
     if year is not None:
         stack.enter_context(year_lock(year, [lock_file(folder, year)]))
@@ -64,7 +77,12 @@ class ProjectFolders(dg.ConfigurableResource):
     _lock: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
-        self._lock = hold_year_lock(context, self.published_root(), "release folder", published_lock_file)
+        self._lock = hold_year_lock(
+            context, self.published_root(), "release folder", published_lock_file, published=True
+        )
+        year = partition_year(context)
+        if year is not None:
+            warn_if_exposed(context, self.raw_year_dir(year), "raw folder")
 
     def teardown_after_execution(self, context: dg.InitResourceContext) -> None:
         if self._lock is not None:

@@ -42,6 +42,7 @@ from pathlib import Path
 
 from pipelines.core import contract
 from pipelines.core.config import previous_year_band
+from pipelines.core.modes import make_folders
 from pipelines.demo import (
     cases,
     cvip_offender_relationships,
@@ -118,7 +119,7 @@ def write_demo_exports(
     profile = load_profile(year)
     metric_rows = _program_metrics(profile, year, float(scale), published_root, warn)
     out_dir = Path(raw_dir) / str(year)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    make_folders(out_dir)  # the owner's alone, like the exports (pipelines/core/modes.py)
     report = progress or (lambda _message: None)
     if realistic is None:
         realistic = float(scale) > 1.0
@@ -145,5 +146,5 @@ def write_demo_exports(
         written.append(target)
         report(f"{year}/{name}")
     marker.write(out_dir, written)  # what makes a release from these files say it is synthetic
-    (out_dir / contract.COMPLETE_MARKER).touch()
+    (out_dir / contract.COMPLETE_MARKER).touch(mode=0o600)
     return sorted(written)

@@ -80,17 +80,11 @@ def atomic_target(target: Path) -> Iterator[Path]:
     temporary = Path(name)
     try:
         yield temporary
-        os.chmod(temporary, 0o666 & ~_umask())  # mkstemp creates 0600; use the usual mode
+        # mkstemp creates it 0600, the owner's alone, as exports are (pipelines/core/modes.py)
         os.replace(temporary, target)
     finally:
         if temporary.exists():
             temporary.unlink()
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 
+from pipelines.core.modes import published_mode
 from pipelines.core.preflight import LOCKS, waiting_lock
 from pipelines.publishing.report import BarChart, bar_chart, count, short, template_environment
 
@@ -115,7 +116,7 @@ def write_index(published_root: Path) -> Path:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.chmod(handle.name, 0o644)
+            os.chmod(handle.name, published_mode(False))  # NamedTemporaryFile makes it private
             os.replace(handle.name, path)
         except BaseException:
             Path(handle.name).unlink(missing_ok=True)

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import duckdb
 
+from pipelines.core.modes import make_folders, publish_modes
 from pipelines.core.sql_models import ORDER_COLUMN
 from pipelines.public_copy.suppression import LAYOUTS
 from pipelines.public_copy.tables import SUPPRESSED_CELLS, public_name
@@ -97,7 +98,7 @@ def _owner_alive(name: str) -> bool:
 def staging_folder(published_root: Path, year: int) -> Path:
     """A new private folder for a release being written, named after this process."""
     releases = published_root / RELEASES
-    releases.mkdir(parents=True, exist_ok=True)
+    make_folders(releases, published=True)
     return Path(tempfile.mkdtemp(prefix=f"{year}.partial-{_owner_marker()}-", dir=releases))
 
 
@@ -149,7 +150,9 @@ def publish(staged: Path, published_root: Path, year: int) -> Path:
             if path.is_file():
                 with path.open("rb") as handle:
                     os.fsync(handle.fileno())
-        staged.chmod(0o755)  # mkdtemp makes it private; a release is for everyone to read
+        # Written owner-only like everything the run writes (mkdtemp, the process's umask): a
+        # release is for everyone the user's umask lets read it (pipelines/core/modes.py).
+        publish_modes(staged)
         candidate = published_root / RELEASES / f"{year}-{content_digest(staged)[:16]}"
         if candidate.exists():  # the same content as a release kept already: that one
             shutil.rmtree(staged)

@@ -1,0 +1,1 @@
+"""Tests of pipelines/core/: who may read what the product writes (modes)."""
