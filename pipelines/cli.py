@@ -24,12 +24,10 @@ from pipelines.core.preflight import (
     year_lock,
 )
 from pipelines.defs.partitions import partition_years
-from pipelines.demo import write_demo_exports
 from pipelines.guards import Cells, Guard, guards_of, known_rows
 from pipelines.publishing.diff import diff_public, diff_releases
 from pipelines.publishing.release import current_release, find_release, history, replaced_release
 from pipelines.publishing.verify import verify_release
-from pipelines.reference_docs import write_pages
 from pipelines.runner import EXIT_BAD_INPUT, QUIET, run_year
 from pipelines.tables import specs
 
@@ -69,6 +67,8 @@ def demo_data(year: int, raw_dir: str, scale: float, seed: int, out_dir: str | N
     Before writing, one line per published year beside YEAR (last year's release, next year's,
     in OUT_DIR) that the exports will not publish beside, and why."""
     published = Path(Folders.from_environment(published_dir=out_dir).published_dir)
+
+    from pipelines.demo import write_demo_exports  # imported here only: `impact run` never needs it
 
     with tqdm(desc=f"demo exports {year}", unit="file", total=5, file=sys.stderr) as bar:
 
@@ -334,6 +334,8 @@ def guards(table: str, row: str | None, column: str | None) -> None:
 @main.command()
 def docs() -> None:
     """Write the reference page of every published table, docs/tables/<table>.md, from the code."""
+    from pipelines.reference_docs import write_pages  # pandera: imported by this command only
+
     for path in write_pages():
         click.echo(str(path.relative_to(REPO_ROOT)))
 

@@ -29,7 +29,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
 
 from pipelines.core.config import HIGHS_MILP_OPTIONS, LP_TOLERANCE
 from pipelines.public_copy.suppression import PRIMARY, SECONDARY, CellKey, LinkedTables
@@ -205,6 +204,8 @@ def joint_audit(
     table that counts children between the two releases; the attacker knows that no such cell
     present in both moved by more than R. A pair without an entry is not linked.
     """
+    from scipy.optimize import Bounds, LinearConstraint, linprog, milp  # where HiGHS is used (suppression.py)
+
     names = tuple(release.name for release in releases)
     linked = tuple((names[r], names[s], int(change)) for (r, s), change in sorted(max_changes.items()))
     blocks: list[_Block] = []

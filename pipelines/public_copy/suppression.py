@@ -52,14 +52,20 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import polars as pl
-from scipy.optimize import Bounds, LinearConstraint, linprog, milp
-from scipy.sparse import csr_array
 
 from pipelines.core.config import HIGHS_MILP_OPTIONS, LP_TOLERANCE
 from pipelines.tables import TOTAL, TableSpec, specs
+
+if TYPE_CHECKING:
+    from scipy.sparse import csr_array
+
+# scipy (HiGHS) is imported where it solves, not with this module: the layouts above are read by
+# the release and the docs, and a run pays for scipy in the step that solves (or in Great
+# Expectations' import, on the thread beside the ingest's scan).
 
 PRIMARY = "C"
 """SDMX CONF_STATUS of a primary suppression: a small count of children (1..K-1)."""
@@ -219,6 +225,8 @@ class LinkedTables:
 
     def matrix(self) -> csr_array:
         """The relations as a sparse matrix (one row per relation, one column per cell)."""
+        from scipy.sparse import csr_array
+
         rows, columns, data = [], [], []
         for r, relation in enumerate(self.relations):
             for c, coef in sorted(relation.items()):
@@ -339,6 +347,8 @@ class _Attacker:
     def lp_cuts(self) -> list[tuple[int, set[int]]]:
         """Cells the LP pins to one value, each with the published cells whose suppression
         could widen its interval (a positive Lagrangian gain in its minimum or its maximum)."""
+        from scipy.optimize import linprog
+
         unknown, a, b = self._system(self.relations)
         low, high = self._bounds(unknown)
         bounds = list(zip(low, high))
@@ -382,6 +392,8 @@ class _Attacker:
         """Whether whole numbers and the D status pin ``cell`` down given ``relations`` alone.
         ``seen``: the least and greatest value of each cell in the whole-number tables found so
         far for the same relations (updated here); two that differ in ``cell`` answer at once."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
         if seen is not None and cell in seen and seen[cell][1] - seen[cell][0] > 0.5:
             return False
         unknown, a, b = self._system(relations)
@@ -566,6 +578,9 @@ def suppress(model: LinkedTables, k: int, revision: Revision | None = None) -> P
     ``revision``: the year's earlier public releases. Every cell suppressed in one of them stays
     suppressed (``Revision.carried``), and the attacker reads them all together with the new
     release (:class:`Revision`): no suppressed cell of any of them may be pinned."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+    from scipy.sparse import csr_array
+
     started = time.perf_counter()
     n = len(model.cells)
     primaries = primary_cells(model, k)

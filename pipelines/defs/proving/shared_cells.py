@@ -10,7 +10,6 @@ import duckdb
 
 from pipelines.defs.checks import check_spec
 from pipelines.defs.proving.schema_and_totals import check_result
-from pipelines.proving.schemas import load_published_table
 from pipelines.proving.shared_cells import shared_cell_problems
 from pipelines.tables import spec
 
@@ -27,6 +26,8 @@ def shared_cells_spec(table: str) -> dg.AssetCheckSpec:
 
 
 def shared_cells(con: duckdb.DuckDBPyConnection, table: str) -> dg.AssetCheckResult:
+    from pipelines.proving.schemas import load_published_table  # pandera, imported by the step that validates
+
     frames, problems = {}, []
     for name in [table, *shared_tables(table)]:
         frames[name], unreadable = load_published_table(con, name)
