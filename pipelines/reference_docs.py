@@ -120,7 +120,7 @@ def render(table: TableSpec) -> str:
         "",
         f"# {table.title} (`{table.name}`)",
         "",
-        model.description,
+        table.description,
         "",
         f"- Declared in [{spec_file}](../../{spec_file}), built by "
         f"[{model.path.relative_to(REPO_ROOT)}](../../{model.path.relative_to(REPO_ROOT)}).",

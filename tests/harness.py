@@ -22,7 +22,7 @@ from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import models
 from pipelines.public_copy.tables import audit_warehouse, build_public_tables, earlier_releases, manifest_public
 from pipelines.publishing.release import Publication, export_table, history, write_release
-from pipelines.tables import define_macros
+from pipelines.tables import define_macros, specs
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
@@ -39,7 +39,8 @@ def build_tables(con: duckdb.DuckDBPyConnection, raw_year_dir: Path, previous_re
     for name in TopologicalSorter(graph).static_order():
         model = by_name[name]
         if model.previous_year is not None:
-            model.previous_year.create_view(con, previous_release or raw_year_dir / "no-release")
+            columns = specs()[model.previous_year.table].duckdb_columns()
+            model.previous_year.create_view(con, previous_release or raw_year_dir / "no-release", columns)
         model.materialize(con)
 
 

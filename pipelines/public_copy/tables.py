@@ -50,6 +50,11 @@ SUPPRESSED_CELLS = "suppressed_cells"
 SUPPRESSED_SPEC = TableSpec(
     name=SUPPRESSED_CELLS,
     title="Suppressed cells of the public-use tables",
+    description=(
+        "Every suppressed (empty) cell of the public-use tables and why: SDMX CONF_STATUS C "
+        "for a count from 1 to K-1 of children, D for a cell suppressed so that no such count "
+        "can be derived from the rest of the release."
+    ),
     columns=(
         Column(
             "table_name",

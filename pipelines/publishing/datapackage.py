@@ -2,8 +2,8 @@
 
 One resource per published table: where the CSV is, how it is written (UTF-8, comma, LF line
 ends, double-quote quoting), its size and SHA-256, and a Table Schema (types from the sibling
-Parquet file, titles as published, constraints, primary key). The table descriptions are the
-header comments of ``sql/published/<table>.sql``, so they are written in one place.
+Parquet file, titles as published, constraints, primary key). The table descriptions are their
+specs' (pipelines/tables/<table>.py), so they are written in one place.
 
 The file is part of the release and so must be byte-identical from run to run: no ``created``
 time stamp, keys sorted, fixed indentation. The frictionless tool is the validator
@@ -23,11 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.core.files import sha256_file
-from pipelines.core.sql_models import models
 from pipelines.public_copy.suppression import LAYOUTS
 from pipelines.public_copy.tables import SUPPRESSED_CELLS, SUPPRESSED_SPEC
 from pipelines.publishing.report import SYNTHETIC_NOTE
-from pipelines.tables import TableSpec, spec
+from pipelines.tables import TableSpec, spec, specs
 
 FILE_NAME = "datapackage.json"
 VERSION = "1.0.0"
@@ -130,7 +129,7 @@ def _resource(
 def build_datapackage(folder: Path, year: int) -> dict:
     """The data package descriptor of the release in ``folder`` (every published table's CSV)."""
     folder = Path(folder)
-    published = {m.name: m for m in models("published")}
+    published = specs()
     found = {p.stem for p in folder.glob("*.csv")}
     unexpected = sorted(found - published.keys())
     if unexpected:
@@ -200,7 +199,7 @@ def build_public_datapackage(folder: Path, year: int) -> dict:
     suppressed cells with their SDMX CONF_STATUS (docs/public-use.md)."""
 
     folder = Path(folder)
-    published = {m.name: m for m in models("published")}
+    published = specs()
     found = {p.stem for p in folder.glob("*.csv")}
     expected = published.keys() | {SUPPRESSED_CELLS}
     if found != expected:
@@ -223,9 +222,7 @@ def build_public_datapackage(folder: Path, year: int) -> dict:
         _resource(
             folder,
             SUPPRESSED_CELLS,
-            "Every suppressed (empty) cell of the public-use tables and why: SDMX CONF_STATUS C "
-            "for a count from 1 to K-1 of children, D for a cell suppressed so that no such count "
-            "can be derived from the rest of the release.",
+            SUPPRESSED_SPEC.description,
             year,
             SUPPRESSED_SPEC,
         )

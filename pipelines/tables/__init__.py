@@ -1,6 +1,9 @@
-"""One description per published table: ``pipelines/tables/<table>.py`` beside ``sql/published/<table>.sql``.
+"""One declaration per published table: ``pipelines/tables/<table>.py`` beside ``sql/published/<table>.sql``.
 
-A table's spec states, once, what everything else derives from it:
+A table is its SQL (what it reads is read from the SELECT itself, pipelines/core/sql_models.py)
+and its spec, which states, once, every other fact everything else derives from:
+
+* its title and description;
 
 * its columns after ``year``: name, title, description, dtype, nullability, range, and which
   columns are counts (a count column adds up to the total row);
@@ -14,10 +17,11 @@ A table's spec states, once, what everything else derives from it:
   pipelines/proving/second_computation.py);
 * the cells it shares with other tables (``shares``, checked by ``shared_cells``).
 
-Derived from the specs: the Pandera models (pipelines/proving/schemas.py), the data
-package schema (pipelines/publishing/datapackage.py), the report's sections (pipelines/publishing/report.py) and
-Dagster's ``dagster/column_schema`` (pipelines/defs/metadata.py). The table's description is the header
-comment of its SQL file (pipelines/core/sql_models.py), written once there.
+Derived from the specs: the Pandera models (pipelines/proving/schemas.py), the data package
+(pipelines/publishing/datapackage.py), the report's sections (pipelines/publishing/report.py),
+the Dagster asset's description and ``dagster/column_schema`` (pipelines/defs/), the public
+copy's relations (pipelines/public_copy/suppression.py), the guards that protect each cell
+(pipelines/guards.py) and the table's page (docs/tables/, pipelines/reference_docs.py).
 """
 
 from __future__ import annotations
@@ -78,6 +82,17 @@ class Column:
     """Text that must hold a non-blank character."""
 
 
+def duckdb_type(dtype: Any) -> str:
+    """The DuckDB type of a published column's polars dtype."""
+    if isinstance(dtype, pl.Decimal):
+        return f"DECIMAL({dtype.precision}, {dtype.scale})"
+    names = {pl.Int64: "BIGINT", pl.Int32: "INTEGER", pl.String: "VARCHAR"}
+    for polars_type, name in names.items():
+        if dtype == polars_type:
+            return name
+    raise TypeError(f"no DuckDB type for the published dtype {dtype}")
+
+
 def year_column() -> Column:
     return Column("year", "Year", "The calendar year the figures are about.", pl.Int32)
 
@@ -122,6 +137,9 @@ class SharedCell:
 class TableSpec:
     name: str
     title: str
+    description: str
+    """What the table holds, in words: the Dagster asset's, the data package's and the table
+    page's description."""
     columns: tuple[Column, ...]
     """The columns after ``year``, in published order."""
     primary_key: tuple[str, ...]
@@ -154,6 +172,11 @@ class TableSpec:
     @property
     def column_names(self) -> list[str]:
         return [c.name for c in self.all_columns]
+
+    def duckdb_columns(self) -> tuple[tuple[str, str], ...]:
+        """(name, DuckDB type) of every published column, e.g. last year's release as a SQL model
+        reads it (``previous_year_<table>``)."""
+        return tuple((c.name, duckdb_type(c.dtype)) for c in self.all_columns)
 
     def column(self, name: str) -> Column:
         for column in self.all_columns:

@@ -27,6 +27,10 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="cvip_requests_by_agency",
     title="Child Victim Identification Program requests by agency",
+    description=(
+        "Law-enforcement requests to the Child Victim Identification Program by agency type, with "
+        "the images and videos submitted, then the Grand Total row counted from all requests."
+    ),
     label="agency_type",
     categories=seed_categories("agency_types"),
     total=GRAND_TOTAL,

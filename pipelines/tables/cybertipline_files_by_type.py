@@ -20,6 +20,7 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="cybertipline_files_by_type",
     title="CyberTipline files by type",
+    description="Files attached to CyberTipline reports: images, videos and other files, then the Total.",
     label="file_type",
     categories=seed_categories("file_types"),
     columns=(

@@ -34,6 +34,12 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="cybertipline_reports_by_country",
     title="CyberTipline reports by country",
+    description=(
+        "CyberTipline reports by the country of the incident: every country with a report, by "
+        'English short name (ISO 3166-1 as maintained by pycountry, plus XK Kosovo), then "No '
+        'Country Listed" (empty code), then the Total of all reports. A code outside the catalog '
+        "appears in no row but in the Total, which the row-sum invariant then reports."
+    ),
     label="country",
     columns=(
         Column(

@@ -21,6 +21,10 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="cybertipline_reports_by_esp",
     title="CyberTipline reports by electronic service provider",
+    description=(
+        "CyberTipline reports by electronic service provider: every ESP that reported, most "
+        "reports first, ties broken by name, then the Total of all ESP reports."
+    ),
     label="esp_name",
     columns=(
         label(

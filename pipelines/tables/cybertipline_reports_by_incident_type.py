@@ -17,6 +17,7 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="cybertipline_reports_by_incident_type",
     title="CyberTipline reports by incident type",
+    description="CyberTipline reports by incident type in published order, then the Total of all reports.",
     label="incident_type",
     categories=seed_categories("incident_types"),
     columns=(

@@ -17,6 +17,7 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="cybertipline_reports_by_source",
     title="CyberTipline reports by source",
+    description="CyberTipline reports by who made them: electronic service providers and the public.",
     label="reporter_type",
     categories=seed_categories("reporter_types"),
     columns=(

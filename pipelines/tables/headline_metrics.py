@@ -115,6 +115,16 @@ def _computed_from_a_cell() -> list[SharedCell]:
 SPEC = TableSpec(
     name="headline_metrics",
     title="Headline figures",
+    description=(
+        "The headline figures of the year, in metric-catalog order: figures computed from "
+        "the record-level exports (catalog column computed_from names the table they come from), "
+        "and figures kept in other systems (program_metrics.csv). A prior_year figure comes from "
+        "last year's release when it exists (its yearly figure), else from program_metrics.csv; "
+        "the check consistent_with_previous_year fails when both exist and differ. Each figure "
+        "gets its display text from the catalog's rule (macro display_text in sql/macros.sql) "
+        "and, when last year was released, its change from last year's figure. A catalog metric "
+        "without a value that year is simply not published."
+    ),
     total=None,
     columns=(
         Column(

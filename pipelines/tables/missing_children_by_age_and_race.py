@@ -45,6 +45,11 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="missing_children_by_age_and_race",
     title="Missing children by age group and race",
+    description=(
+        'Missing children by age group (rows) and race (columns). An empty age is the "Unknown" '
+        'group; an empty race or U is "unknown". Totals are counted from the population, not '
+        "summed."
+    ),
     label="age_group",
     categories=seed_categories("age_groups"),
     columns=(

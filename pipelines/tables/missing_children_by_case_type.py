@@ -28,6 +28,13 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="missing_children_by_case_type",
     title="Missing children by case type",
+    description=(
+        "Missing children by case type: Active and Resolved cases of the year's population per "
+        "case type in published order, then the Total row. The total column and the Total row are "
+        "counted from the population itself, not summed from the rows above, so the invariants "
+        "that compare them (pipelines/proving/schemas.py, sql/audits) catch a case whose type is "
+        "not in the catalog."
+    ),
     label="case_type",
     categories=seed_categories("case_types"),
     columns=(

@@ -25,6 +25,10 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="missing_children_by_state",
     title="Missing children by state",
+    description=(
+        "Missing children by the state they went missing from: the 50 states, DC and Puerto Rico "
+        "in alphabetical order, then International, then Total. States without a case show zeros."
+    ),
     label="missing_state",
     categories=Categories("pycountry (US states, DC, Puerto Rico), then International", _states),
     columns=(

@@ -32,6 +32,11 @@ def compute(raw: RawYear) -> pl.DataFrame:
 SPEC = TableSpec(
     name="offender_relationship_actively_traded",
     title="Offender relationships of children in actively traded imagery",
+    description=(
+        "Known offender relationships of children in actively traded imagery, with each "
+        "relationship's share of all known relationships (two decimals, half away from zero); the "
+        "Total row is 100.00."
+    ),
     label="relationship",
     categories=seed_categories("relationships"),
     columns=(

@@ -1,6 +1,3 @@
--- Law-enforcement requests to the Child Victim Identification Program by agency type, with the
--- images and videos submitted, then the Grand Total row counted from all requests.
--- depends_on: stg_cvip_requests, seeds
 WITH per_agency AS (
     SELECT
         a.sort_order,

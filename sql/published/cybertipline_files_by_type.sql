@@ -1,5 +1,3 @@
--- Files attached to CyberTipline reports: images, videos and other files, then the Total.
--- depends_on: stg_cybertipline_report_counts, seeds
 WITH sums AS (
     SELECT
         coalesce(sum(images), 0) AS image_count,

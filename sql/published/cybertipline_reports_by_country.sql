@@ -1,8 +1,3 @@
--- CyberTipline reports by the country of the incident: every country with a report, by English
--- short name (ISO 3166-1 as maintained by pycountry, plus XK Kosovo), then "No Country Listed"
--- (empty code), then the Total of all reports. A code outside the catalog appears in no row but
--- in the Total, which the row-sum invariant then reports.
--- depends_on: stg_cybertipline_report_counts, seeds
 WITH per_country AS (
     SELECT
         k.sort_order,

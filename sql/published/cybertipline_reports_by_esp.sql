@@ -1,6 +1,3 @@
--- CyberTipline reports by electronic service provider: every ESP that reported, most reports
--- first, ties broken by name, then the Total of all ESP reports.
--- depends_on: stg_cybertipline_report_counts
 WITH per_esp AS (
     SELECT esp_name, sum(reports) AS reports
     FROM stg_cybertipline_report_counts

@@ -1,5 +1,3 @@
--- CyberTipline reports by incident type in published order, then the Total of all reports.
--- depends_on: stg_cybertipline_report_counts, seeds
 WITH per_type AS (
     SELECT
         t.sort_order,

@@ -1,5 +1,3 @@
--- CyberTipline reports by who made them: electronic service providers and the public.
--- depends_on: stg_cybertipline_report_counts, seeds
 WITH per_source AS (
     SELECT
         t.sort_order,

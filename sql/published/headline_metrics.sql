@@ -1,13 +1,3 @@
--- The headline figures of the year, in metric-catalog order: figures computed here from the
--- record-level exports (catalog column computed_from names the table they come from), and
--- figures kept in other systems (program_metrics.csv). A prior_year figure comes from last
--- year's release when it exists (its yearly figure), else from program_metrics.csv; the check
--- consistent_with_previous_year fails when both exist and differ. Each figure gets its display
--- text from the catalog's rule (macro display_text in sql/macros.sql) and, when last year was
--- released, its change from last year's figure. A catalog metric without a value that year is
--- simply not published.
--- depends_on: missing_children_by_case_type, cybertipline_reports_by_source, cybertipline_files_by_type, cvip_requests_by_agency, stg_cvip_offender_relationships, stg_program_metrics, seeds
--- previous_year: headline_metrics(metric_id VARCHAR, period VARCHAR, value BIGINT)
 WITH computed AS (
     SELECT 'missing_children_cases_assisted' AS metric_id, 'year' AS period, total AS value
     FROM missing_children_by_case_type WHERE case_type = total_label('missing_children_by_case_type')

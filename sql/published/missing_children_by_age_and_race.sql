@@ -1,6 +1,3 @@
--- Missing children by age group (rows) and race (columns). An empty age is the "Unknown" group;
--- an empty race or U is "unknown". Totals are counted from the population, not summed.
--- depends_on: stg_missing_children, seeds
 WITH grouped AS (
     SELECT
         g.sort_order,

@@ -1,8 +1,3 @@
--- Missing children by case type: Active and Resolved cases of the year's population per case
--- type in published order, then the Total row. The total column and the Total row are counted
--- from the population itself, not summed from the rows above, so the invariants that compare
--- them (pipelines/proving/schemas.py, sql/audits) catch a case whose type is not in the catalog.
--- depends_on: stg_missing_children, seeds
 WITH per_type AS (
     SELECT
         t.sort_order,

@@ -1,6 +1,3 @@
--- Missing children by the state they went missing from: the 50 states, DC and Puerto Rico in
--- alphabetical order, then International, then Total. States without a case show zeros.
--- depends_on: stg_missing_children, seeds
 WITH per_state AS (
     SELECT
         s.sort_order,

@@ -1,6 +1,3 @@
--- Known offender relationships of children in actively traded imagery, with each relationship's
--- share of all known relationships (two decimals, half away from zero); the Total row is 100.00.
--- depends_on: stg_cvip_offender_relationships, seeds
 WITH per_relationship AS (
     SELECT
         r.sort_order,

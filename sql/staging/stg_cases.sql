@@ -1,6 +1,5 @@
 -- Every row of cases.csv with its contract types (raw/README.md). CAST fails the run on a value that
 -- is not a date or an integer instead of turning it into NULL; empty race means Unknown (U).
--- depends_on: raw_cases
 SELECT
     source_row,
     case_number,

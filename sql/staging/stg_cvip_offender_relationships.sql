@@ -1,5 +1,4 @@
 -- Known offender relationships of children in actively traded imagery (raw/README.md).
--- depends_on: raw_cvip_offender_relationships
 SELECT
     source_row,
     victim_id,

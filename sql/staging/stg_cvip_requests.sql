@@ -1,5 +1,4 @@
 -- Every law-enforcement request to the Child Victim Identification Program, typed (raw/README.md).
--- depends_on: raw_cvip_requests
 SELECT
     source_row,
     request_id,

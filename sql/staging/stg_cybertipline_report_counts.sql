@@ -3,7 +3,6 @@
 -- 20-million-row export. The counts come from the ingest's one scan of the export
 -- (raw_cybertipline_reports_groups, sql/audits/cybertipline_reports_scan.sql), which the blocking
 -- export_contract check has validated before this model runs.
--- depends_on: raw_cybertipline_reports
 SELECT
     reporter_type,
     esp_name,

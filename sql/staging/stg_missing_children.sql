@@ -2,7 +2,6 @@
 -- cases opened in an earlier year and resolved in the year (recoveries). Cases opened earlier and
 -- still open at the end of the year, resolved before it, or opened after it do not count.
 -- Status is as of December 31: a child reported missing on Dec 31 and found on Jan 2 is Active.
--- depends_on: stg_cases
 SELECT
     case_number,
     case_type,

@@ -1,5 +1,4 @@
 -- Figures kept in other systems (FBI NCIC, AMBER, Team Adam...), typed (raw/README.md).
--- depends_on: raw_program_metrics
 SELECT
     source_row,
     metric_id,

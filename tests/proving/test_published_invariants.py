@@ -504,6 +504,7 @@ def test_age_and_race_schema_has_the_race_seed_columns_in_order() -> None:
 MONTHS = TableSpec(
     name="cvip_requests_by_month",
     title="CVIP requests by month",
+    description="Law-enforcement requests by month of receipt, then the Grand Total.",
     label="month",
     total=GRAND_TOTAL,
     columns=(label("month", "Month", "Month of receipt, then Grand Total."), count("requests", "Requests", "")),

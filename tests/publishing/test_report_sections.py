@@ -73,6 +73,7 @@ def test_a_new_table_gets_a_section_without_a_change_to_the_report(
     twelfth = TableSpec(
         name="cvip_trainings_by_region",
         title="CVIP trainings by region",
+        description="Trainings and attendees by region, then the Total.",
         label="region",
         columns=(
             label("region", "Region", "Region of the training, then Total."),

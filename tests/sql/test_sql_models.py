@@ -1,64 +1,69 @@
-"""A SQL model's ``-- depends_on:`` line names exactly the tables its SQL reads.
-
-A missing dependency would not fail: the model would silently read last run's table from the
-persistent warehouse file. DuckDB's own parser (``json_serialize_sql``) lists the tables a SELECT
-reads, without running it.
-"""
+"""What a SQL model reads is read from its SQL (pipelines/core/sql_models.py): DuckDB's own parser
+(``json_serialize_sql``) lists the tables a SELECT reads, without running it, and each is a
+dependency of the model's asset. A table that nothing writes is refused by name: it would
+otherwise read last run's table from the persistent warehouse file, silently."""
 
 from __future__ import annotations
 
-import json
+from pathlib import Path
 
-import duckdb
 import pytest
 
-from pipelines.core.sql_models import models
-
-MODELS = [m for layer in ("staging", "published") for m in models(layer)]
+from pipelines.core.sql_models import PreviousYearInput, SqlModel, models, tables_read
 
 
-def tables_read(sql: str) -> set[str]:
-    """Base tables a SELECT reads (common table expressions excluded)."""
-    tree = json.loads(duckdb.sql("SELECT json_serialize_sql(?)", params=[sql]).fetchall()[0][0])
-    assert not tree["error"], tree
-    tables: set[str] = set()
-    ctes: set[str] = set()
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "BASE_TABLE" and "table_name" in node:
-                tables.add(node["table_name"])
-            cte_map = node.get("cte_map")
-            if isinstance(cte_map, dict):
-                ctes.update(entry["key"] for entry in cte_map.get("map", []))
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(tree)
-    return tables - ctes
+def model_of(tmp_path: Path, sql: str, name: str = "new_table") -> SqlModel:
+    path = tmp_path / f"{name}.sql"
+    path.write_text(sql, encoding="utf-8")
+    return SqlModel(name=name, layer="published", path=path, header="")
 
 
-def asset_of(table: str) -> str:
-    """The asset that writes a warehouse table: ``seeds`` writes every ``seed_*`` table; a raw
-    export's asset also writes its ingest tables (``raw_cybertipline_reports_groups``)."""
-    if table.startswith("seed_"):
-        return "seeds"
-    if table.startswith("raw_") and table.endswith("_groups"):
-        return table.removesuffix("_groups")
-    return table
+def test_the_tables_a_select_reads_are_found_without_its_common_table_expressions() -> None:
+    sql = (
+        "WITH x AS (SELECT * FROM stg_cases), y AS (SELECT * FROM x JOIN seed_races USING (race)) "
+        "SELECT * FROM y WHERE case_type IN (SELECT code FROM seed_case_types) "
+        "UNION ALL SELECT * FROM (UNPIVOT missing_children_by_state ON active, resolved INTO NAME s VALUE v)"
+    )
+    assert tables_read(sql) == {"stg_cases", "seed_races", "seed_case_types", "missing_children_by_state"}
 
 
-@pytest.mark.parametrize("model", MODELS, ids=[m.name for m in MODELS])
-def test_depends_on_names_exactly_the_tables_the_sql_reads(model) -> None:
-    read = tables_read(model.select)
-    if model.previous_year is not None:
-        read.discard(model.previous_year.view)  # declared by its -- previous_year: line
-    assert {asset_of(t) for t in read} == set(model.depends_on)
+def test_a_model_depends_on_the_assets_that_write_what_it_reads(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path,
+        "SELECT * FROM stg_missing_children JOIN seed_age_groups USING (x) "
+        "JOIN raw_cybertipline_reports_groups USING (y) JOIN missing_children_by_case_type USING (z)",
+    )
+    assert model.depends_on == (
+        "missing_children_by_case_type",
+        "raw_cybertipline_reports",
+        "seeds",
+        "stg_missing_children",
+    )
+    assert model.previous_year is None
 
 
-def test_a_missing_dependency_is_found() -> None:
-    sql = "WITH x AS (SELECT * FROM stg_cases) SELECT * FROM x JOIN seed_races USING (race)"
-    assert {asset_of(t) for t in tables_read(sql)} == {"stg_cases", "seeds"}
+def test_a_table_nothing_writes_is_refused_naming_the_file(tmp_path: Path) -> None:
+    model = model_of(tmp_path, "SELECT * FROM stg_missing_childern JOIN seed_races USING (race)")
+    with pytest.raises(ValueError, match=r"new_table\.sql: reads stg_missing_childern, which no model"):
+        _ = model.depends_on
+
+
+def test_last_years_release_is_read_as_previous_year_table(tmp_path: Path) -> None:
+    model = model_of(
+        tmp_path, "SELECT * FROM missing_children_by_case_type, previous_year_missing_children_by_case_type"
+    )
+    assert model.previous_year == PreviousYearInput("missing_children_by_case_type")
+    assert model.depends_on == ("missing_children_by_case_type",)
+
+
+def test_sql_that_does_not_parse_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not one SELECT DuckDB can parse"):
+        _ = model_of(tmp_path, "SELEC * FROM stg_cases").depends_on
+
+
+def test_every_model_of_the_project_reads_only_what_an_asset_writes() -> None:
+    found = {m.name: m.depends_on for layer in ("staging", "published") for m in models(layer)}
+    assert found["stg_cybertipline_report_counts"] == ("raw_cybertipline_reports",)
+    assert found["missing_children_by_state"] == ("seeds", "stg_missing_children")
+    headline = next(m for m in models("published") if m.name == "headline_metrics")
+    assert headline.previous_year == PreviousYearInput("headline_metrics")

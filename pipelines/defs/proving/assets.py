@@ -145,7 +145,7 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         group_name=model.layer,
         partitions_def=yearly_partitions,
         deps=_deps(model),
-        description=model.description,
+        description=specs()[model.name].description if published else model.header,
         kinds={"duckdb", "sql"},
         owners=["team:data-engineering"],
         code_version=code_version(model),
@@ -171,7 +171,8 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         with warehouse.connect(year) as con:
             if model.previous_year is not None:
                 previous = str(year - 1)
-                found = model.previous_year.create_view(con, previous_release)
+                columns = specs()[model.previous_year.table].duckdb_columns()
+                found = model.previous_year.create_view(con, previous_release, columns)
                 metadata["previous_year_release"] = previous if found else "none"
                 context.log.info(
                     f"{model.previous_year.view}: "
