@@ -53,9 +53,10 @@ def accept(export: RawExport, year: int, folders: ProjectFolders, warehouse: War
         except RawExportError as error:
             return Accepted(export, checks=[unreadable_export(export, error)])
         read = "Python's csv module streamed" if export.is_csv else "the Parquet footer states"
-        messages = [f"{export.file_name}: {ingested.rows:,} rows ingested, the same count as {read}"]
         contract = export_contract(con, export, year, folders, warehouse)
-        messages.append(contract.description or "")
+        # One line per export (each is an event in the instance): the ingest, then the check.
+        outcome = (contract.description or "").removeprefix(f"{export.file_name}: ")
+        messages = [f"{export.file_name}: {ingested.rows:,} rows ingested, the same count as {read}; {outcome}"]
         metadata = {
             **table_metadata(con, export.table),
             "dagster/row_count": dg.MetadataValue.int(ingested.rows),
