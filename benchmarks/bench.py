@@ -248,11 +248,18 @@ def rounds(dbt: Path, impact: str, raw: Path, parquet: Path, out: Path, repeat: 
     tables of each round's peer compared with that round's release."""
     runs: dict[str, list[dict[str, Any]]] = {"dbt": [], "floor": [], "impact_run": []}
     differences: list[str] = []
-    for _ in range(repeat):
+    for round_ in range(1, repeat + 1):
         runs["dbt"].append(dbt_peer(dbt, raw, out))
         runs["floor"].append(peer("floor", parquet, out))
         runs["impact_run"].append(impact_run(impact, raw, out))
         differences += table_differences(out / "published" / str(YEAR), Path(runs["dbt"][-1]["tables"]))
+        for name, measured in runs.items():
+            m = measured[-1]
+            print(
+                f"  round {round_}: {name} {m['wall_s']:.2f} s, {m['cpu_s']:.1f} CPU-s, "
+                f"{m['peak_rss_bytes'] / MIB:,.0f} MiB, load {m['load_1m_before']:.1f}",
+                file=sys.stderr,
+            )
     return {**{name: median(measured) for name, measured in runs.items()}, "table_differences": differences}
 
 
