@@ -115,7 +115,8 @@ def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(
     release = run_root / "published" / "2020"
     manifest = json.loads((release / "manifest.json").read_text())
     figures = manifest["public"]["tables"]
-    assert {t: (f["primary"], f["secondary"]) for t, f in figures.items()} == {
+    published_in_2020 = {t: f for t, f in figures.items() if (reference_2020 / f"{t}.csv").is_file()}
+    assert {t: (f["primary"], f["secondary"]) for t, f in published_in_2020.items()} == {
         "missing_children_by_age_and_race": (19, 3),
         "missing_children_by_case_type": (1, 3),
         "missing_children_by_state": (14, 9),

@@ -32,9 +32,11 @@ K = 10
 
 
 def reference_tables() -> dict[str, pl.DataFrame]:
+    """The 2020 reference of every table of the public copy the published page has."""
     return {
         table: pl.read_csv(REFERENCE_2020 / f"{table}.csv", schema_overrides={"percent_of_total": pl.Float64})
         for table in LAYOUTS
+        if (REFERENCE_2020 / f"{table}.csv").is_file()
     }
 
 
