@@ -333,7 +333,8 @@ def guards(table: str, row: str | None, column: str | None) -> None:
 
 @main.command()
 def docs() -> None:
-    """Write the reference page of every published table, docs/tables/<table>.md, from the code."""
+    """Write the reference page of every published table, docs/tables/<table>.md, and of every
+    guard, docs/guards.md, from the code."""
     from pipelines.reference_docs import write_pages  # pandera: imported by this command only
 
     for path in write_pages():

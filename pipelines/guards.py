@@ -95,6 +95,8 @@ class Guard:
     failing_test: str
     """``tests/<path>.py::<test>``: its input makes the guard fail."""
     on_failure: str
+    remedy: str
+    """What the operator does when it fails."""
     protects: tuple[Cells, ...] = ()
     whole_release: bool = False
     """True when it protects every file of the release (the release's own gates)."""
@@ -121,6 +123,7 @@ class Declared:
     proves: str
     failing_test: str
     on: Callable[[], Iterable[tuple[str | None, tuple[Cells, ...]]]]
+    remedy: str
     on_failure: str = REFUSED
     whole_release: bool = False
 
@@ -269,6 +272,9 @@ DECLARED: tuple[Declared, ...] = (
             "CyberTipline Parquet export; a file ingest refuses fails it with ingest's lines."
         ),
         failing_test="tests/accepting/test_raw_validation.py::test_each_rule_names_file_column_rule_count_and_rows",
+        remedy=(
+            "Fix the export at the rows named (row 1 = the first data row), or ask the source system's owner; re-run."
+        ),
         on=_raw_exports(_reading),
     ),
     Declared(
@@ -280,6 +286,7 @@ DECLARED: tuple[Declared, ...] = (
             "Python's csv module streams from a CSV export, or the Parquet footer's row count."
         ),
         failing_test="tests/accepting/test_raw_validation.py::test_the_loader_and_the_streaming_count_must_agree",
+        remedy="The file is damaged or was read while being written: export it again, then re-run.",
         on=_raw_exports(_reading),
     ),
     Declared(
@@ -293,6 +300,9 @@ DECLARED: tuple[Declared, ...] = (
             "shares (a Pandera schema generated from the spec)."
         ),
         failing_test="tests/proving/test_published_invariants.py::test_table_invariant_fails_when_a_cell_is_tampered",
+        remedy=(
+            "A SQL model or a seed is wrong, or the raw rules missed a case: read the named rows, fix sql/, add a test."
+        ),
         on=_every_table,
     ),
     Declared(
@@ -305,6 +315,11 @@ DECLARED: tuple[Declared, ...] = (
             "models; a difference names the row, the column and both values."
         ),
         failing_test="tests/proving/test_second_computation.py::test_a_wrong_business_rule_is_refused_and_named",
+        remedy=(
+            "A business rule differs between the SQL and the second computation (the message names the "
+            "table, row, column and both values): find which one is wrong against raw/README.md, fix it, "
+            "add a test."
+        ),
         on=_every_table,
     ),
     Declared(
@@ -317,6 +332,10 @@ DECLARED: tuple[Declared, ...] = (
             "reports table) holds the same figure in both exact tables."
         ),
         failing_test="tests/proving/test_shared_cells.py::test_a_shared_cell_that_differs_is_named_with_both_figures",
+        remedy=(
+            "Two SQL models disagree on a figure they both state (the message names both cells and both "
+            "values): the second computation of each says which one is wrong."
+        ),
         on=_shared_cells,
     ),
     Declared(
@@ -328,6 +347,7 @@ DECLARED: tuple[Declared, ...] = (
             "and a cumulative figure is never below last year's (sql/audits/headline_metrics_previous_year.sql)."
         ),
         failing_test="tests/sql/test_year_over_year.py::test_the_consistency_check_names_each_figure_and_rule",
+        remedy="Correct program_metrics.csv, or publish last year again if its release was wrong.",
         on=_consistent,
     ),
     Declared(
@@ -343,6 +363,11 @@ DECLARED: tuple[Declared, ...] = (
         failing_test=(
             "tests/sql/test_year_over_year.py::test_the_band_check_names_each_figure_and_how_to_acknowledge_it"
         ),
+        remedy=(
+            "If the export is wrong, fix it; if the change is real, run again with impact run "
+            "--acknowledge-change FIGURE (or IMPACT_ACKNOWLEDGED_CHANGES=FIGURE,...): the manifest lists "
+            "it under acknowledged_changes with both years' values and the band."
+        ),
         on=_band,
     ),
     Declared(
@@ -356,6 +381,11 @@ DECLARED: tuple[Declared, ...] = (
             "between two releases) differ (LP and MILP, HiGHS)."
         ),
         failing_test="tests/public_copy/test_disclosure.py::test_dropping_a_secondary_cell_of_2020_fails_the_audit",
+        remedy=(
+            "The suppression and the audit disagree (a bug): read the named cell, add a test in "
+            "tests/public_copy/; never publish around it. A revision no pattern can protect (a count "
+            'published earlier became small): docs/public-use.md, "A revised year".'
+        ),
         on=_public_copy,
     ),
     Declared(
@@ -367,6 +397,7 @@ DECLARED: tuple[Declared, ...] = (
             "never publishes tables no check saw."
         ),
         failing_test="tests/e2e/test_atomic_release.py::test_release_alone_refuses_to_publish_unchecked_tables",
+        remedy="Materialize the whole year, every asset and check (impact run --year Y, or the UI's Materialize all).",
         on=_release,
         whole_release=True,
     ),
@@ -376,6 +407,10 @@ DECLARED: tuple[Declared, ...] = (
         step="its step, hashing while the tables are written; before anything is published",
         proves="Every raw export still has the SHA-256 computed when it was ingested: no file changed during the run.",
         failing_test="tests/accepting/test_ingest_csv.py::test_a_raw_file_changed_after_ingest_is_named",
+        remedy=(
+            "An export was rewritten during the run: wait until its producer has finished (raw/README.md, "
+            '"When a year is complete") and run again.'
+        ),
         on=_release,
         whole_release=True,
     ),
@@ -388,6 +423,7 @@ DECLARED: tuple[Declared, ...] = (
             "(their SHA-256 recorded in demo-exports.json); a mark the generator did not write is refused."
         ),
         failing_test="tests/accepting/test_demo_mark.py::test_a_marker_that_is_not_the_generators_is_refused_in_one_line",
+        remedy="Delete demo-exports.json from the year's folder if the exports are real; run again.",
         on=_release,
         whole_release=True,
     ),
@@ -400,6 +436,10 @@ DECLARED: tuple[Declared, ...] = (
             "published 2020 tables and figures exactly, cell by cell (tests/reference/2020)."
         ),
         failing_test="tests/publishing/test_verify.py::test_verify_names_every_cell_that_differs",
+        remedy=(
+            "A change moved a published 2020 figure: read the named cell and find the change of sql/ or "
+            "pipelines/tables/ that moved it."
+        ),
         on=_golden,
         on_failure="impact verify prints each differing cell and exits 1; make test fails",
     ),
@@ -418,6 +458,7 @@ def guards() -> tuple[Guard, ...]:
             proves=declared.proves,
             failing_test=declared.failing_test,
             on_failure=declared.on_failure,
+            remedy=declared.remedy,
             protects=cells,
             whole_release=declared.whole_release,
         )

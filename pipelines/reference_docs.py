@@ -17,7 +17,7 @@ import polars as pl
 
 from pipelines.core.config import REPO_ROOT
 from pipelines.core.sql_models import SqlModel, models, upstream
-from pipelines.guards import REFUSED, Guard, guards_of
+from pipelines.guards import DECLARED, REFUSED, Guard, guards, guards_of
 from pipelines.proving.schemas import table_rules
 from pipelines.tables import TableSpec, specs
 
@@ -204,23 +204,56 @@ def render_index() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_guards() -> str:
+    """docs/guards.md: every guard once, with what to do when it fails."""
+    lines = [
+        GENERATED,
+        "",
+        "# Every guard",
+        "",
+        "Everything that refuses a wrong or unsafe release, each declared once in "
+        "[pipelines/guards.py](../pipelines/guards.py). `impact guards TABLE [--row LABEL] [--column NAME]` "
+        "lists the guards of a table or a cell; each table's page ([tables/](tables/README.md)) those "
+        "that protect it. `impact run` prints each failure in one line (file, column, rule, count, rows).",
+    ]
+    for declared in DECLARED:
+        runs = [g for g in guards() if g.name == declared.name]
+        assets = [g.asset for g in runs if g.asset]
+        on = "every published table" if assets == list(specs()) else ", ".join(f"`{a}`" for a in assets)
+        lines += [
+            "",
+            f"## `{declared.name}` ({declared.kind})",
+            "",
+            f"- Runs: {f'on {on}, ' if assets else ''}{declared.step}.",
+            f"- Proves: {declared.proves}",
+            f"- When it fails: {declared.on_failure}.",
+            f"- What to do: {declared.remedy}",
+            f"- The test whose input makes it fail: `{declared.failing_test}`.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+GUARDS_PAGE = "guards.md"
+
+
 def pages() -> dict[str, str]:
-    """File name -> content of every generated page."""
-    found = {f"{name}.md": render(table) for name, table in specs().items()}
-    found["README.md"] = render_index()
+    """Path under docs/ -> content of every generated page."""
+    found = {f"tables/{name}.md": render(table) for name, table in specs().items()}
+    found["tables/README.md"] = render_index()
+    found[GUARDS_PAGE] = render_guards()
     return found
 
 
-def write_pages(folder: Path = DOCS_DIR) -> list[Path]:
-    """Write every page (and remove pages of tables that no longer exist)."""
-    folder.mkdir(parents=True, exist_ok=True)
+def write_pages(docs: Path = DOCS_DIR.parent) -> list[Path]:
+    """Write every page (and remove the pages of tables that no longer exist)."""
     wanted = pages()
-    for stale in folder.glob("*.md"):
-        if stale.name not in wanted:
+    (docs / "tables").mkdir(parents=True, exist_ok=True)
+    for stale in (docs / "tables").glob("*.md"):
+        if f"tables/{stale.name}" not in wanted:
             stale.unlink()
     written = []
     for name, text in wanted.items():
-        path = folder / name
+        path = docs / name
         path.write_text(text, encoding="utf-8")
         written.append(path)
     return written
