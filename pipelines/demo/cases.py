@@ -69,42 +69,26 @@ def case_type_by_age_group(profile: dict[str, Any]) -> dict[tuple[str, str], int
 
 @dataclass(frozen=True)
 class _Calendar:
-    """The days a year's export is about: Y (``y0``..``y1``), Y-1 (``p0``..``p1``), January 1 of
-    Y+1 (``n0``) and the day the export is taken (``cutoff``, mid-January of Y+1)."""
+    """The days a year's export is about: Y (``y0``..``y1``, ``days`` of them), Y-1 (``p0``..``p1``,
+    ``days_prev``), January 1 of Y+1 (``n0``) and the day the export is taken (``cutoff``,
+    mid-January of Y+1)."""
 
-    year: int
+    y0: np.datetime64
+    y1: np.datetime64
+    p0: np.datetime64
+    p1: np.datetime64
+    n0: np.datetime64
+    cutoff: np.datetime64
+    days: int
+    days_prev: int
 
-    @property
-    def y0(self) -> np.datetime64:
-        return day(f"{self.year}-01-01")
-
-    @property
-    def y1(self) -> np.datetime64:
-        return day(f"{self.year}-12-31")
-
-    @property
-    def p0(self) -> np.datetime64:
-        return day(f"{self.year - 1}-01-01")
-
-    @property
-    def p1(self) -> np.datetime64:
-        return day(f"{self.year - 1}-12-31")
-
-    @property
-    def n0(self) -> np.datetime64:
-        return day(f"{self.year + 1}-01-01")
-
-    @property
-    def cutoff(self) -> np.datetime64:
-        return self.n0 + (_EXPORT_DAYS_AFTER_YEAR_END - 1)
-
-    @property
-    def days(self) -> int:
-        return int((self.y1 - self.y0).astype(int)) + 1
-
-    @property
-    def days_prev(self) -> int:
-        return int((self.p1 - self.p0).astype(int)) + 1
+    @classmethod
+    def of(cls, year: int) -> _Calendar:
+        y0, y1 = day(f"{year}-01-01"), day(f"{year}-12-31")
+        p0, p1 = day(f"{year - 1}-01-01"), day(f"{year - 1}-12-31")
+        n0 = day(f"{year + 1}-01-01")
+        days, days_prev = int((y1 - y0).astype(int)) + 1, int((p1 - p0).astype(int)) + 1
+        return cls(y0, y1, p0, p1, n0, n0 + (_EXPORT_DAYS_AFTER_YEAR_END - 1), days, days_prev)
 
 
 _NAT = np.datetime64("NaT", "D")
@@ -258,7 +242,7 @@ def _build_cases(profile: dict[str, Any], year: int, seed: int) -> list[tuple[st
     """
     rng = random_stream(seed, year, 1)
     rules = profile["cases"]["rule_rows"]
-    cal = _Calendar(year)
+    cal = _Calendar.of(year)
     people = _population(profile, rng)
     intake, resolved = _population_dates(people.active, rules, cal, rng)
     excluded = [_excluded_dates(kind, rules[kind], cal, rng) for kind in _EXCLUDED]
