@@ -233,6 +233,10 @@ def _release() -> Iterator[tuple[str, tuple[Cells, ...]]]:
     yield "release", ()
 
 
+def _accepted() -> Iterator[tuple[str, tuple[Cells, ...]]]:
+    yield "accepted_exports", ()
+
+
 def _reference_rows(table: TableSpec, path: Path) -> tuple[str, ...] | None:
     """The rows a partial reference file lists (by the table's label), None for a whole table."""
     if not path.stem.endswith("_partial") or table.label is None:
@@ -393,7 +397,7 @@ DECLARED: tuple[Declared, ...] = (
         kind=GATE,
         step="its step, before writing anything",
         proves=(
-            "Every check of the code location ran and passed in this run: materializing the release alone "
+            "Every check of the publishing job ran and passed in this run: materializing the release alone "
             "never publishes tables no check saw."
         ),
         failing_test="tests/e2e/test_atomic_release.py::test_release_alone_refuses_to_publish_unchecked_tables",
@@ -405,13 +409,31 @@ DECLARED: tuple[Declared, ...] = (
         name="raw_unchanged_since_ingest",
         kind=GATE,
         step="its step, hashing while the tables are written; before anything is published",
-        proves="Every raw export still has the SHA-256 computed when it was ingested: no file changed during the run.",
+        proves=(
+            "Every raw export still has the SHA-256 computed when it was ingested: no file changed since it "
+            "was accepted."
+        ),
         failing_test="tests/accepting/test_ingest_csv.py::test_a_raw_file_changed_after_ingest_is_named",
         remedy=(
             "An export was rewritten during the run: wait until its producer has finished (raw/README.md, "
             '"When a year is complete") and run again.'
         ),
         on=_release,
+        whole_release=True,
+    ),
+    Declared(
+        name="exports_accepted",
+        kind=GATE,
+        step="its step, the first of the publishing run; the release asks again before writing anything",
+        proves=(
+            "The year is published from accepted exports only: each export's latest export_contract "
+            "passed and its raw asset was materialized in that accepting run, and the year's warehouse "
+            "holds exactly those files (by SHA-256)."
+        ),
+        failing_test=(
+            "tests/e2e/test_blocking_checks.py::test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step"
+        ),
+        on=_accepted,
         whole_release=True,
     ),
     Declared(

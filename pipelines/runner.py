@@ -2,7 +2,9 @@
 
 The CLI (``impact run``) and the tests both come through here, so what they run is exactly the
 asset graph, checks and resources that ``dagster dev`` shows, recorded in the same Dagster
-instance (:func:`default_instance`).
+instance (:func:`default_instance`). A year is two runs, as the sensor and the schedule drive it
+(pipelines/defs/jobs.py): ``accept_exports``, then, when it accepted the exports,
+``yearly_release``.
 
 A run's outcome is a few lines: one per problem when it failed, the release when it published.
 Dagster's own log of the run (every event, with the trace of a step that raised) is written
@@ -28,7 +30,7 @@ from pipelines.core.config import PROJECT_DAGSTER_HOME, Folders
 from pipelines.core.config import log_level as default_log_level
 from pipelines.definitions import build_definitions
 from pipelines.defs.alerts import alerts_path, append_alert, failure_messages
-from pipelines.defs.jobs import yearly_release_job
+from pipelines.defs.jobs import ACCEPTED_TAG, STARTED_BY_TAG, accepting_job, publishing_job
 
 EXIT_BAD_INPUT = 1
 EXIT_PRODUCT_ERROR = 2
@@ -109,10 +111,10 @@ def _publication(result: dg.ExecuteInProcessResult) -> str:
     return ""
 
 
-def job_for(folders: Folders) -> dg.JobDefinition:
-    """The ``yearly_release`` job of the code location over ``folders``."""
+def job_for(folders: Folders, name: str = publishing_job.name) -> dg.JobDefinition:
+    """The job ``name`` of the code location over ``folders``."""
 
-    return build_definitions(folders).resolve_job_def(yearly_release_job.name)
+    return build_definitions(folders).resolve_job_def(name)
 
 
 def run_config(log_level: str | None = None) -> dict:
@@ -121,37 +123,49 @@ def run_config(log_level: str | None = None) -> dict:
     return {"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}}
 
 
+STARTED_BY = "impact run"
+
+
 def run_year(
     year: int,
     folders: Folders,
     instance: dg.DagsterInstance | None = None,
     log_level: str | None = None,
 ) -> YearOutcome:
-    """Run the ``yearly_release`` job for one year: every asset and check of the code location;
-    nothing is published unless all pass. ``instance``: the project's (:func:`default_instance`)
-    unless given."""
+    """Run the year's two steps: ``accept_exports``, then, when it accepted every export,
+    ``yearly_release``; nothing is published unless every check passes. ``instance``: the
+    project's (:func:`default_instance`) unless given."""
     if instance is None:
         with default_instance() as project_instance:
             return run_year(year, folders, project_instance, log_level)
-    result = job_for(folders).execute_in_process(
-        run_config=run_config(log_level),
-        partition_key=str(year),
-        instance=instance,
-        raise_on_error=False,
-    )
-    log = write_run_log(instance, result.run_id, folders, year)
+    definitions = build_definitions(folders)
+
+    def execute(job: str, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+        result = definitions.resolve_job_def(job).execute_in_process(
+            run_config=run_config(log_level),
+            partition_key=str(year),
+            instance=instance,
+            raise_on_error=False,
+            tags={STARTED_BY_TAG: STARTED_BY, **tags},
+        )
+        logs.append(write_run_log(instance, result.run_id, folders, year))
+        return result
+
+    logs: list[Path] = []
+    result = execute(accepting_job.name, {})
+    if result.success:
+        result = execute(publishing_job.name, {ACCEPTED_TAG: result.run_id})
     failures = failure_messages(result.all_events)
-    success = result.success and not failures
-    if not success:
-        # The daemon's run-failure sensor does not watch runs executed in this process: the
-        # same line as it writes (pipelines/defs/alerts.py), with the problems printed here.
+    if not result.success:
+        # The daemon's run-failure sensor watches these runs only while a daemon runs: the same
+        # line as it writes (pipelines/defs/alerts.py), with the problems printed here; once.
         append_alert(alerts_path(folders.warehouse_dir), instance, result.run_id, failures)
     return YearOutcome(
         year=year,
-        success=success,
-        release=Path(folders.published_dir) / str(year) if success else None,
+        success=result.success,
+        release=Path(folders.published_dir) / str(year) if result.success else None,
         failures=failures,
-        log=log,
+        log=logs[-1],
         product_error=_has_product_error(result),
-        publication=_publication(result) if success else "",
+        publication=_publication(result) if result.success else "",
     )

@@ -63,6 +63,7 @@ STATE_TOTAL = [
     "disclosure_audit",
     "all_checks_ran",
     "raw_unchanged_since_ingest",
+    "exports_accepted",
     "demo_mark",
     "golden_2020",
 ]

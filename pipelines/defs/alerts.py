@@ -1,14 +1,13 @@
-"""Refused and failed runs, reported: one JSON line each in ``<warehouse>/alerts.jsonl``.
+"""Failed runs, reported: one JSON line each in ``<warehouse>/alerts.jsonl``.
 
-A run started by the sensor or the schedule has nobody watching it. When it refuses its year
-(a check failed: the run ends as a success tagged ``impact/outcome=refused``,
-pipelines/defs/gate.py) the run-status sensor ``refused_run_alerts``, and when it fails (a product
-error, a lock held) the run-failure sensor ``failed_run_alerts``, both run by the Dagster daemon,
-append one line to ``<warehouse>/alerts.jsonl``; ``impact run`` appends the same line itself for
-a year it could not publish (its runs execute in its own process, which the daemon's sensors do not watch). Both take
-the problems from the run's events with ``failure_messages``, the one-line problems the CLI
-prints: file, column, rule, count and row numbers, never a value of the exports. A monitoring
-tool or a cron job follows the file (``tail -F``, or a line count); README.md, "Operating it".
+A run started by the sensor or the schedule has nobody watching it. When it fails — a check
+refused the year (pipelines/defs/gate.py), a product error, a folder it cannot write — the
+run-failure sensor ``failed_run_alerts``, run by the Dagster daemon, appends one line to
+``<warehouse>/alerts.jsonl``; ``impact run`` appends the same line itself for a year it could not
+publish (the daemon's sensors watch its runs only while a daemon runs). Both take the problems from the run's
+events with ``failure_messages``, the one-line problems the CLI prints: file, column, rule, count
+and row numbers, never a value of the exports. A monitoring tool or a cron job follows the file
+(``tail -F``, or a line count); README.md, "Operating it".
 
 A line: ``{"job": ..., "problems": [...], "run_id": ..., "time": <run end, ISO 8601 UTC>,
 "year": <int or null>}``, keys sorted. A run has at most one line, whoever reports it.
@@ -26,8 +25,6 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.core.config import Folders
-from pipelines.defs.accepting.export_contract import CHECK_NAME as RAW_CHECK_NAME
-from pipelines.defs.gate import OUTCOME_TAG, REFUSED
 from pipelines.defs.resources import PARTITION_TAG
 
 ALERTS_FILE = "alerts.jsonl"
@@ -38,23 +35,12 @@ def alerts_path(warehouse_dir: str | Path) -> Path:
 
 
 def failure_messages(events: Iterable[dg.DagsterEvent]) -> list[str]:
-    """One line per problem of a run, from its events: each failed check's failure lines, each
-    failed step's; a run that failed before any step (a resource that could not start: the
-    year's lock is held, a folder cannot be written) gives its error's message."""
+    """One line per problem of a run, from its events: each failed step's (a step refused by its
+    checks has their one-line problems as its failure's description, pipelines/defs/gate.py); a
+    run that failed before any step (a resource that could not start: a folder cannot be
+    written, exports not accepted) gives its error's message."""
     events = list(events)
     messages = []
-    for event in events:
-        if event.event_type != dg.DagsterEventType.ASSET_CHECK_EVALUATION:
-            continue
-        evaluation = event.event_specific_data
-        if not evaluation.passed:
-            text = evaluation.metadata.get("failure")
-            lines = text.value.splitlines() if text is not None and text.value else []
-            name = f"check {evaluation.asset_key.to_user_string()}:{evaluation.check_name} failed: "
-            if evaluation.check_name == RAW_CHECK_NAME:
-                messages.extend(lines)  # each names its file, column, rule and rows
-            else:
-                messages.extend(name + line for line in lines or [evaluation.description or ""])
     for event in events:
         if event.event_type != dg.DagsterEventType.STEP_FAILURE:
             continue
@@ -113,40 +99,25 @@ def append_alert(
 
 
 FAILED_SENSOR_NAME = "failed_run_alerts"
-REFUSED_SENSOR_NAME = "refused_run_alerts"
-
-
-def _alert(context: dg.RunStatusSensorContext, folders: Folders) -> None:
-    run_id = context.dagster_run.run_id
-    line = append_alert(alerts_path(folders.warehouse_dir), context.instance, run_id)
-    if line is not None:
-        context.log.info(f"run {run_id} of {line['year']}: {len(line['problems'])} problem(s) appended to alerts")
 
 
 def run_alerts(folders: Folders) -> list[dg.SensorDefinition]:
-    """The code location's sensors that append a line to ``<warehouse>/alerts.jsonl`` per refused
-    or failed run of its jobs (started by the sensor, the schedule or the UI)."""
-    said = (
-        "one JSON line to <warehouse>/alerts.jsonl: the year, run id, time and the one-line problems "
-        "(never a value of the exports), for a monitoring tool or cron to pick up."
-    )
+    """The code location's sensor that appends a line to ``<warehouse>/alerts.jsonl`` per failed
+    run of its jobs (started by the sensor, the schedule, the UI or ``impact run``)."""
 
     @dg.run_failure_sensor(
         name=FAILED_SENSOR_NAME,
         default_status=dg.DefaultSensorStatus.RUNNING,
-        description="For each failed run (a product error, a lock held), appends " + said,
+        description=(
+            "For each failed run (a refused year: a check failed; a product error; a folder that cannot be "
+            "written), appends one JSON line to <warehouse>/alerts.jsonl: the year, run id, time and the "
+            "one-line problems (never a value of the exports), for a monitoring tool or cron to pick up."
+        ),
     )
     def failed(context: dg.RunFailureSensorContext) -> None:
-        _alert(context, folders)
+        run_id = context.dagster_run.run_id
+        line = append_alert(alerts_path(folders.warehouse_dir), context.instance, run_id)
+        if line is not None:
+            context.log.info(f"run {run_id} of {line['year']}: {len(line['problems'])} problem(s) appended to alerts")
 
-    @dg.run_status_sensor(
-        name=REFUSED_SENSOR_NAME,
-        run_status=dg.DagsterRunStatus.SUCCESS,
-        default_status=dg.DefaultSensorStatus.RUNNING,
-        description="For each run that refused its year (a check failed, nothing published), appends " + said,
-    )
-    def refused(context: dg.RunStatusSensorContext) -> None:
-        if context.dagster_run.tags.get(OUTCOME_TAG) == REFUSED:
-            _alert(context, folders)
-
-    return [failed, refused]
+    return [failed]

@@ -1,7 +1,7 @@
 """The Dagster check specs of the code location, from the guard registry (pipelines/guards.py).
 
 A check's name, what it proves and where it runs are declared once, in the registry; the spec
-adds what a failure does in Dagster (pipelines/defs/gate.py)."""
+adds what a failure does in Dagster: every check is blocking (pipelines/defs/gate.py)."""
 
 from __future__ import annotations
 
@@ -22,4 +22,6 @@ def check_spec(name: str, asset: str) -> dg.AssetCheckSpec:
     declared = guard(name, asset)
     if declared.kind != CHECK:
         raise ValueError(f"{name} on {asset} is a {declared.kind}, not a Dagster check")
-    return dg.AssetCheckSpec(name, asset=asset, partitions_def=yearly_partitions, description=description(declared))
+    return dg.AssetCheckSpec(
+        name, asset=asset, partitions_def=yearly_partitions, blocking=True, description=description(declared)
+    )

@@ -1,9 +1,39 @@
-"""The job of the code location: a whole year, from the raw exports to the release."""
+"""The two jobs of a year, over the same assets: accepting its exports, then publishing it.
+
+``accept_exports`` ingests the five raw exports and checks each against its contract; a broken
+export fails it (pipelines/defs/gate.py). ``yearly_release`` builds the staging and published
+tables, proves them, makes the public copy and publishes the release; it starts only for
+exports that an accepting run accepted (pipelines/defs/accepting/accepted.py): the schedule and
+``raw_exports_sensor`` start an accepting run, ``accepted_exports_sensor`` the publishing run
+once it succeeded, and ``impact run`` runs both in its own process. A refused export therefore
+fails one raw asset of one run; the tables, never planned, keep their last good state.
+"""
 
 import dagster as dg
 
-yearly_release_job = dg.define_asset_job(
-    name="yearly_release",
-    selection=dg.AssetSelection.all(),
-    description="Ingest, validate, build and publish one year's impact statistics.",
+RAW_GROUP = "raw"
+
+accepting_job = dg.define_asset_job(
+    name="accept_exports",
+    selection=dg.AssetSelection.groups(RAW_GROUP),
+    description=(
+        "Ingest a year's five raw exports into its warehouse and check every row against the export "
+        "contract (raw/README.md). When it succeeds, the year's publishing run (yearly_release) follows."
+    ),
 )
+
+publishing_job = dg.define_asset_job(
+    name="yearly_release",
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(RAW_GROUP),
+    description=(
+        "Build, prove and publish one year's impact statistics from its accepted exports: the staging "
+        "and published tables and their checks, the public copy and the release."
+    ),
+)
+
+STARTED_BY_TAG = "impact/started_by"
+"""``impact run`` on the runs it executes in its own process (it publishes what it accepted)."""
+ACCEPTED_TAG = "impact/accepted_by"
+"""The accepting run whose exports a publishing run publishes."""
+YEAR_TAG = "impact/year"
+"""The tag of a scheduled run (and of its tick's run request) naming the year it publishes."""

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 import dagster as dg
 
 from pipelines.core.config import FIRST_YEAR, Folders
+from pipelines.defs.jobs import YEAR_TAG
 from pipelines.defs.sensors import (
     ExportChanged,
     changed_exports,
@@ -24,9 +25,6 @@ from pipelines.defs.sensors import (
     run_of_content,
     run_request,
 )
-
-YEAR_TAG = "impact/year"
-"""The tag of a scheduled run (and of its tick's run request) naming the year it publishes."""
 
 
 def next_tick(now: datetime) -> datetime:
@@ -48,7 +46,7 @@ def describe(now: datetime) -> str:
 
 
 def yearly_release_schedule(job, folders: Folders) -> dg.ScheduleDefinition:
-    """The schedule of ``job`` (the yearly asset job of pipelines/definitions.py) over ``folders``."""
+    """The schedule of ``job`` (the accepting job of pipelines/definitions.py) over ``folders``."""
 
     @dg.schedule(
         name="yearly_release_schedule",

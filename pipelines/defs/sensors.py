@@ -14,9 +14,12 @@ the SHA-256 of an export is computed only when its size, mtime or ctime changed 
 that last hashed it (the hashes are kept in the sensor's cursor), so a tick over unchanged
 multi-gigabyte exports reads no export. When a complete year's content differs from what its
 current release was made from (the input SHA-256s in ``published/<year>/manifest.json``), the
-sensor asks for a run of ``yearly_release`` for that year with a run key made of the year and
+sensor asks for a run of ``accept_exports`` for that year with a run key made of the year and
 the content hashes: one content runs once, whether it is published or refused. A published
 year whose export is replaced by a corrected one is therefore published again: a revision.
+
+``accepted_exports_sensor`` starts the year's publishing run (``yearly_release``) once its
+accepting run succeeded; ``impact run`` runs both steps in its own process.
 """
 
 from __future__ import annotations
@@ -33,7 +36,9 @@ from pipelines.core.config import Folders
 from pipelines.core.contract import COMPLETE_MARKER, RAW_EXPORTS
 from pipelines.core.files import sha256_file
 from pipelines.core.preflight import lock_holder, published_lock_file, warehouse_lock_file
+from pipelines.defs.jobs import ACCEPTED_TAG, STARTED_BY_TAG, YEAR_TAG
 from pipelines.defs.partitions import partition_years
+from pipelines.defs.resources import PARTITION_TAG
 
 MARKER = COMPLETE_MARKER
 
@@ -158,10 +163,10 @@ def changed_exports(hashes: dict[str, str], released: dict[str, str] | None) -> 
 
 def run_of_content(instance: dg.DagsterInstance, key: str) -> str | None:
     """The id of a run asked for this content by the sensor or the schedule that is queued,
-    running or done, published or refused (pipelines/defs/gate.py), not failed or canceled:
-    another one would only wait for the year's lock, or refuse the same exports again."""
+    running or done — published, refused or failed —, not canceled: another one would only wait
+    for the year, or refuse the same exports again. A refusal is not retried by itself."""
     runs = instance.get_runs(filters=dg.RunsFilter(tags={EXPORTS_TAG: key}), limit=5)
-    live = [r for r in runs if r.status not in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED)]
+    live = [r for r in runs if r.status != dg.DagsterRunStatus.CANCELED]
     return live[0].run_id if live else None
 
 
@@ -210,7 +215,7 @@ SENSOR_NAME = "raw_exports_sensor"
 
 
 def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
-    """The sensor of ``job`` (the yearly asset job) over the code location's folders."""
+    """The sensor of ``job`` (the accepting job) over the code location's folders."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -265,6 +270,42 @@ def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
             run_requests=requests,
             cursor=cursor.dump(),
             skip_reason=None if requests else "; ".join(notes) or "no yearly partition",
+        )
+
+    return sensor
+
+
+ACCEPTED_SENSOR_NAME = "accepted_exports_sensor"
+FORWARDED_TAGS = (EXPORTS_TAG, CHANGED_TAG, YEAR_TAG)
+"""The tags of an accepting run its publishing run carries too (the content, the changed exports,
+the scheduled year), so that the sensor and the schedule see that content as asked for."""
+
+
+def accepted_exports_sensor(accepting: dg.UnresolvedAssetJobDefinition, publishing) -> dg.SensorDefinition:
+    """The run-status sensor that starts the publishing run of a year once its accepting run
+    succeeded: the second of a year's two steps, for runs started by the sensor, the schedule,
+    a backfill or the UI (``impact run`` publishes in its own process)."""
+
+    @dg.run_status_sensor(
+        name=ACCEPTED_SENSOR_NAME,
+        run_status=dg.DagsterRunStatus.SUCCESS,
+        monitored_jobs=[accepting],
+        request_job=publishing,
+        default_status=dg.DefaultSensorStatus.RUNNING,
+        description=(
+            f"When a run of {accepting.name} succeeds (the year's exports are accepted), starts the year's "
+            f"{publishing.name} run, which builds, proves and publishes the tables from them."
+        ),
+    )
+    def sensor(context: dg.RunStatusSensorContext) -> dg.RunRequest | dg.SkipReason:
+        run = context.dagster_run
+        if run.tags.get(STARTED_BY_TAG):
+            return dg.SkipReason(f"run {run.run_id} was started by {run.tags[STARTED_BY_TAG]}, which publishes it")
+        tags = {key: run.tags[key] for key in FORWARDED_TAGS if key in run.tags}
+        return dg.RunRequest(
+            run_key=f"publish-{run.run_id}",
+            partition_key=run.tags[PARTITION_TAG],
+            tags={**tags, ACCEPTED_TAG: run.run_id},
         )
 
     return sensor

@@ -9,8 +9,9 @@ per broken rule): the file, the column, the rule, the count of bad rows and the 
 before any rule runs, with one line per problem. The defect values are distinctive strings that
 must never appear in what a check records: the exports are confidential records about children.
 
-Two tests run the raw assets through the real Dagster definitions in-process: a valid export
-passes every check, and a broken rule's line and a malformed file's line reach the run's failures.
+Two tests run the raw assets through the real Dagster definitions in-process (the accepting
+job): a valid export passes every check, and a broken rule's line and a malformed file's line
+reach the run's failures.
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from pipelines.core.config import SQL_DIR, Folders
 from pipelines.core.contract import CYBERTIPLINE_REPORTS, RAW_EXPORTS, RawExport
 from pipelines.defs.accepting.export_contract import export_contract
 from pipelines.defs.alerts import failure_messages
+from pipelines.defs.jobs import accepting_job
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.runner import job_for, run_config
 from pipelines.tables import define_macros
@@ -146,9 +148,9 @@ class Run:
 
 
 def run(folders: Folders, assets: list[str] | None = None) -> Run:
-    """Materialize year 2020 as `impact run` does (its job and console logger): the given raw
-    assets with their checks, or the whole graph."""
-    result = job_for(folders).execute_in_process(
+    """Accept year 2020's exports as `impact run` does (its accepting job and console logger): the
+    given raw assets with their checks, or all five."""
+    result = job_for(folders, accepting_job.name).execute_in_process(
         run_config=run_config(),
         partition_key=str(YEAR),
         asset_selection=[dg.AssetKey(a) for a in assets] if assets else None,

@@ -98,6 +98,7 @@ def test_release_alone_refuses_to_publish_unchecked_tables(killed_then_published
     before = snapshot(release)
     alone = dg.materialize(
         all_assets,
+        instance=dg.DagsterInstance.get(),  # the session's, in which `impact run` accepted the exports
         partition_key="2020",
         resources=build_resources(folders),
         selection=dg.AssetSelection.assets("release").without_checks(),

@@ -1,6 +1,6 @@
 """The published tables' checks gate the release: a check that fails leaves its table
-unmaterialized and the release skipped, so nothing is published, and the failure names the
-table, the row, the column and the values (the rules themselves are tested without Dagster in
+unmaterialized, fails its step and the run, and skips the release, so nothing is published; the
+failure names the table, the row, the column and the values (the rules themselves are tested without Dagster in
 tests/accepting/ and tests/proving/)."""
 
 from __future__ import annotations
@@ -91,14 +91,18 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
         "cybertipline_reports_by_country: column reports: the category rows do not add up to the Total row "
         "in row(s) 'Total' (category rows sum to 7 but the Total row says 8) (rule: column totals)"
     )
-    # The table is not materialized for the year and what reads it is skipped, not failed
-    # (pipelines/defs/gate.py): the run refused the year.
+    # The table is not materialized for the year, its step fails with the check's line, what
+    # reads it never starts and the run fails, red (pipelines/defs/gate.py).
     assert not (tmp_path / "published" / str(YEAR)).exists()
     assert CO not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
-    skipped = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_SKIPPED}
-    assert "release" in skipped
-    assert not result.get_step_failure_events()
-    assert result.success  # the run did what it should: refuse the year
+    [failure] = result.get_step_failure_events()
+    assert failure.step_key == CO
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"check {CO}:schema_and_totals failed: " + failed.metadata["failure"].value
+    )
+    started = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START}
+    assert "public_use_tables" in started and "release" not in started
+    assert not result.success
 
 
 def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
@@ -142,3 +146,45 @@ def test_a_broken_second_computation_is_a_product_error_that_quotes_no_value(
             check.second_computation(con, "missing_children_by_state", raw_year(year_dir, YEAR, None))
     assert str(raised.value) == "missing_children_by_state: the second computation failed (ColumnNotFoundError)"
     assert raised.value.__cause__ is None and raised.value.__suppress_context__
+
+
+@pytest.mark.guard("exports_accepted")
+def test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step(
+    tmp_path: Path, instance: dg.DagsterInstance
+) -> None:
+    """The publishing job launched by hand (the UI) for exports no accepting run accepted, or over
+    a warehouse holding another file than the accepted one, fails in ``accepted_exports``, its
+    first step, naming each export; no table is built."""
+    import duckdb
+
+    from pipelines.accepting.ingest import ingest
+    from pipelines.core.contract import CASES
+    from pipelines.defs.jobs import accepting_job, publishing_job
+    from pipelines.runner import job_for
+    from tests.exports import YearExports, case
+
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    for year in (2020, 2021):
+        YearExports.small(year).write(tmp_path / "raw")
+    accepted = job_for(folders, accepting_job.name).execute_in_process(partition_key="2020", instance=instance)
+    corrected = YearExports.small(2020)
+    corrected.cases.append(case("C3", "2020-05-01"))
+    corrected.write(tmp_path / "raw")  # valid, but never accepted: ingested behind the runs' back
+    with duckdb.connect(str(tmp_path / "warehouse" / "2020.duckdb")) as con:
+        ingest(con, CASES, tmp_path / "raw" / "2020")
+
+    publishing = job_for(folders, publishing_job.name)
+    for year, expected in (
+        ("2020", "not published: cases.csv: the warehouse of 2020 does not hold the accepted export (SHA-256 differs)"),
+        ("2021", "not published: cases.csv: not accepted for 2021 (its latest export_contract check: never checked)"),
+    ):
+        result = publishing.execute_in_process(partition_key=year, instance=instance, raise_on_error=False)
+        assert not result.success
+        [failure] = result.get_step_failure_events()
+        assert failure.step_key == "accepted_exports"
+        lines = failure.step_failure_data.user_failure_data.description.splitlines()
+        assert lines[0] == expected, lines
+        assert len(lines) == (1 if year == "2020" else 5), lines  # every export of 2021 is unaccepted
+        started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
+        assert started == ["accepted_exports"]
+    assert accepted.success and not list((tmp_path / "published").glob("20*"))

@@ -164,8 +164,11 @@ def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder
     dev_home = tmp_path / ".tmp_dagster_home_dev"
     dev_home.mkdir()
     with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dev_home), config_dir=str(tmp_path))) as instance:
-        [run] = instance.get_runs()
-        assert run.job_name == "yearly_release" and run.tags["dagster/partition"] == "2020"
+        runs = instance.get_runs()
+        assert [(run.job_name, run.tags["dagster/partition"]) for run in runs] == [
+            ("yearly_release", "2020"),
+            ("accept_exports", "2020"),
+        ]
         record = instance.get_latest_asset_check_evaluation_record(
             dg.AssetCheckKey(dg.AssetKey("missing_children_by_state"), "second_computation")
         )
@@ -186,26 +189,29 @@ def test_impact_run_records_in_the_instance_dagster_dev_opens_in_the_same_folder
     assert not list(dev_home.rglob("*.db"))  # nothing of the run in dagster dev's temporary folder
 
 
-def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp_path: Path) -> None:
-    """What the UI reads, per year, after 2020 is published and a 2022 with a broken cases.csv is
-    refused, both recorded in one persistent instance, computed as the UI computes it (the asset
-    status cache, the check state): only 2020's release is materialized, with its release id and
-    paths inside its immutable folder; 2022's one problem is its raw_cases contract, for 2022
-    only; no asset shows any year failed, no check shows "execution failed" (the tables that
-    never ran for 2022 show nothing for it), and every check of 2020 stays passed. The runs say
-    which year was published and which refused."""
+def test_what_the_instance_shows_per_year_published_refused_at_its_exports_or_at_a_table(tmp_path: Path) -> None:
+    """What the UI reads, per year, computed as the UI computes it (the runs, the asset status
+    cache behind an asset's partitions, the check state), in one persistent instance: 2020
+    published; 2022 refused at its exports (a broken cases.csv); 2021 refused at a table check
+    (its cases outside the band around 2020's release). Red is where someone must act: 2022's
+    accepting run and raw_cases for 2022, with no table planned; 2021's publishing run,
+    headline_metrics' band check, and what that run planned after it (the public copy, the
+    release). Every check and table of 2020 stays passed and materialized."""
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionResolvedStatus as Status
     from dagster._core.storage.asset_check_state import AssetCheckState, bulk_update_asset_check_state
     from dagster._core.storage.partition_status_cache import get_and_update_asset_status_cache_value
 
-    from pipelines.defs.gate import OUTCOME_TAG, RELEASE_TAG
+    from pipelines.defs.gate import RELEASE_TAG
     from pipelines.defs.partitions import yearly_partitions
     from pipelines.runner import run_year
     from tests.conftest import folders_in
-    from tests.exports import YearExports
+    from tests.exports import YearExports, resolved_cases
 
     folders = folders_in(tmp_path)
     YearExports.small(2020).write(tmp_path / "raw")
+    outside_the_band = YearExports.small(2021)
+    outside_the_band.cases += resolved_cases("B", 3, 2021)  # 5 cases after 2020's 2
+    outside_the_band.write(tmp_path / "raw")
     broken = YearExports.small(2022)
     broken.cases[0]["case_type"] = "XX"
     broken.write(tmp_path / "raw")
@@ -214,49 +220,61 @@ def test_a_refused_year_is_told_apart_from_the_published_one_in_the_instance(tmp
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
         assert run_year(2020, folders, instance=instance).success
         refused = run_year(2022, folders, instance=instance)
-        assert not refused.success and refused.failures[0].startswith("cases.csv: column case_type")
+        assert refused.failures == [
+            'cases.csv: column case_type: rule "one of ERU, FA, LIOM, MYA, NFA": 1 bad row, e.g. row 1'
+        ]
+        at_a_table = run_year(2021, folders, instance=instance)
+        assert at_a_table.failures[0].startswith(
+            "check headline_metrics:within_previous_year_band failed: cases.csv: 5 in 2021, 2 in the 2020 release"
+        )
 
-        def partitions(subset) -> list[str]:
-            return sorted(subset.get_partition_keys())
-
-        for key in graph.get_all_asset_keys():
-            status = get_and_update_asset_status_cache_value(instance, key, yearly_partitions)
-            assert partitions(status.deserialize_failed_partition_subsets(yearly_partitions)) == [], key
-        status = get_and_update_asset_status_cache_value(instance, dg.AssetKey("release"), yearly_partitions)
-        assert partitions(status.deserialize_materialized_partition_subsets(yearly_partitions)) == ["2020"]
-        raw = get_and_update_asset_status_cache_value(instance, dg.AssetKey("raw_cases"), yearly_partitions)
-        assert partitions(raw.deserialize_materialized_partition_subsets(yearly_partitions)) == ["2020"]
-        event = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization
+        runs = {(run.job_name, run.tags["dagster/partition"]): run for run in instance.get_runs()}
+        assert {key: run.status.value for key, run in runs.items()} == {
+            ("accept_exports", "2020"): "SUCCESS",
+            ("yearly_release", "2020"): "SUCCESS",
+            ("accept_exports", "2022"): "FAILURE",
+            ("accept_exports", "2021"): "SUCCESS",
+            ("yearly_release", "2021"): "FAILURE",
+        }
         folder = (tmp_path / "published" / "2020").resolve()
-        assert (event.partition, event.metadata["release_id"].value) == ("2020", folder.name)
-        assert not (tmp_path / "published" / "2022").exists()
+        assert runs["yearly_release", "2020"].tags[RELEASE_TAG] == f"{folder.name} (new)"
+        assert not (tmp_path / "published" / "2021").exists() and not (tmp_path / "published" / "2022").exists()
+
+        def partitions(asset: str) -> tuple[list[str], list[str]]:
+            status = get_and_update_asset_status_cache_value(instance, dg.AssetKey(asset), yearly_partitions)
+            return (
+                sorted(status.deserialize_materialized_partition_subsets(yearly_partitions).get_partition_keys()),
+                sorted(status.deserialize_failed_partition_subsets(yearly_partitions).get_partition_keys()),
+            )
+
+        assert partitions("raw_cases") == (["2020", "2021"], ["2022"])
+        assert partitions("raw_cybertipline_reports") == (["2020", "2021", "2022"], [])
+        assert partitions("accepted_exports") == (["2020", "2021"], [])
+        assert partitions("missing_children_by_state") == (["2020", "2021"], [])  # 2022: never planned
+        assert partitions("headline_metrics") == (["2020"], ["2021"])
+        assert partitions("public_use_tables") == (["2020"], ["2021"])
+        assert partitions("release") == (["2020"], ["2021"])
+        failed = {key.to_user_string() for key in graph.get_all_asset_keys() if partitions(key.to_user_string())[1]}
+        assert failed == {"raw_cases", "headline_metrics", "public_use_tables", "release"}
 
         checks = sorted(graph.asset_check_keys)
         states = bulk_update_asset_check_state(
             instance, [(key, yearly_partitions) for key in checks], {key: AssetCheckState.empty() for key in checks}
         )
-        by_status = {
-            (key.to_user_string(), status.value): sorted(subset.subset_value.get_partition_keys())
-            for key, state in states.items()
-            for status, subset in state.subsets.items()
-            if not subset.is_empty
+        by_status: dict[str, dict[str, list[str]]] = {}
+        for key, state in states.items():
+            for status, subset in state.subsets.items():
+                if not subset.is_empty:
+                    by_status.setdefault(status.value, {})[key.to_user_string()] = sorted(
+                        subset.subset_value.get_partition_keys()
+                    )
+        assert by_status[Status.FAILED.value] == {
+            "raw_cases:export_contract": ["2022"],
+            "headline_metrics:within_previous_year_band": ["2021"],
         }
-        assert {(key, status) for key, status in by_status if "2020" in by_status[key, status]} == {
-            (key.to_user_string(), Status.SUCCEEDED.value) for key in checks
-        }
-        assert [key for key, status in by_status if status == Status.FAILED.value] == ["raw_cases:export_contract"]
-        assert by_status["raw_cases:export_contract", Status.FAILED.value] == ["2022"]
-        assert not [key for key, status in by_status if status == Status.EXECUTION_FAILED.value]
-        assert by_status["missing_children_by_state:second_computation", Status.SKIPPED.value] == ["2022"]
-
-        tags = {run.tags["dagster/partition"]: run.tags for run in instance.get_runs()}
-        assert (tags["2020"][OUTCOME_TAG], tags["2020"][RELEASE_TAG]) == ("published", f"{folder.name} (new)")
-        assert tags["2022"][OUTCOME_TAG] == "refused" and RELEASE_TAG not in tags["2022"]
-        built = {
-            table: [r.asset_materialization for r in instance.fetch_materializations(dg.AssetKey(table), 10).records]
-            for table in ("missing_children_by_state", "cybertipline_reports_by_esp")
-        }
-        assert [m.partition for m in built["missing_children_by_state"]] == ["2020"]  # never built for 2022
-        assert [m.partition for m in built["cybertipline_reports_by_esp"]] == ["2022", "2020"]  # its exports passed
-        for materialization in [*built["missing_children_by_state"], *built["cybertipline_reports_by_esp"]]:
-            assert not [name for name in materialization.metadata if name.startswith("published")]
+        assert by_status[Status.EXECUTION_FAILED.value] == {"public_use_tables:disclosure_audit": ["2021"]}
+        assert all("2020" in years for years in by_status[Status.SUCCEEDED.value].values())
+        assert len(by_status[Status.SUCCEEDED.value]) == len(checks)
+        assert by_status[Status.SUCCEEDED.value]["missing_children_by_state:second_computation"] == ["2020", "2021"]
+        release = instance.get_latest_materialization_event(dg.AssetKey("release")).asset_materialization
+        assert (release.partition, release.metadata["release_id"].value) == ("2020", folder.name)

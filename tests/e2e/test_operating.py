@@ -13,8 +13,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.core.config import Folders
-from pipelines.defs.alerts import ALERTS_FILE, FAILED_SENSOR_NAME, REFUSED_SENSOR_NAME
-from pipelines.defs.gate import OUTCOME_TAG, REFUSED
+from pipelines.defs.alerts import ALERTS_FILE, FAILED_SENSOR_NAME
 from pipelines.defs.sensors import CHANGED_TAG
 from pipelines.publishing.diff import changes_per_table, diff_releases
 from pipelines.publishing.release import history
@@ -88,26 +87,26 @@ def test_a_refused_run_adds_one_alert_line_without_raw_values(folders: Folders, 
     alerts = (Path(folders.warehouse_dir) / ALERTS_FILE).read_text(encoding="utf-8").splitlines()
     assert len(alerts) == 1
     line = json.loads(alerts[0])
-    [run] = sensor.instance.get_runs()
-    assert line["year"] == YEAR and line["run_id"] == run.run_id and line["job"] == "yearly_release"
+    [run] = sensor.instance.get_runs()  # refused while accepting: no publishing run
+    assert line["year"] == YEAR and line["run_id"] == run.run_id and line["job"] == "accept_exports"
     assert line["problems"] == outcome.failures
     assert any(p.startswith("cases.csv: column race") for p in line["problems"]), line["problems"]
     assert RAW_VALUE not in alerts[0]
     assert not sensor.tick().run_requests  # one content runs once, refused or not
 
-    # The refused run ends as a success tagged refused (pipelines/defs/gate.py); the daemon's
-    # run-status sensor writes the same line from the run's events; once per run.
-    assert run.status == dg.DagsterRunStatus.SUCCESS and run.tags[OUTCOME_TAG] == REFUSED
+    # The refused run failed, red (pipelines/defs/gate.py): the daemon's run-failure sensor
+    # writes the same line from the run's events; once per run.
+    assert run.status == dg.DagsterRunStatus.FAILURE
     elsewhere = folders_in(tmp_path / "daemon")
-    alert_sensor = Sensor(elsewhere).defs.resolve_sensor_def(REFUSED_SENSOR_NAME)
-    success = sensor.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0].dagster_event
+    alert_sensor = Sensor(elsewhere).defs.resolve_sensor_def(FAILED_SENSOR_NAME)
+    failure = sensor.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
     for _ in range(2):
         context = dg.build_run_status_sensor_context(
-            sensor_name=REFUSED_SENSOR_NAME,
-            dagster_event=success,
+            sensor_name=FAILED_SENSOR_NAME,
+            dagster_event=failure,
             dagster_instance=sensor.instance,
             dagster_run=run,
-        )
+        ).for_run_failure()
         alert_sensor(context)
     assert (Path(elsewhere.warehouse_dir) / ALERTS_FILE).read_text(encoding="utf-8").splitlines() == alerts
 

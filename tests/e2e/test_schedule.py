@@ -12,7 +12,7 @@ def test_schedule_fires_on_january_15_at_six_utc() -> None:
     schedule = defs.resolve_schedule_def("yearly_release_schedule")
     assert schedule.cron_schedule == "0 6 15 1 *"
     assert schedule.execution_timezone == "UTC"
-    assert schedule.job_name == "yearly_release"
+    assert schedule.job_name == "accept_exports"
 
 
 def test_the_2020_partition_exists_for_the_schedule() -> None:

@@ -1,10 +1,11 @@
 """Group ``raw``: one asset per raw export of raw/README.md, ingested into the year's warehouse.
 
 The five assets are accepted in one step, ``raw_exports``, each with its own materialization and
-its own ``export_contract`` check (a broken export leaves only its own asset unmaterialized,
-pipelines/defs/gate.py). One step, so that the work overlaps: the CyberTipline Parquet export is
-scanned by DuckDB (native code, every core, the GIL released) while another thread loads the four
-CSV exports and validates them with Great Expectations (Python), instead of one after the other.
+its own ``export_contract`` check: a broken export leaves only its own asset unmaterialized, and
+the step yields the others before it fails (pipelines/defs/gate.py). One step, so that the work
+overlaps: the CyberTipline Parquet export is scanned by DuckDB (native code, every core, the GIL
+released) while another thread loads the four CSV exports and validates them with Great
+Expectations (Python), instead of one after the other.
 Selecting some of the assets (the UI, ``asset_selection``) accepts those exports only.
 """
 
@@ -17,7 +18,7 @@ import dagster as dg
 from pipelines.accepting.ingest import RawExportError, ingest
 from pipelines.core.contract import RAW_EXPORTS, RawExport
 from pipelines.defs.accepting.export_contract import export_contract, export_contract_spec, unreadable_export
-from pipelines.defs.gate import materialize_if_passed
+from pipelines.defs.gate import checked, refuse
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -30,8 +31,7 @@ def _spec(export: RawExport) -> dg.AssetSpec:
         description=f"{export.description} Source file: raw/{{year}}/{export.file_name}.",
         kinds={"duckdb", "csv" if export.is_csv else "parquet"},
         owners=["team:data-engineering"],
-        # Not materialized for a year whose export breaks its contract (pipelines/defs/gate.py).
-        skippable=True,
+        skippable=True,  # a subset of the exports may be selected (the UI, ``asset_selection``)
     )
 
 
@@ -90,10 +90,15 @@ def raw_exports(
 ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     year = int(context.partition_key)
     selected = {key.to_user_string() for key in context.selected_asset_keys}
+    problems = []
     for accepted in accept_all([e for e in RAW_EXPORTS if e.table in selected], year, folders, warehouse):
         for message in accepted.messages:
             context.log.info(message)
-        yield from materialize_if_passed(context, accepted.metadata, accepted.checks, asset_key=accepted.export.table)
+        # The contract's lines name their file, column, rule and rows.
+        problems += yield from checked(
+            accepted.export.table, accepted.metadata, accepted.checks, several=True, name_the_check=False
+        )
+    refuse(context, problems)
 
 
 raw_assets = [raw_exports]

@@ -5,7 +5,8 @@ Each rule is a SQL audit (``sql/audits/``): a query that returns one row per vio
 year's figures come from its release through the ``previous_year_headline_metrics`` table that
 the ``headline_metrics`` asset loads via its partition mapping on the previous year. Both checks
 run in that asset's step, after its own (pipelines/defs/proving/assets.py), so that a failure
-leaves the year's headline figures unmaterialized like any other check (pipelines/defs/gate.py).
+leaves the year's headline figures unmaterialized and fails the run like any other check
+(pipelines/defs/gate.py).
 """
 
 import dagster as dg

@@ -5,8 +5,8 @@ Pandera schema (``schema_and_totals``, pipelines/proving/schemas.py), its second
 from the raw exports (``second_computation``, pipelines/proving/second_computation.py), the cells it shares
 with other tables (``shared_cells``, pipelines/proving/shared_cells.py) and, for
 ``headline_metrics``, the rules across years (pipelines/defs/proving/across_years.py). When one
-fails the table is not materialized for the year and ``release`` does not run
-(pipelines/defs/gate.py). Checks are partitioned like their asset, so Dagster records their
+fails the table is not materialized for the year, its step and the publishing run fail and
+``release`` does not run (pipelines/defs/gate.py). Checks are partitioned like their asset, so Dagster records their
 result per year.
 """
 
@@ -33,10 +33,15 @@ from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.tables import specs
 from pipelines.tables.raw_year import RawYear, raw_year
 
+ACCEPTED = "accepted_exports"
+"""The publishing run's first step (pipelines/defs/accepting/accepted.py): the seeds and every model
+that reads a raw export come after it."""
+
 
 @dg.asset(
     group_name="staging",
     partitions_def=yearly_partitions,
+    deps=[ACCEPTED],
     description=(
         "Category catalogs (codes, labels, published order) from sql/seeds/, US states and "
         "ISO 3166 countries from pycountry, loaded into the year's warehouse as seed_* tables."
@@ -62,9 +67,11 @@ with warnings.catch_warnings():
 
 def _deps(model: SqlModel) -> list[dg.AssetDep]:
     """The tables the SQL reads, the tables whose cells the table shares (its ``shared_cells``
-    check reads them), and last year's release of a table when the SQL compares with it."""
+    check reads them), ``accepted_exports`` when it reads a raw export, and last year's release
+    of a table when the SQL compares with it."""
     shared = shared_tables(model.name) if model.layer == "published" else []
-    deps = [dg.AssetDep(name) for name in dict.fromkeys([*model.depends_on, *shared])]
+    reads_raw = any(name.startswith("raw_") for name in model.depends_on)
+    deps = [dg.AssetDep(name) for name in dict.fromkeys([*model.depends_on, *shared, *([ACCEPTED] * reads_raw)])]
     if model.previous_year is not None:
         deps.append(dg.AssetDep(model.previous_year.table, partition_mapping=PREVIOUS_YEAR))
     return deps
@@ -156,7 +163,6 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         },
         check_specs=_check_specs(model),
         op_tags=_op_tags(model),
-        output_required=not published,  # a published table whose check fails is not materialized
     )
     def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders):
         year = int(context.partition_key)

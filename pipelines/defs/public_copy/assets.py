@@ -5,8 +5,8 @@ children, with complementary cells (pipelines/public_copy/suppression.py), and s
 the list of suppressed cells in the warehouse (pipelines/public_copy/tables.py). The check
 ``disclosure_audit`` attacks what would be published — the public tables and the list alone —
 and fails if any suppressed cell can be derived exactly, or if no pattern could protect them;
-the public-use tables are then not materialized and ``release`` does not run
-(pipelines/defs/gate.py).
+the public-use tables are then not materialized, the step and the run fail and ``release`` does
+not run (pipelines/defs/gate.py).
 """
 
 import time
@@ -42,7 +42,6 @@ DISCLOSURE_CHECK = "disclosure_audit"
     kinds={"duckdb"},
     owners=["team:data-engineering"],
     check_specs=[check_spec(DISCLOSURE_CHECK, "public_use_tables")],
-    output_required=False,
 )
 def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
     year = int(context.partition_key)

@@ -7,8 +7,9 @@ import dagster as dg
 
 from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports, ingested_digests
 from pipelines.core.sql_models import models
-from pipelines.defs.gate import OUTCOME_TAG, PUBLISHED, RELEASE_TAG
-from pipelines.defs.graph import all_check_keys
+from pipelines.defs.accepting.accepted import acceptance_problems
+from pipelines.defs.gate import RELEASE_TAG
+from pipelines.defs.graph import publishing_check_keys
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.public_copy.assets import DISCLOSURE_CHECK
 from pipelines.defs.resources import ProjectFolders, Warehouse
@@ -23,7 +24,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
     """Every asset check evaluated in this run, with its result, and the disclosure audit's
     figures for the manifest (from its check result: the audit is not run twice).
 
-    The release refuses to publish unless every check of the code location ran in the same run
+    The release refuses to publish unless every check of the publishing job ran in the same run
     and passed: materializing ``release`` alone would otherwise publish tables nobody checked.
     """
 
@@ -35,7 +36,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
         evaluated[key], metadata[key] = evaluation.passed, evaluation.metadata
-    expected = {(key.asset_key.to_user_string(), key.name) for key in all_check_keys}
+    expected = {(key.asset_key.to_user_string(), key.name) for key in publishing_check_keys}
     missing = sorted(expected - evaluated.keys())
     failed = sorted(key for key, passed in evaluated.items() if not passed)
     if missing or failed:
@@ -96,13 +97,16 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
     year = int(context.partition_key)
     checks, public = checks_of_this_run(context)
     with warehouse.connect(year) as con, ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
+        refused = acceptance_problems(context.instance, year, con)
+        if refused:
+            raise dg.Failure(description="not published: " + "; ".join(refused))
         # Every export hashed again (did it change during the run?) while the release is written.
         changed = hashing.submit(changed_since_ingest, ingested_digests(con), folders.raw_year_dir(year))
 
         def inputs_unchanged() -> None:
             if changed.result():
                 names = ", ".join(changed.result())
-                raise dg.Failure(description=f"not published: raw export(s) changed during the run: {names}")
+                raise dg.Failure(description=f"not published: raw export(s) changed since they were accepted: {names}")
 
         try:
             synthetic = demo_exports(con, folders.raw_year_dir(year))
@@ -114,9 +118,7 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
     release_id = publication.release.name
     before = publication.release if publication.unchanged else None
     context.log.info(f"Release of {year}: {release_id} ({publication.outcome}), at {publication.link}")
-    context.instance.add_run_tags(
-        context.run.run_id, {OUTCOME_TAG: PUBLISHED, RELEASE_TAG: f"{release_id} ({publication.outcome})"}
-    )
+    context.instance.add_run_tags(context.run.run_id, {RELEASE_TAG: f"{release_id} ({publication.outcome})"})
     # Paths into the immutable release folder: the link published/<year> moves with the next
     # revision, and this event must keep pointing at the files it describes.
     return dg.MaterializeResult(
