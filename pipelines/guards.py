@@ -401,7 +401,10 @@ DECLARED: tuple[Declared, ...] = (
             "never publishes tables no check saw."
         ),
         failing_test="tests/e2e/test_atomic_release.py::test_release_alone_refuses_to_publish_unchecked_tables",
-        remedy="Materialize the whole year, every asset and check (impact run --year Y, or the UI's Materialize all).",
+        remedy=(
+            "Run the year's publishing job whole: impact run --year Y, or launch yearly_release for the "
+            "partition in the UI."
+        ),
         on=_release,
         whole_release=True,
     ),
@@ -432,6 +435,10 @@ DECLARED: tuple[Declared, ...] = (
         ),
         failing_test=(
             "tests/e2e/test_blocking_checks.py::test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step"
+        ),
+        remedy=(
+            "Accept the year's exports first: impact run --year Y runs both steps; in the UI, launch "
+            "accept_exports for the partition, and its publishing run follows."
         ),
         on=_accepted,
         whole_release=True,
