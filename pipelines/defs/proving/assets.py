@@ -139,8 +139,8 @@ def _op_tags(model: SqlModel) -> dict[str, str] | None:
 def _read_ahead(context: dg.AssetExecutionContext, raw: RawYear) -> None:
     """Start the second computation's reading of the CyberTipline export on a thread, at the first
     published table of a run that builds a table reading it."""
-    selection = context.run.asset_selection
-    if selection is None or any(reads_reports(key.to_user_string()) for key in selection):
+    selection = context.run.asset_selection  # empty (or None) when the run is the whole job
+    if not selection or any(reads_reports(key.to_user_string()) for key in selection):
         raw.read_ahead()
 
 
