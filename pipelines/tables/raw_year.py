@@ -27,8 +27,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -60,8 +59,6 @@ class RawYear:
     year: int
     previous_release: Path | None = None
     """Last year's release folder (``published/<year - 1>``), for the headline figures."""
-    _reading: list[Future] = field(default_factory=list, compare=False, repr=False)
-    """The reading of ``report_groups`` started ahead, if any (:meth:`read_ahead`)."""
 
     def _csv(self, file_name: str) -> pl.DataFrame:
         """The export as text columns; the contract's types are applied by the callers.
@@ -104,23 +101,10 @@ class RawYear:
             race=pl.col("race").fill_null("U"),
         )
 
-    def read_ahead(self) -> None:
-        """Start ``report_groups`` on a thread (polars' streaming engine, native code that
-        releases the GIL), so that work not reading it goes on meanwhile; it is read once."""
-        with _LOCK:
-            if not self._reading:
-                self._reading.append(_READER.submit(self._report_groups))
-
     @cached_property
     def report_groups(self) -> pl.DataFrame:
         """The CyberTipline export reduced to (reporter type, ESP, incident type, country) with
-        its reports and files: one streaming pass over the Parquet file, bounded memory. Waits for
-        the reading :meth:`read_ahead` started, if any (its error, if it failed)."""
-        with _LOCK:
-            reading = self._reading[0] if self._reading else None
-        return reading.result() if reading is not None else self._report_groups()
-
-    def _report_groups(self) -> pl.DataFrame:
+        its reports and files: one streaming pass over the Parquet file, bounded memory."""
         counts = ("image_count", "video_count", "other_file_count")
         return (
             pl.scan_parquet(self.folder / CYBERTIPLINE_REPORTS.file_name)
@@ -211,8 +195,6 @@ def published(year: int, frame: pl.DataFrame, counts: Sequence[str]) -> pl.DataF
 
 _LOCK = threading.Lock()
 _CACHE: dict[tuple, RawYear] = {}
-_READER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="second-computation")
-"""Reads the CyberTipline export ahead for the second computation (:meth:`RawYear.read_ahead`)."""
 
 
 def _signature(folder: Path) -> tuple:

@@ -299,19 +299,3 @@ def test_raw_csv_with_blank_lines_at_the_end_reads_like_plain(tmp_path: Path) ->
     assert a.cvip_requests.equals(b.cvip_requests)
     assert a.relationships.equals(b.relationships)
     assert a.program_metrics.equals(b.program_metrics)
-
-
-def test_the_export_read_ahead_gives_the_same_groups_and_its_error(tmp_path: Path) -> None:
-    """The published steps start the CyberTipline export's reading on a thread (read_ahead); the
-    tables then read the same groups as a reading on the spot, and a reading that failed raises
-    its error where the groups are used (the check's product error), not on the thread."""
-    YearExports.small(2020).write(tmp_path)
-    ahead, spot = second.RawYear(tmp_path / "2020", 2020), second.RawYear(tmp_path / "2020", 2020)
-    ahead.read_ahead()
-    assert ahead.report_groups.sort(second.GROUP_KEYS).equals(spot.report_groups.sort(second.GROUP_KEYS))
-
-    (tmp_path / "2020" / "cybertipline_reports.parquet").write_bytes(b"not parquet")
-    broken = second.RawYear(tmp_path / "2020", 2020)
-    broken.read_ahead()
-    with pytest.raises((OSError, pl.exceptions.PolarsError)):
-        broken.report_groups  # noqa: B018

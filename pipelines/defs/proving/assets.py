@@ -18,9 +18,8 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.core.config import REPO_ROOT
-from pipelines.core.contract import CYBERTIPLINE_REPORTS
 from pipelines.core.seeds import load_seeds
-from pipelines.core.sql_models import SqlModel, models, upstream
+from pipelines.core.sql_models import SqlModel, models
 from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.partitions import yearly_partitions
@@ -31,7 +30,7 @@ from pipelines.defs.proving.second_computation import second_computation, second
 from pipelines.defs.proving.shared_cells import shared_cells, shared_cells_spec, shared_tables
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.tables import specs
-from pipelines.tables.raw_year import RawYear, raw_year
+from pipelines.tables.raw_year import raw_year
 
 ACCEPTED = "accepted_exports"
 """The publishing run's first step (pipelines/defs/accepting/accepted.py): the seeds and every model
@@ -118,32 +117,6 @@ def _check_specs(model: SqlModel) -> list[dg.AssetCheckSpec] | None:
     return specs + (across_years_specs() if model.name == ACROSS_YEARS_TABLE else [])
 
 
-PRIORITY_TAG = "dagster/priority"
-"""The op tag by which Dagster's executors order the steps ready to run (higher first)."""
-
-
-def reads_reports(table: str) -> bool:
-    """Whether a model is built from the CyberTipline export (so its second computation reads
-    the export's groups, ``RawYear.report_groups``)."""
-    return CYBERTIPLINE_REPORTS.table in upstream(table)
-
-
-def _op_tags(model: SqlModel) -> dict[str, str] | None:
-    """The published tables that do not read the CyberTipline export run first (Dagster's step
-    priority): they are built and checked while its second reading streams on a thread."""
-    if model.layer != "published" or reads_reports(model.name):
-        return None
-    return {PRIORITY_TAG: "1"}
-
-
-def _read_ahead(context: dg.AssetExecutionContext, raw: RawYear) -> None:
-    """Start the second computation's reading of the CyberTipline export on a thread, at the first
-    published table of a run that builds a table reading it."""
-    selection = context.run.asset_selection  # empty (or None) when the run is the whole job
-    if not selection or any(reads_reports(key.to_user_string()) for key in selection):
-        raw.read_ahead()
-
-
 def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
     published = model.layer == "published"
 
@@ -162,7 +135,6 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             "dagster/code_references": code_references(model),
         },
         check_specs=_check_specs(model),
-        op_tags=_op_tags(model),
     )
     def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders):
         year = int(context.partition_key)
@@ -171,9 +143,6 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
         # computation must read the same release even if last year is published meanwhile.
         previous_link = folders.published_root() / str(year - 1)
         previous_release = previous_link.resolve() if previous_link.exists() else None
-        raw = raw_year(folders.raw_year_dir(year), year, previous_release)
-        if published:
-            _read_ahead(context, raw)
         with warehouse.connect(year) as con:
             if model.previous_year is not None:
                 previous = str(year - 1)
@@ -191,6 +160,7 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
                 return
             # No path to a published file here: the table is not published yet, and may never be
             # (the release's metadata names the files of a published year).
+            raw = raw_year(folders.raw_year_dir(year), year, previous_release)
             checks = [schema_and_totals(con, model.name, year), second_computation(con, model.name, raw)]
             if shared_tables(model.name):
                 checks.append(shared_cells(con, model.name))
