@@ -20,7 +20,7 @@ from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import models
-from pipelines.public_copy.tables import audit_warehouse, build_public_tables, earlier_releases, manifest_public
+from pipelines.public_copy.tables import earlier_releases, manifest_public, public_copy
 from pipelines.publishing.release import Publication, export_table, history, write_release
 from pipelines.tables import define_macros, specs
 
@@ -66,10 +66,9 @@ def build_year(
     year_dir = raw_dir / str(year)
     earlier = earlier_releases(reversed(history(published_root, year)))
     build_tables(con, year_dir, previous if previous.is_dir() else None)
-    build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
-    audit = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
-    assert audit.passed, audit.problems
-    return manifest_public(audit, MIN_PUBLIC_COUNT), demo_exports(con, year_dir)
+    copy = public_copy(con, year, MIN_PUBLIC_COUNT, earlier)
+    assert copy.published, copy.reason
+    return manifest_public(copy, MIN_PUBLIC_COUNT), demo_exports(con, year_dir)
 
 
 def publish_year(raw_dir: Path, published_root: Path, year: int) -> Publication:

@@ -2,11 +2,11 @@
 
 The exact tables reproduce the published page. The public-use copy must not let anyone learn a
 small count of children: a count from 1 to K-1 (K: ``MIN_PUBLIC_COUNT`` in pipelines/core/config.py)
-in a table that counts children is suppressed (*primary* suppression, SDMX CONF_STATUS ``C``),
-and so are as few further cells as possible (*complementary* suppression, ``D``) so that no
-suppressed cell can be worked out exactly from what the public release states.
+in a table that counts children is withheld (*primary* suppression), and so are as few further
+cells as possible (*complementary* suppression). Every withheld cell carries the same public
+flag (:data:`WITHHELD`): which of them are small counts is never public.
 
-What the public release states (the attacker's knowledge), modelled by :class:`LinkedTables`:
+What the public release states, modelled by :class:`LinkedTables`:
 
 * every published cell, and that every cell is a non-negative whole number;
 * each row's parts add up to the row's total column, each column's category rows add up to the
@@ -15,10 +15,17 @@ What the public release states (the attacker's knowledge), modelled by :class:`L
   three tables and the headline figure ``missing_children_cases_assisted``; the Active and
   Resolved totals appear in two tables;
 * a published percent is the rounded share of its count in the column total: it is
-  suppressed together with its count (a percent of a total below 20,000 gives the count back);
-* the status of every suppressed cell (the list of suppressed cells is published): a ``C`` cell
-  lies in 1..K-1, a ``D`` cell of a table that counts children is 0 or at least K (it would be
-  ``C`` otherwise).
+  withheld together with its count (a percent of a total below 20,000 gives the count back).
+
+A pattern must stand two attacks, each on every release of the year read together (a revision,
+:class:`Revision`):
+
+(a) the *cautious* reading: the attacker is told which withheld cells are small (a primary cell
+    lies in 1..K-1, any other withheld cell of a table that counts children is 0 or at least K):
+    no withheld cell may be pinned to one value;
+(b) the *public* reading, what the one flag leaves: every withheld cell is some non-negative
+    whole number; no small count may be shown to be small: its largest feasible value is at
+    least K.
 
 Complementary suppression is the classical cell-suppression problem (Fischetti and Salazar),
 solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog``):
@@ -28,23 +35,23 @@ solved by constraint generation with HiGHS (``scipy.optimize.milp`` / ``linprog`
    cells, suppressed value; remaining ties go to the earlier cell (an integer cost per cell, so
    the optimum is unique and the result byte-reproducible). It starts with the rule that no
    relation may have exactly one suppressed cell;
-2. an attacker computes, for every suppressed cell, its minimum and maximum over all tables
-   consistent with the published cells (LP). A cell whose interval has zero width gives a cut:
-   at least one published cell that could widen it must be suppressed too. Which cells could is
-   read off the LP duals ``y`` (a Lagrangian bound): suppressing a published cell ``j`` of value
-   ``v`` lets it range over ``[0, cap]``, which moves the bound by at most
-   ``max(s * (cap - v), -s * v)`` with ``s = y . a_j``; cells for which that is zero in both the
-   minimum and the maximum (a published zero that could only push the cell further against
-   its bound, say) cannot help, alone or together, in any pattern, so they are left out of the
-   cut. Without this, a table of small counts would add its zeros one round at a time;
-3. when the LP finds nothing, the same attacker with whole numbers and the ``D`` status
-   (0 or >= K, a disjunction) is run; a cell it pins down gets the cut "suppress one more of the
-   cells published now";
-4. repeat until the attacker finds nothing: the pattern is then optimal for the whole problem,
+2. the attackers of (a) and (b) work on the current pattern, first as LPs. A cell (a) pins gives
+   a cut: at least one published cell that could widen its interval must be suppressed too.
+   Which cells could is read off the LP duals ``y`` (a Lagrangian bound): suppressing a
+   published cell ``j`` of value ``v`` lets it range over ``[0, cap]``, which moves the bound by
+   at most ``g_j = max(s * (cap - v), -s * v)`` with ``s = y . a_j``; cells for which that is
+   zero (a published zero that could only push the cell further against its bound, say)
+   cannot help, alone or together, in any pattern, so they are left out of the cut. A small
+   count (b) caps below K gives the knapsack cut ``sum(min(g_j, need) x_j) >= need`` with
+   ``need = K - its largest value`` (the Benders cut of a protection level);
+3. when the LPs find nothing, the same attacks with whole numbers (and, for (a), a withheld cell
+   that is not small as 0 or >= K, a disjunction); a cell they pin, or cap below K, gets the cut
+   "suppress one more of the cells published now" in its group of relations;
+4. repeat until the attackers find nothing: the pattern is then optimal for the whole problem,
    because every cut is valid for every protecting pattern.
 
-The audit that blocks publication (pipelines/public_copy/audit.py) repeats the attack
-independently, from the public tables alone.
+The audit that blocks publication of the public copy (pipelines/public_copy/audit.py) repeats
+both attacks independently, from the public tables alone.
 """
 
 from __future__ import annotations
@@ -67,13 +74,23 @@ if TYPE_CHECKING:
 # the release and the docs, and a run pays for scipy in the step that solves (or in Great
 # Expectations' import, on the thread beside the ingest's scan).
 
-PRIMARY = "C"
-"""SDMX CONF_STATUS of a primary suppression: a small count of children (1..K-1)."""
-SECONDARY = "D"
-"""SDMX CONF_STATUS of a secondary (complementary) suppression."""
+WITHHELD = "C"
+"""The one public flag of every withheld cell, in ``public/suppressed_cells`` (its SDMX
+CONF_STATUS column: C, confidential) and the data packages (docs/public-use.md, "One flag")."""
+PRIMARY = "primary"
+"""The role of a withheld cell that is a small count of children (1..K-1). Roles are never
+published: the exact release's manifest counts them per table."""
+SECONDARY = "secondary"
+"""The role of a cell withheld to protect the small counts (complementary suppression)."""
 
 CellKey = tuple[str, str, str]
 """(table, row label, column) of one cell."""
+
+
+def cell_name(key: CellKey) -> str:
+    """How a cell is named to people (the run's line, the manifest, alerts): ``table, row,
+    column``, as ``impact diff`` names it; never its value."""
+    return f"{key[0]}, {key[1]}, {key[2]}"
 
 
 @dataclass(frozen=True)
@@ -243,7 +260,8 @@ def primary_cells(model: LinkedTables, k: int) -> list[int]:
 
 @dataclass(frozen=True)
 class Pattern:
-    """A suppression pattern: cell index -> status (``C`` or ``D``), with how it was found."""
+    """A suppression pattern: cell index -> role (:data:`PRIMARY` or :data:`SECONDARY`), with
+    how it was found."""
 
     status: dict[int, str]
     iterations: int
@@ -269,24 +287,44 @@ def cell_costs(model: LinkedTables) -> np.ndarray:
 
 
 MAX_ROUNDS = 200
-"""Rounds of constraint generation before giving up (a few are usual: 2 for the 2020 tables).
+"""Rounds of constraint generation before giving up (a few are usual: 3 for the 2020 tables).
 A count of rounds, not a time limit, so the outcome does not depend on the machine; reaching it
-fails the run with a clear error instead of letting a yearly run hang."""
+withholds the public copy with a clear reason instead of letting a yearly run hang."""
 
 
 class SuppressionError(RuntimeError):
-    """No pattern protects the primary cells (e.g. a relation with only primary cells in a
-    table whose every cell is fixed)."""
+    """No pattern protects the small counts. ``cells`` names the cells every pattern gives away
+    (``table, row, column``, :func:`cell_name`), when the suppressor found them; the message
+    names them too, never a value."""
+
+    def __init__(self, message: str, cells: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.cells = tuple(cells)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """What every protecting pattern does, learnt from an attack on one pattern:
+    ``sum(weights[j] * x_j) >= need`` over cells published in that pattern (joint indices),
+    whenever the attacked ``cell`` is suppressed. ``small``: the public reading (b) capped the
+    small count ``cell`` below K; otherwise the cautious reading (a) pinned it."""
+
+    cell: int
+    weights: Mapping[int, float]
+    need: float = 1.0
+    small: bool = False
 
 
 class _Attacker:
-    """What the public can infer about the suppressed cells of one pattern (the algorithm's own
-    attacker; the audit is a separate computation from the public tables).
+    """What the public can infer about the withheld cells of one pattern, in both readings (the
+    algorithm's own attacker; the audit is a separate computation from the public tables).
 
-    Unknowns are the suppressed cells; each relation that holds one becomes an equation with the
-    published cells moved to the right-hand side. Bounds: C in [1, k-1], D >= 0; the whole-number
-    attack adds, per D cell of a table that counts children, a binary z with k*z <= x <= cap*z
-    (0 or at least k).
+    Unknowns are the withheld cells; each relation that holds one becomes an equation with the
+    published cells moved to the right-hand side. Cautious reading (a): a primary cell lies in
+    [1, k-1], any other in [0, cap], and the whole-number attack adds, per other cell of a table
+    that counts children, a binary z with k*z <= x <= cap*z (0 or at least k). Public reading
+    (b): every unknown lies in [0, cap]. ``fixed``: the change cells of a joint model
+    (:class:`Revision`), within [-R, R] in both readings, never attacked themselves.
     """
 
     def __init__(
@@ -298,10 +336,8 @@ class _Attacker:
         k_of: Mapping[int, int] | None = None,
     ) -> None:
         self.model, self.status, self.k = model, status, k
-        # Change cells of a joint model (:class:`Revision`): always unknown, within [-R, R],
-        # never attacked themselves; the K of each cell's own release.
         self.fixed = dict(fixed or {})
-        self.k_of = dict(k_of or {})
+        self.k_of = dict(k_of or {})  # the K of each cell's own release
         self.unknown = sorted(status)
         self.position = {cell: p for p, cell in enumerate(self.unknown)}
         self.relations = [r for r in model.relations if any(i in self.position and i not in self.fixed for i in r)]
@@ -328,12 +364,12 @@ class _Attacker:
                     b[row] -= coef * self.model.values[i]
         return unknown, a, b
 
-    def _bounds(self, unknown: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    def _bounds(self, unknown: Sequence[int], public: bool = False) -> tuple[np.ndarray, np.ndarray]:
         low, high = [], []
         for i in unknown:
             if i in self.fixed:
                 bound = self.fixed[i]
-            elif self.status[i] == PRIMARY:
+            elif self.status[i] == PRIMARY and not public:
                 bound = (1.0, self._k(i) - 1.0)
             else:
                 bound = (0.0, self.cap)
@@ -344,23 +380,34 @@ class _Attacker:
     def published_in(self, relations: Iterable[dict[int, int]]) -> set[int]:
         return {i for r in relations for i in r if i not in self.position}
 
-    def lp_cuts(self) -> list[tuple[int, set[int]]]:
-        """Cells the LP pins to one value, each with the published cells whose suppression
-        could widen its interval (a positive Lagrangian gain in its minimum or its maximum)."""
-        from scipy.optimize import linprog
-
-        unknown, a, b = self._system(self.relations)
-        low, high = self._bounds(unknown)
-        bounds = list(zip(low, high))
+    def _published_columns(self) -> tuple[list[int], np.ndarray, np.ndarray]:
+        """The published cells of the attacker's relations, their coefficients there (one
+        column each) and their values."""
         published = sorted(self.published_in(self.relations))
-        # a_j of every published cell: its coefficients in the attacker's relations
         columns = np.zeros((len(self.relations), len(published)))
         where = {cell: q for q, cell in enumerate(published)}
         for r, relation in enumerate(self.relations):
             for i, coef in relation.items():
                 if i in where:
                     columns[r, where[i]] = coef
-        values = np.array([self.model.values[i] for i in published], dtype=np.float64)
+        return published, columns, np.array([self.model.values[i] for i in published], dtype=np.float64)
+
+    def _gain(self, result, columns: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """How far suppressing each published cell could move the LP's optimum, at most: the
+        Lagrangian bound of its duals, ``max(s * (cap - v), -s * v)`` with ``s = y . a_j``."""
+        slope = result.eqlin.marginals @ columns
+        gain = np.maximum(slope * (self.cap - values), -slope * values)
+        return np.where(np.abs(slope) > 1e-9, gain, 0.0)
+
+    def lp_cuts(self) -> list[Cut]:
+        """(a) Cells the LP pins to one value, each with the published cells whose suppression
+        could widen its interval (a positive Lagrangian gain in its minimum or its maximum)."""
+        from scipy.optimize import linprog
+
+        unknown, a, b = self._system(self.relations)
+        low, high = self._bounds(unknown)
+        bounds = list(zip(low, high))
+        published, columns, values = self._published_columns()
         # The least and greatest value of each cell among the tables the LPs have returned so
         # far: two tables that differ in a cell prove it is not pinned, without its own LPs.
         seen_low, seen_high = np.full(len(unknown), np.inf), np.full(len(unknown), -np.inf)
@@ -378,20 +425,74 @@ class _Attacker:
                     raise SuppressionError(f"the attacker's LP failed: {result.message}")
                 extremes.append(sign * result.fun)
                 seen_low, seen_high = np.minimum(seen_low, result.x), np.maximum(seen_high, result.x)
-                # The objective may fall by at most max(s * (cap - v), -s * v), s = y . a_j.
-                slope = result.eqlin.marginals @ columns
-                gain = np.maximum(slope * (self.cap - values), -slope * values)
-                helps |= (np.abs(slope) > 1e-9) & (gain > 1e-9)
+                helps |= self._gain(result, columns, values) > 1e-9
             if extremes[1] - extremes[0] < LP_TOLERANCE:
-                cuts.append((cell, {published[q] for q in np.flatnonzero(helps)}))
+                cuts.append(Cut(cell, dict.fromkeys((published[q] for q in np.flatnonzero(helps)), 1.0)))
         return cuts
+
+    def public_cuts(self) -> list[Cut]:
+        """(b) Small counts the public reading caps below K. An LP cap gives the knapsack cut on
+        the published cells' Lagrangian gains (``need``: what the cell lacks to reach K); an LP
+        that reaches K at a fractional point is followed by the whole-number maximum over the
+        cell's group of relations, whose cap gives the cut "one more of its published cells"."""
+        from scipy.optimize import linprog
+
+        unknown, a, b = self._system(self.relations)
+        low, high = self._bounds(unknown, public=True)
+        bounds = list(zip(low, high))
+        published, columns, values = self._published_columns()
+        # The greatest value of each cell in a whole-number table an LP returned: one at or
+        # above K shows that cell can reach K, without its own LP.
+        reached = np.full(len(unknown), -np.inf)
+        cuts = []
+        for p, cell in enumerate(unknown):
+            k = self._k(cell)
+            if cell in self.fixed or self.status[cell] != PRIMARY or reached[p] >= k:
+                continue
+            c = np.zeros(len(unknown))
+            c[p] = -1.0
+            result = linprog(c, A_eq=a, b_eq=b, bounds=bounds, method="highs")
+            if result.status != 0:
+                raise SuppressionError(f"the attacker's LP failed: {result.message}")
+            if -result.fun < k - LP_TOLERANCE:
+                need = k + result.fun
+                gain = self._gain(result, columns, values)
+                weights = {published[q]: min(gain[q], need) for q in np.flatnonzero(gain > 1e-9)}
+                cuts.append(Cut(cell, weights, need, small=True))
+            elif np.allclose(result.x, np.round(result.x), rtol=0.0, atol=1e-9):
+                reached = np.maximum(reached, np.round(result.x))
+            else:
+                group = [self.relations[r] for r in self._group(cell)]
+                if self._largest_whole(group, cell) < k:
+                    cuts.append(Cut(cell, dict.fromkeys(self.published_in(group), 1.0), small=True))
+        return cuts
+
+    def _largest_whole(self, relations: Sequence[dict[int, int]], cell: int) -> float:
+        """(b) The largest whole-number value of ``cell`` given ``relations`` alone."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+
+        unknown, a, b = self._system(relations)
+        low, high = self._bounds(unknown, public=True)
+        c = np.zeros(len(unknown))
+        c[unknown.index(cell)] = -1.0
+        result = milp(
+            c,
+            integrality=np.ones(len(unknown)),
+            bounds=Bounds(low, high),
+            constraints=[LinearConstraint(a, b, b)],
+            options=HIGHS_MILP_OPTIONS,
+        )
+        if result.status != 0:
+            raise SuppressionError(f"the attacker's MILP failed: {result.message}")
+        return -result.fun
 
     def pinned(
         self, relations: Sequence[dict[int, int]], cell: int, seen: dict[int, tuple[float, float]] | None = None
     ) -> bool:
-        """Whether whole numbers and the D status pin ``cell`` down given ``relations`` alone.
-        ``seen``: the least and greatest value of each cell in the whole-number tables found so
-        far for the same relations (updated here); two that differ in ``cell`` answer at once."""
+        """(a) Whether whole numbers and the cautious reading pin ``cell`` down given
+        ``relations`` alone. ``seen``: the least and greatest value of each cell in the
+        whole-number tables found so far for the same relations (updated here); two that differ
+        in ``cell`` answer at once."""
         from scipy.optimize import Bounds, LinearConstraint, milp
 
         if seen is not None and cell in seen and seen[cell][1] - seen[cell][0] > 0.5:
@@ -425,10 +526,10 @@ class _Attacker:
                     seen[i] = (min(low_i, result.x[q]), max(high_i, result.x[q]))
         return extremes[1] - extremes[0] < 0.5
 
-    def integer_cuts(self) -> list[tuple[int, set[int]]]:
-        """Cells whole numbers and the D status pin down, each with the published cells of the
-        smallest proof found: one relation if one suffices, else every relation of the cell's
-        connected group of suppressed cells (the rest of the tables cannot matter)."""
+    def integer_cuts(self) -> list[Cut]:
+        """(a) Cells whole numbers and the cautious reading pin down, each with the published
+        cells of the smallest proof found: one relation if one suffices, else every relation of
+        the cell's connected group of suppressed cells (the rest of the tables cannot matter)."""
         cuts = []
         seen: dict[tuple[int, ...], dict[int, tuple[float, float]]] = {}  # per group
         for cell in self.unknown:
@@ -439,7 +540,7 @@ class _Attacker:
             if not self.pinned(group, cell, seen.setdefault(taken, {})):
                 continue
             proof = next((r for r in group if cell in r and self.pinned([r], cell)), None)
-            cuts.append((cell, self.published_in([proof] if proof else group)))
+            cuts.append(Cut(cell, dict.fromkeys(self.published_in([proof] if proof else group), 1.0)))
         return cuts
 
     def _group(self, cell: int) -> tuple[int, ...]:
@@ -462,11 +563,13 @@ class _Attacker:
 @dataclass(frozen=True)
 class Earlier:
     """An earlier public release of the year, as the suppressor of a revision knows it: its
-    exact tables' cells and relations, its suppressed cells (``model`` indices) and its K."""
+    exact tables' cells and relations, its withheld cells (``model`` indices) with their roles
+    (from its exact tables: small or not) and its K."""
 
     model: LinkedTables
     status: Mapping[int, str]
     k: int
+    name: str = "an earlier public copy"
 
 
 @dataclass
@@ -478,8 +581,9 @@ class Revision:
     ``t@r``); for each pair of releases ``(r, s)`` with a largest change ``R`` and each cell of a
     table that counts children in both, a *change cell* ``d = x_s - x_r`` within ``[-R, R]``
     joins the relation ``x_s - x_r - d = 0``. Change cells are always unknown and never attacked
-    themselves; the earlier releases' suppressed cells are always unknown; only the new
-    release's cells are chosen by the master problem (``new``: the joint index of each).
+    themselves; the earlier releases' withheld cells are always unknown; only the new release's
+    cells are chosen by the master problem (``new``: the joint index of each). A first release
+    is the joint model of itself alone (:meth:`alone`).
     """
 
     model: LinkedTables
@@ -489,6 +593,33 @@ class Revision:
     new: list[int]
     carried: list[int]
     """Cells of the new release suppressed in an earlier release (new-release indices)."""
+    names: tuple[tuple[int, str], ...] = ()
+    """(first joint index, name) of each earlier release."""
+
+    def release_of(self, cell: int) -> str | None:
+        """The name of the earlier release a joint cell belongs to (None: the new release)."""
+        if cell >= self.new[0]:
+            return None
+        return next(name for first, name in reversed(self.names) if cell >= first)
+
+    @classmethod
+    def alone(cls, model: LinkedTables) -> Revision:
+        return cls(model, {}, {}, {}, list(range(len(model.cells))), [])
+
+    @property
+    def joint(self) -> bool:
+        """Whether earlier releases are read with the new one."""
+        return len(self.new) != len(self.model.cells)
+
+    def attacker(self, status: Mapping[int, str], k: int) -> _Attacker:
+        """The attack of every release read together, the new one withheld as ``status``
+        (new-release indices -> role)."""
+        seen = {
+            **self.earlier_status,
+            **{self.new[i]: role for i, role in status.items()},
+            **dict.fromkeys(self.fixed, SECONDARY),
+        }
+        return _Attacker(self.model, seen, k, fixed=self.fixed, k_of=self.k_of)
 
     @classmethod
     def of(
@@ -523,18 +654,27 @@ class Revision:
         new = [offsets[-1] + i for i in range(len(model.cells))]
         suppressed_before = {key for e in earlier for i, key in enumerate(e.model.cells) if i in e.status}
         carried = [i for i, key in enumerate(model.cells) if key in suppressed_before]
-        return cls(joint, earlier_status, fixed, k_of, new, carried)
+        names = tuple((offsets[r], e.name) for r, e in enumerate(earlier))
+        return cls(joint, earlier_status, fixed, k_of, new, carried, names)
 
 
-def unprotectable(model: LinkedTables, cell: int, new: bool) -> str:
-    """Why no pattern helps (names the cell, never a value)."""
-    table, row, column = model.cells[cell]
-    where = "this release" if new else "an earlier public release of the year"
-    return (
-        f"{table.split('@')[0]}.{column} ['{row}' row] of {where} can be derived exactly from the "
-        "earlier public releases and this one together, whatever else this release suppresses "
-        "(a count published earlier became a small count, or the statuses and the largest change "
-        "between the releases pin it)"
+def unprotectable(revision: Revision, cut: Cut) -> SuppressionError:
+    """The error when no pattern can satisfy ``cut`` (it names the cell, never a value)."""
+    table, row, column = revision.model.cells[cut.cell]
+    earlier = revision.release_of(cut.cell)
+    where = "this release" if earlier is None else "an earlier public release of the year"
+    how = "can be shown to be below K from what is public" if cut.small else "can be derived exactly"
+    source = "from the earlier public releases and this one together" if revision.joint else "from the public release"
+    because = (
+        " (a count published earlier became a small count, or the largest change between the releases pins it)"
+        if revision.joint
+        else ""
+    )
+    name = cell_name((table.split("@")[0], row, column)) + ("" if earlier is None else f" (release {earlier})")
+    return SuppressionError(
+        f"{table.split('@')[0]}.{column} ['{row}' row] of {where} {how} {source}, whatever else this release "
+        f"withholds{because}",
+        [name],
     )
 
 
@@ -542,109 +682,107 @@ HOPELESS_AFTER = 10
 """Rounds after which a revision's suppression asks whether any pattern can protect it."""
 
 
-def _refuse_if_hopeless(
-    joint: LinkedTables,
-    k: int,
-    revision: Revision,
-    own: Mapping[int, int],
-    forced: set[int],
-    is_primary: set[int],
-) -> None:
+def _refuse_if_hopeless(revision: Revision, k: int, forced: set[int], is_primary: set[int]) -> None:
     """Raise when no pattern of the revision can protect its forced cells and the earlier
-    releases' suppressed cells. Every pattern suppresses the forced cells, and its attacker knows
+    releases' withheld cells. Every pattern suppresses the forced cells, and its attacker knows
     at least what the widest pattern (every forced cell and every cell of a relation suppressed)
-    leaves him; if that pins one of them, so does every pattern. Asked only once a revision has
-    taken HOPELESS_AFTER rounds: one attack of the widest pattern costs about one round more than
-    most revisions take in all, while the rounds alone would add cuts until MAX_ROUNDS (a
-    30-cell revision took 100 CPU-s to be refused so)."""
-    related = {own[j] for relation in joint.relations for j in relation if j in own}
-    new = revision.new
-    widest = {new[i]: PRIMARY if i in is_primary else SECONDARY for i in sorted(related | forced)}
-    seen = {**revision.earlier_status, **widest, **dict.fromkeys(revision.fixed, SECONDARY)}
-    attacker = _Attacker(joint, seen, k, fixed=revision.fixed, k_of=revision.k_of)
-
-    def required(cuts: list) -> list[int]:
-        return [c for c, _ in cuts if c not in own or own[c] in forced]
-
-    pinned = required(attacker.lp_cuts()) or required(attacker.integer_cuts())
-    if pinned:
-        raise SuppressionError(unprotectable(joint, min(pinned), min(pinned) in own))
+    leaves him, in either reading; if that pins one of them or caps a small one below K, so does
+    every pattern. Asked only once a revision has taken HOPELESS_AFTER rounds: one attack of the
+    widest pattern costs about one round more than most revisions take in all, while the rounds
+    alone would add cuts until MAX_ROUNDS (a 30-cell revision took 100 CPU-s to be refused so)."""
+    own = {j: i for i, j in enumerate(revision.new)}
+    related = {own[j] for relation in revision.model.relations for j in relation if j in own}
+    widest = {i: PRIMARY if i in is_primary else SECONDARY for i in sorted(related | forced)}
+    attacker = revision.attacker(widest, k)
+    for attack in (attacker.lp_cuts, attacker.public_cuts, attacker.integer_cuts):
+        required = [cut for cut in attack() if cut.cell not in own or own[cut.cell] in forced]
+        if required:
+            raise unprotectable(revision, min(required, key=lambda cut: cut.cell))
 
 
-def suppress(model: LinkedTables, k: int, revision: Revision | None = None) -> Pattern:
-    """The cheapest pattern (primary + complementary cells) that leaves every suppressed cell an
-    interval of more than one value, given everything the public release states.
+class _Master:
+    """The master problem: a binary ``x`` per cell of the new release, the forced cells at 1,
+    the lexicographic costs (:func:`cell_costs`), and every cut found so far as a row
+    ``sum(w_j x_j) >= need * x_cell`` (``>= need`` when the cell is always withheld). It starts
+    with the rule that no relation may have exactly one suppressed cell."""
 
-    ``revision``: the year's earlier public releases. Every cell suppressed in one of them stays
-    suppressed (``Revision.carried``), and the attacker reads them all together with the new
-    release (:class:`Revision`): no suppressed cell of any of them may be pinned."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import csr_array
+    def __init__(self, model: LinkedTables, forced: Sequence[int]) -> None:
+        self.n = len(model.cells)
+        self.costs = cell_costs(model)
+        self.forced = set(forced)
+        lower = np.zeros(self.n)
+        lower[sorted(self.forced)] = 1.0
+        self.lower = lower
+        self.rows: list[tuple[dict[int, float], float, int | None]] = []
+        for relation in model.relations:
+            members = sorted(relation)
+            self.rows.extend((dict.fromkeys((j for j in members if j != i), 1.0), 1.0, i) for i in members)
 
-    started = time.perf_counter()
-    n = len(model.cells)
-    primaries = primary_cells(model, k)
-    forced = sorted(set(primaries) | set(revision.carried if revision else ()))
-    if not forced:
-        return Pattern({}, 0, 0, time.perf_counter() - started)
-    costs = cell_costs(model)
-    lower = np.zeros(n)
-    lower[forced] = 1.0
-    lower_set = set(forced)
-    bounds = Bounds(lower, np.ones(n))
-    # Cuts (cell, others): if the cell is suppressed, so is one of the others; (None, others):
-    # one of the others is suppressed (a cell of an earlier release needs it).
-    cuts: list[tuple[int | None, tuple[int, ...]]] = []
-    for relation in model.relations:
-        members = sorted(relation)
-        cuts.extend((i, tuple(j for j in members if j != i)) for i in members)
-    is_primary = set(primaries)
-    if revision is None:
-        joint, fixed, k_of, earlier_status, new = model, {}, {}, {}, list(range(n))
-    else:
-        joint, fixed, k_of = revision.model, revision.fixed, revision.k_of
-        earlier_status, new = revision.earlier_status, revision.new
-    own = {j: i for i, j in enumerate(new)}
-    iterations = 0
-    while iterations < MAX_ROUNDS:
-        iterations += 1
-        if revision is not None and iterations == HOPELESS_AFTER:
-            _refuse_if_hopeless(joint, k, revision, own, lower_set, is_primary)
+    def add(self, cut: Cut, revision: Revision) -> None:
+        """The cut on the new release's cells; raise when no pattern can satisfy it (the
+        attacked cell is always withheld and all the cells it names together cannot help)."""
+        own = {j: i for i, j in enumerate(revision.new)}
+        weights = {own[j]: w for j, w in sorted(cut.weights.items()) if j in own}
+        cell = own.get(cut.cell)
+        always = cell is None or cell in self.forced
+        if always and sum(weights.values()) < cut.need - LP_TOLERANCE:
+            raise unprotectable(revision, cut)
+        self.rows.append((weights, cut.need - LP_TOLERANCE, None if always else cell))
+
+    def solve(self) -> list[int]:
+        """The cheapest pattern satisfying every row so far (HiGHS, proven optimum)."""
+        from scipy.optimize import Bounds, LinearConstraint, milp
+        from scipy.sparse import csr_array
+
         rows, columns, data, floor = [], [], [], []
-        for r, (i, others) in enumerate(cuts):
-            rows.extend([r] * len(others))
-            columns.extend(others)
-            data.extend([1.0] * len(others))
-            if i is not None:
+        for r, (weights, need, cell) in enumerate(self.rows):
+            rows.extend([r] * len(weights))
+            columns.extend(weights)
+            data.extend(weights.values())
+            if cell is not None:
                 rows.append(r)
-                columns.append(i)
-                data.append(-1.0)
-            floor.append(0.0 if i is not None else 1.0)
-        cut_matrix = csr_array((data, (rows, columns)), shape=(len(cuts), n))
+                columns.append(cell)
+                data.append(-need)
+            floor.append(0.0 if cell is not None else need)
+        matrix = csr_array((data, (rows, columns)), shape=(len(self.rows), self.n))
         result = milp(
-            costs,
-            integrality=np.ones(n),
-            bounds=bounds,
-            constraints=[LinearConstraint(cut_matrix, np.array(floor), np.inf)],
+            self.costs,
+            integrality=np.ones(self.n),
+            bounds=Bounds(self.lower, np.ones(self.n)),
+            constraints=[LinearConstraint(matrix, np.array(floor), np.inf)],
             options=HIGHS_MILP_OPTIONS,
         )
         if result.status != 0:
             raise SuppressionError(f"no suppression pattern protects the small counts: {result.message}")
-        status = {i: PRIMARY if i in is_primary else SECONDARY for i in range(n) if result.x[i] > 0.5}
-        seen = {**earlier_status, **{new[i]: code for i, code in status.items()}, **dict.fromkeys(fixed, SECONDARY)}
-        attacker = _Attacker(joint, seen, k, fixed=fixed, k_of=k_of)
-        new_cuts = attacker.lp_cuts() or attacker.integer_cuts()
-        if not new_cuts:
-            carried = len(revision.carried) if revision else 0
-            return Pattern(status, iterations, len(cuts), time.perf_counter() - started, carried)
-        # An empty proof: the statuses alone pin the cell, so it can never be suppressed (if it
-        # is a primary cell, the next MILP is infeasible and says so). Only the new release's
-        # published cells can be suppressed now.
-        for cell, proof in new_cuts:
-            mine = tuple(sorted(own[j] for j in proof if j in own))
-            if revision is not None and not mine and (cell not in own or own[cell] in lower_set):
-                raise SuppressionError(unprotectable(joint, cell, cell in own))
-            cuts.append((own.get(cell), mine))
+        return [i for i in range(self.n) if result.x[i] > 0.5]
+
+
+def suppress(model: LinkedTables, k: int, revision: Revision | None = None) -> Pattern:
+    """The cheapest pattern (primary + complementary cells) that passes both attacks: no
+    withheld cell pinned in the cautious reading (a), no small count capped below K in the
+    public reading (b).
+
+    ``revision``: the year's earlier public releases. Every cell suppressed in one of them stays
+    suppressed (``Revision.carried``), and the attackers read them all together with the new
+    release (:class:`Revision`): no withheld cell of any of them may give itself away."""
+    started = time.perf_counter()
+    primaries = primary_cells(model, k)
+    joint = revision if revision is not None else Revision.alone(model)
+    forced = set(primaries) | set(joint.carried)
+    if not forced:
+        return Pattern({}, 0, 0, time.perf_counter() - started)
+    is_primary = set(primaries)
+    master = _Master(model, sorted(forced))
+    for iterations in range(1, MAX_ROUNDS + 1):
+        if joint.joint and iterations == HOPELESS_AFTER:
+            _refuse_if_hopeless(joint, k, forced, is_primary)
+        status = {i: PRIMARY if i in is_primary else SECONDARY for i in master.solve()}
+        attacker = joint.attacker(status, k)
+        cuts = attacker.lp_cuts() + attacker.public_cuts() or attacker.integer_cuts()
+        if not cuts:
+            return Pattern(status, iterations, len(master.rows), time.perf_counter() - started, len(joint.carried))
+        for cut in cuts:
+            master.add(cut, joint)
     raise SuppressionError(f"no protecting suppression pattern found in {MAX_ROUNDS} rounds")
 
 
@@ -654,11 +792,11 @@ def naive_pattern(model: LinkedTables, k: int) -> dict[int, str]:
 
 
 def suppressed_cells(model: LinkedTables, status: Mapping[int, str]) -> dict[CellKey, str]:
-    """The published list: every suppressed cell (percents of suppressed counts included) and
-    its CONF_STATUS, in table and row order."""
-    ordered = [(i, 0, model.cells[i], code) for i, code in status.items()]
-    ordered += [(count, 1, key, status[count]) for key, count, _, _ in model.percents if count in status]
-    return {key: code for _, _, key, code in sorted(ordered)}
+    """The published list: every withheld cell (percents of withheld counts included) with the
+    one public flag, in table and row order."""
+    ordered = [(i, 0, model.cells[i]) for i in status]
+    ordered += [(count, 1, key) for key, count, _, _ in model.percents if count in status]
+    return {key: WITHHELD for _, _, key in sorted(ordered)}
 
 
 def apply_pattern(

@@ -6,14 +6,16 @@ Warehouse tables written (each keeps the ``sort_order`` column of its published 
 * ``public_<table>`` for every table that takes part in suppression (``LAYOUTS``): suppressed
   cells are NULL, the columns keep their types; a suppressed headline value empties its
   ``display_text`` too. Every other published table goes to ``public/`` as it is.
-* ``public_suppressed_cells``: one row per suppressed cell — table, row label, column and its
-  SDMX CONF_STATUS (``C`` primary, ``D`` secondary), in table, row and column order.
+* ``public_suppressed_cells``: one row per withheld cell — table, row label, column and the one
+  public flag (SDMX CONF_STATUS ``C``), in table, row and column order. Which withheld cells are
+  small counts is not in it: only the exact tables say.
 
-The release (pipelines/publishing/release.py) writes them under ``published/<year>/public/`` once the
-audit (pipelines/public_copy/audit.py) has passed.
+The release (pipelines/publishing/release.py) writes them under ``published/<year>/public/`` when
+the audit (pipelines/public_copy/audit.py) has passed; otherwise the public copy is withheld
+(:func:`public_copy`): the tables are dropped and the release has no ``public/`` of its own.
 
 A revised year: every earlier release of the year that has a ``public/`` folder is read back
-(:func:`earlier_releases`); the suppression keeps every cell they suppressed and protects all of
+(:func:`earlier_releases`); the suppression keeps every cell they withheld and protects all of
 them together, and the audit attacks them together with the new one (docs/public-use.md, "A
 revised year").
 """
@@ -30,14 +32,18 @@ import duckdb
 import polars as pl
 
 from pipelines.core.sql_models import ORDER_COLUMN
-from pipelines.public_copy.audit import THIS_RELEASE, AuditResult, PublicRelease, joint_audit
+from pipelines.public_copy.audit import THIS_RELEASE, AuditResult, PublicRelease, joint_audit, small_counts
 from pipelines.public_copy.suppression import (
     LAYOUTS,
+    PRIMARY,
+    SECONDARY,
+    WITHHELD,
     CellKey,
     Earlier,
     LinkedTables,
     Pattern,
     Revision,
+    SuppressionError,
     apply_pattern,
     suppress,
     suppressed_cells,
@@ -51,9 +57,10 @@ SUPPRESSED_SPEC = TableSpec(
     name=SUPPRESSED_CELLS,
     title="Suppressed cells of the public-use tables",
     description=(
-        "Every suppressed (empty) cell of the public-use tables and why: SDMX CONF_STATUS C "
-        "for a count from 1 to K-1 of children, D for a cell suppressed so that no such count "
-        "can be derived from the rest of the release."
+        "Every suppressed (empty) cell of the public-use tables, each with the same flag, SDMX "
+        "CONF_STATUS C (confidential): a count from 1 to K-1 of children, or a cell suppressed so "
+        "that no such count can be derived, or shown to be small, from the rest of the release; "
+        "which of the two is not said."
     ),
     columns=(
         Column(
@@ -72,8 +79,8 @@ SUPPRESSED_SPEC = TableSpec(
         Column(
             "conf_status",
             "Confidentiality status",
-            "SDMX CONF_STATUS: C = primary (a count from 1 to K-1 of children), D = secondary "
-            "(suppressed so that no primary cell can be derived).",
+            f"SDMX CONF_STATUS, {WITHHELD} (confidential) for every withheld cell: a small count of "
+            "children or a cell withheld to protect one; which is not said.",
             pl.String,
         ),
     ),
@@ -96,8 +103,8 @@ def read_tables(con: duckdb.DuckDBPyConnection, tables: list[str]) -> dict[str, 
 @dataclass(frozen=True)
 class EarlierRelease:
     """An earlier release of the year with a ``public/`` folder: its exact tables (to know how
-    much each cell changed since), its public tables and list of suppressed cells (what anyone
-    can read), and the K it was made with."""
+    much each cell changed since, and which cells are small), its public tables and list of
+    withheld cells (what anyone can read), and the K it was made with."""
 
     name: str
     exact: dict[str, pl.DataFrame]
@@ -153,9 +160,25 @@ def max_changes(exact: Sequence[Mapping[str, pl.DataFrame]], **model_options) ->
 
 @dataclass(frozen=True)
 class PublicTables:
+    """The public copies, the published list and the pattern (roles by cell of ``model``, the
+    exact tables' cells)."""
+
     tables: dict[str, pl.DataFrame]
     listed: dict[CellKey, str]
     pattern: Pattern
+    model: LinkedTables
+
+
+def _roles(model: LinkedTables, listed: Mapping[CellKey, str], k: int) -> dict[int, str]:
+    """The role of each withheld cell of an earlier release (``model``: its exact tables): a
+    small count or not. The public list does not say; the exact tables do."""
+    return {
+        model.index[c]: PRIMARY
+        if model.counts_children[model.index[c]] and 0 < model.values[model.index[c]] < k
+        else SECONDARY
+        for c in listed
+        if c in model.index
+    }
 
 
 def public_tables(exact: Mapping[str, pl.DataFrame], k: int, earlier: Sequence[EarlierRelease] = ()) -> PublicTables:
@@ -165,10 +188,7 @@ def public_tables(exact: Mapping[str, pl.DataFrame], k: int, earlier: Sequence[E
     revision = None
     if earlier:
         models = [LinkedTables.from_tables(e.exact) for e in earlier]
-        known = [
-            Earlier(m, {m.index[c]: code for c, code in e.listed.items() if c in m.index}, e.k)
-            for m, e in zip(models, earlier)
-        ]
+        known = [Earlier(m, _roles(m, e.listed, e.k), e.k, e.name) for m, e in zip(models, earlier)]
         revision = Revision.of(model, known, max_changes([*(e.exact for e in earlier), exact]), k)
     pattern = suppress(model, k, revision)
     listed = suppressed_cells(model, pattern.status)
@@ -178,7 +198,7 @@ def public_tables(exact: Mapping[str, pl.DataFrame], k: int, earlier: Sequence[E
         public["headline_metrics"] = headline.with_columns(
             pl.when(pl.col("value").is_null()).then(None).otherwise(pl.col("display_text")).alias("display_text")
         )
-    return PublicTables(public, listed, pattern)
+    return PublicTables(public, listed, pattern, model)
 
 
 def suppressed_frame(listed: Mapping[CellKey, str], year: int) -> pl.DataFrame:
@@ -189,7 +209,7 @@ def suppressed_frame(listed: Mapping[CellKey, str], year: int) -> pl.DataFrame:
             "table_name": [cell[0] for cell, _ in rows],
             "row_label": [cell[1] for cell, _ in rows],
             "column_name": [cell[2] for cell, _ in rows],
-            "conf_status": [code for _, code in rows],
+            "conf_status": [flag for _, flag in rows],
             ORDER_COLUMN: list(range(len(rows))),
         },
         schema={
@@ -226,18 +246,19 @@ def _attacked_view(tables: Mapping[str, pl.DataFrame], listed: Mapping[CellKey, 
 
 
 def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int, earlier: Sequence[EarlierRelease] = ()) -> AuditResult:
-    """The audit of the stored public-use tables, from them and the stored list alone, together
-    with the year's earlier public releases (``earlier``, oldest first; R from their exact tables
-    and this run's). An earlier release with the same counts (R = 0) and the same public tables
-    and list as now is left out: a second copy of the same release tells an attacker nothing
-    more (and a re-run of unchanged inputs stays byte-identical to the current release)."""
+    """The audit of the stored public-use tables, from them and the stored list alone (and,
+    from the exact tables, which cells are small), together with the year's earlier public
+    releases (``earlier``, oldest first; R from their exact tables and this run's). An earlier
+    release with the same counts (R = 0) and the same public tables and list as now is left
+    out: a second copy of the same release tells an attacker nothing more (and a re-run of
+    unchanged inputs stays byte-identical to the current release)."""
     tables = {
         table: frame.drop(ORDER_COLUMN) for table, frame in read_tables(con, [public_name(t) for t in LAYOUTS]).items()
     }
     tables = {name.removeprefix(PUBLIC_PREFIX): frame for name, frame in tables.items()}
     listed = {
-        (table, row, column): code
-        for table, row, column, code in con.sql(
+        (table, row, column): flag
+        for table, row, column, flag in con.sql(
             f"SELECT table_name, row_label, column_name, conf_status FROM {public_name(SUPPRESSED_CELLS)} "
             f"ORDER BY {ORDER_COLUMN}"
         ).fetchall()
@@ -245,18 +266,78 @@ def audit_warehouse(con: duckdb.DuckDBPyConnection, k: int, earlier: Sequence[Ea
     view = _attacked_view(tables, listed)
     exact = {t: frame.drop(ORDER_COLUMN) for t, frame in read_tables(con, list(LAYOUTS)).items()}
     others = [e for e in earlier if max_change(e.exact, exact) > 0 or _attacked_view(e.public, e.listed) != view]
-    releases = [PublicRelease(e.name, e.public, e.listed, e.k) for e in others]
-    releases.append(PublicRelease(THIS_RELEASE, tables, listed, k))
+    releases = [PublicRelease(e.name, e.public, e.listed, e.k, small_counts(e.exact, e.k)) for e in others]
+    releases.append(PublicRelease(THIS_RELEASE, tables, listed, k, small_counts(exact, k)))
     return joint_audit(releases, max_changes([*(e.exact for e in others), exact]))
 
 
-MANIFEST_PUBLIC_KEYS = ("min_public_count", "tables", "joint_audit")
+PUBLISHED, WITHHELD_COPY = "published", "withheld"
+"""The two outcomes of a year's public copy (the manifest's ``public.status``)."""
+NO_PATTERN = "no pattern of withheld cells passes the audit"
+UNSAFE_PATTERN = "the audit found the suppression's own pattern unsafe: a product error, to be reported"
 
 
-def manifest_public(audit: AuditResult, k: int) -> dict[str, object]:
-    """The manifest's ``public`` entry (pipelines/publishing/manifest.py) from a passed audit: K,
-    the audit's figures per table and the releases audited together, as JSON values. The audit
-    check records it in its metadata under these keys, and ``release`` copies it from there, so
-    the audit is run once."""
-    values = (k, audit.figures(), audit.joint())
-    return json.loads(json.dumps(dict(zip(MANIFEST_PUBLIC_KEYS, values, strict=True))))
+@dataclass(frozen=True)
+class PublicCopy:
+    """What became of the year's public copy: published (``audit`` passed) or withheld, with the
+    reason and the cells that gave themselves away (names only, never a value), and which
+    release's public copy is then the year's current one (None: the year has none)."""
+
+    built: PublicTables | None
+    audit: AuditResult | None
+    reason: str = ""
+    cells: tuple[str, ...] = ()
+    current: str | None = THIS_RELEASE
+
+    @property
+    def published(self) -> bool:
+        return not self.reason
+
+    def summary(self) -> str:
+        """The run's words on a withheld copy: the cells, or the reason when none is named."""
+        return "; ".join(self.cells) or self.reason
+
+
+def public_copy(
+    con: duckdb.DuckDBPyConnection, year: int, k: int, earlier: Sequence[EarlierRelease] = ()
+) -> PublicCopy:
+    """Build and audit the year's public copy, together with the earlier public releases. When
+    no pattern passes both attacks, or the audit finds the pattern unsafe, the copy is withheld:
+    its tables are dropped from the warehouse, so nothing of it can be published, and the year's
+    current public copy stays the last one kept (``earlier``)."""
+    current = earlier[-1].name if earlier else None
+    try:
+        built = build_public_tables(con, year, k, earlier)
+    except SuppressionError as error:
+        drop_public_tables(con)
+        return PublicCopy(None, None, NO_PATTERN + f" ({error})", error.cells, current)
+    result = audit_warehouse(con, k, earlier)
+    if not result.passed:
+        drop_public_tables(con)
+        return PublicCopy(built, result, UNSAFE_PATTERN, result.exposed, current)
+    return PublicCopy(built, result)
+
+
+def drop_public_tables(con: duckdb.DuckDBPyConnection) -> None:
+    for table in [*LAYOUTS, SUPPRESSED_CELLS]:
+        con.sql(f"DROP TABLE IF EXISTS {public_name(table)}")
+
+
+def manifest_public(copy: PublicCopy, k: int) -> dict[str, object]:
+    """The manifest's ``public`` entry (pipelines/publishing/manifest.py), as JSON values:
+    whether the public copy is published or withheld, which release's public copy is the year's
+    current one (``this release`` when published), K and the flag; when published, the audit's
+    figures per table and the releases audited together; when withheld, why and the cells that
+    gave themselves away. The audit check records it in its metadata and ``release`` copies it
+    from there, so the audit is run once."""
+    entry: dict[str, object] = {
+        "status": PUBLISHED if copy.published else WITHHELD_COPY,
+        "current": copy.current,
+        "min_public_count": k,
+        "flag": WITHHELD,
+    }
+    if copy.published and copy.audit is not None:
+        entry |= {"tables": copy.audit.figures(), "joint_audit": copy.audit.joint()}
+    else:
+        entry |= {"reason": copy.reason, "cells": list(copy.cells)}
+    return json.loads(json.dumps(entry))

@@ -23,7 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pipelines.core.files import sha256_file
-from pipelines.public_copy.suppression import LAYOUTS
+from pipelines.public_copy.suppression import LAYOUTS, WITHHELD
 from pipelines.public_copy.tables import SUPPRESSED_CELLS, SUPPRESSED_SPEC
 from pipelines.publishing.report import SYNTHETIC_NOTE
 from pipelines.tables import TableSpec, spec, specs
@@ -68,7 +68,7 @@ def _field(
     if not column.nullable and field.name not in optional:
         constraints["required"] = True
     if field.name == "conf_status":
-        constraints["enum"] = ["C", "D"]
+        constraints["enum"] = [WITHHELD]
     if field.name == "year":
         constraints.update(minimum=year, maximum=year)
     else:
@@ -196,7 +196,7 @@ def write_datapackage(folder: Path, year: int, synthetic: bool = False) -> Path:
 def build_public_datapackage(folder: Path, year: int) -> dict:
     """The data package of ``public/``: every published table as the public reads it (a
     suppressed cell is an empty field, so those columns are not required) and the list of
-    suppressed cells with their SDMX CONF_STATUS (docs/public-use.md)."""
+    suppressed cells with the one flag, SDMX CONF_STATUS C (docs/public-use.md)."""
 
     folder = Path(folder)
     published = specs()
@@ -234,9 +234,9 @@ def build_public_datapackage(folder: Path, year: int) -> dict:
         "description": (
             f"The published impact tables of {year} for public use: in the tables that count "
             "children, counts from 1 to K-1 are suppressed, with further cells suppressed so that "
-            "none can be derived from the totals, shared totals and percents; an audit proved it "
-            "before publication. The same tables are here as Parquet files (a suppressed cell is "
-            "null)."
+            "none can be derived from the totals, shared totals and percents, nor shown to be below "
+            "K; every suppressed cell has the same flag. An audit proved it before publication. The "
+            "same tables are here as Parquet files (a suppressed cell is null)."
         ),
         "version": VERSION,
         "keywords": ["missing children", "public use", "statistical disclosure control", str(year)],

@@ -204,9 +204,9 @@ def shown(value: int | None) -> str:
 
 def suppressed_note() -> str:
     return (
-        f"{SUPPRESSED} suppressed to protect children: a count from 1 to {MIN_PUBLIC_COUNT - 1} "
-        "(status C), or a cell from which such a count could be worked out with the totals "
-        "(status D). suppressed_cells.csv lists every suppressed cell and its status."
+        f"{SUPPRESSED} suppressed to protect children: a count from 1 to {MIN_PUBLIC_COUNT - 1}, or a "
+        "cell withheld so that no such count can be worked out or shown to be small; which of the "
+        "two is not said. suppressed_cells.csv lists every suppressed cell (flag C, confidential)."
     )
 
 

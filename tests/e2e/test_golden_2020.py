@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.core.config import Folders
+from pipelines.core.config import MIN_PUBLIC_COUNT, Folders
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.core.sql_models import models
 from pipelines.demo import write_demo_exports
@@ -117,11 +117,13 @@ def test_public_use_tables_of_2020_pass_the_audit_and_keep_every_other_cell(
     figures = manifest["public"]["tables"]
     published_in_2020 = {t: f for t, f in figures.items() if (reference_2020 / f"{t}.csv").is_file()}
     assert {t: (f["primary"], f["secondary"]) for t, f in published_in_2020.items()} == {
-        "missing_children_by_age_and_race": (19, 3),
+        "missing_children_by_age_and_race": (19, 4),
         "missing_children_by_case_type": (1, 3),
         "missing_children_by_state": (14, 9),
     }
     assert all(f["narrowest_interval"][1] > f["narrowest_interval"][0] for f in figures.values())
+    assert all(f["smallest_maximum"] >= MIN_PUBLIC_COUNT for f in figures.values())
+    assert (manifest["public"]["status"], manifest["public"]["current"]) == ("published", "this release")
     assert manifest["public"]["joint_audit"]["releases"] == ["this release"]
     listed = pl.read_parquet(release / "public" / "suppressed_cells.parquet")
     for table in TABLES:

@@ -1,9 +1,12 @@
 """Disclosure control of the public-use tables: suppression (pipelines/public_copy/suppression.py) against the
-independent audit (pipelines/public_copy/audit.py).
+independent audit (pipelines/public_copy/audit.py), in both readings: (a) told which withheld
+cells are small, no withheld cell can be pinned; (b) from the public copy alone (one flag), no
+small count can be shown to be below K.
 
-The 2020 tables: primary suppression alone leaks; the product's pattern passes the audit, and
-every one of its secondary cells is needed. Random linked tables (hypothesis): the pattern always
-passes the audit, and dropping any secondary cell makes it fail.
+The 2020 tables: primary suppression alone leaks; a pattern that stands (a) alone shows nine
+small counts to be small; the product's pattern passes the audit, and every one of its
+secondary cells is needed. Random linked tables (hypothesis): the pattern always passes the
+audit, and dropping any secondary cell makes it fail.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.public_copy.audit import audit
+from pipelines.public_copy.audit import audit, small_counts
 from pipelines.public_copy.suppression import (
     LAYOUTS,
     PRIMARY,
     SECONDARY,
+    WITHHELD,
     LinkedTables,
     TableLayout,
     apply_pattern,
@@ -41,10 +45,12 @@ def reference_tables() -> dict[str, pl.DataFrame]:
 
 
 def audit_of(tables, model, status, k=K, **options):
-    """The audit of the public tables a pattern gives (options: layouts and links)."""
+    """The audit of the public tables a pattern gives (options: layouts and links); the small
+    counts from the exact tables."""
     listed = suppressed_cells(model, status)
     layouts = {"layouts": options["layouts"]} if "layouts" in options else {}
-    return audit(apply_pattern(tables, listed, **layouts), listed, k, **options)
+    small = small_counts(tables, k, **options)
+    return audit(apply_pattern(tables, listed, **layouts), listed, k, small, **options)
 
 
 @pytest.fixture(scope="module")
@@ -79,18 +85,22 @@ def test_primary_suppression_alone_leaks_in_2020(tables_2020, model_2020) -> Non
     assert len(derived) == 15
     assert ("missing_children_by_state", "Montana", "active") in derived
     assert ("missing_children_by_case_type", "Nonfamily Abduction", "active") in derived
-    assert all("can be derived exactly" in p for p in result.problems)
-    assert all(
-        str(model_2020.values[model_2020.index[c]]) not in p.split("'")[0] for p in result.problems for c in derived
-    )
+    exactly = [p for p in result.problems if "can be derived exactly" in p]
+    assert len(exactly) == 15
+    assert "disclosure: missing_children_by_state, Montana, active can be derived exactly" in "\n".join(exactly)
 
 
 def test_the_issue_figure_17_of_32_category_cells_follow_from_the_totals(tables_2020, model_2020) -> None:
-    """Suppressing the 32 small category cells and publishing every total: 17 follow exactly."""
+    """Suppressing the 32 small category cells and publishing every total: 17 follow exactly
+    (and the two small totals are published, which the audit says too)."""
     status = {i: PRIMARY for i in primary_cells(model_2020, K) if not model_2020.is_total[i]}
     result = audit_of(tables_2020, model_2020, status)
     assert len(status) == 32
     assert sum(i.integer[0] == i.integer[1] for i in result.intervals) == 17
+    assert [p for p in result.problems if "published" in p] == [
+        "disclosure: missing_children_by_state, Maine, total is a small count and published",
+        "disclosure: missing_children_by_state, South Dakota, total is a small count and published",
+    ]
 
 
 def test_the_2020_pattern_passes_the_audit(tables_2020, model_2020, pattern_2020) -> None:
@@ -125,8 +135,8 @@ def test_dropping_a_secondary_cell_of_2020_fails_the_audit(tables_2020, model_20
 
 
 def test_a_pattern_not_found_within_the_rounds_is_an_error_not_a_hang(model_2020, monkeypatch) -> None:
-    """The 2020 tables need 2 rounds; allowed 1, the suppressor gives up with a clear error
-    (the asset turns it into a one-line failure, and nothing is published)."""
+    """The 2020 tables need 3 rounds; allowed 1, the suppressor gives up with a clear error
+    (the asset withholds the public copy with it as the reason)."""
     import pipelines.public_copy.suppression as disclosure
 
     monkeypatch.setattr(disclosure, "MAX_ROUNDS", 1)
@@ -139,24 +149,40 @@ def test_a_published_percent_reveals_its_count(tables_2020) -> None:
     tables = {"offender_relationship_actively_traded": tables_2020["offender_relationship_actively_traded"]}
     model = LinkedTables.from_tables(tables)
     rows = ["Guardian's Partner", "Child Sex Trafficker"]
-    listed = {("offender_relationship_actively_traded", r, "known_relationships"): SECONDARY for r in rows}
+    listed = {("offender_relationship_actively_traded", r, "known_relationships"): WITHHELD for r in rows}
     public = apply_pattern(tables, listed)
     assert not audit(public, listed, K).passed
     # With the percents suppressed too, the two counts have an interval.
-    listed |= {("offender_relationship_actively_traded", r, "percent_of_total"): SECONDARY for r in rows}
+    listed |= {("offender_relationship_actively_traded", r, "percent_of_total"): WITHHELD for r in rows}
     result = audit(apply_pattern(tables, listed), listed, K)
     assert result.passed, result.problems
     assert model.values[model.index[("offender_relationship_actively_traded", rows[0], "known_relationships")]] == 56
 
 
-def test_the_audit_refuses_an_inconsistent_status_list(tables_2020, model_2020, pattern_2020) -> None:
+def test_the_audit_refuses_an_inconsistent_list(tables_2020, model_2020, pattern_2020) -> None:
     listed = suppressed_cells(model_2020, pattern_2020.status)
     public = apply_pattern(tables_2020, listed)
     first = next(iter(listed))
     unlisted = {c: s for c, s in listed.items() if c != first}
     assert any("not listed" in p for p in audit(public, unlisted, K).problems)
-    extra = listed | {("missing_children_by_state", "Texas", "active"): SECONDARY}
+    extra = listed | {("missing_children_by_state", "Texas", "active"): WITHHELD}
     assert any("but published" in p for p in audit(public, extra, K).problems)
+
+
+def test_one_flag_for_every_withheld_cell(tables_2020, model_2020, pattern_2020) -> None:
+    """The list flags every withheld cell alike: a second flag (the primary/secondary split of
+    SDMX's C and D) would tell the small counts apart, and the audit refuses it."""
+    listed = suppressed_cells(model_2020, pattern_2020.status)
+    assert set(listed.values()) == {WITHHELD}
+    public = apply_pattern(tables_2020, listed)
+    small = small_counts(tables_2020, K)
+    assert audit(public, listed, K, small).passed
+    two_flags = {c: "C" if c in small else "D" for c in listed}
+    assert [p for p in audit(public, two_flags, K, small).problems if "one flag" in p] == [
+        f"disclosure: {', '.join(c)} has flag 'D', not C: one flag for every withheld cell"
+        for c in sorted(two_flags)
+        if two_flags[c] == "D"
+    ]
 
 
 def test_a_secondary_cell_is_known_not_to_be_small() -> None:
@@ -185,6 +211,94 @@ def test_a_secondary_cell_is_known_not_to_be_small() -> None:
     assert not result.passed  # whole numbers and the D status do not
     pattern = suppress(model, K)
     assert audit_of(tables, model, pattern.status, layouts=layout, links=()).passed
+
+
+STATES = {"t": TableLayout(("state",), ("active", "resolved", "total"), row_total="total", counts_children=True)}
+
+
+def _withheld(model: LinkedTables, k: int, *cells: tuple[str, str]) -> dict[int, str]:
+    """A pattern by (row, column), each cell's role from its value."""
+    indices = [model.index[("t", row, column)] for row, column in cells]
+    return {i: PRIMARY if 0 < model.values[i] < k else SECONDARY for i in indices}
+
+
+def test_a_small_count_the_public_copy_caps_below_k_fails_the_audit() -> None:
+    """Told nothing but the one flag, an attacker still adds up: a row of 15 with 10 published
+    and its 3 and 2 withheld caps both at 5, below K, although neither is pinned when he is told
+    they are small (1..4 each). The suppressor withholds one cell more."""
+    tables = {
+        "t": pl.DataFrame(
+            {
+                "state": ["A", "B", "Total"],
+                "x": [3, 40, 43],
+                "y": [2, 30, 32],
+                "z": [10, 20, 30],
+                "total": [15, 90, 105],
+            }
+        )
+    }
+    layout = {"t": TableLayout(("state",), ("x", "y", "z", "total"), row_total="total", counts_children=True)}
+    model = LinkedTables.from_tables(tables, layouts=layout, links=())
+    options = {"layouts": layout, "links": ()}
+    status = {model.index[("t", "A", c)]: PRIMARY for c in ("x", "y")}
+    status |= {model.index[("t", "B", c)]: SECONDARY for c in ("x", "y")}
+    result = audit_of(tables, model, status, **options)
+    assert [i.width > 0 for i in result.intervals] == [True] * 4  # (a) pins nothing
+    assert result.problems == [
+        "disclosure: t, A, x, a small count, can be shown to be below K = 10 from the public release",
+        "disclosure: t, A, y, a small count, can be shown to be below K = 10 from the public release",
+    ]
+    assert result.exposed == ("t, A, x", "t, A, y")
+    pattern = suppress(model, K)
+    fixed = audit_of(tables, model, pattern.status, **options)
+    assert fixed.passed, fixed.problems
+    assert fixed.figures()["t"]["smallest_maximum"] >= K
+
+
+def test_a_small_row_total_the_public_copy_caps_below_k_fails_the_audit() -> None:
+    """A state's 5 cases and another's 3, all resolved: withholding both rows' resolved and
+    total cells passes the cautious reading but caps each total at 8 (5 + 3), below K."""
+    tables = {
+        "t": pl.DataFrame(
+            {
+                "state": ["ME", "VT", "TX", "Total"],
+                "active": [0, 0, 226, 226],
+                "resolved": [5, 3, 3362, 3370],
+                "total": [5, 3, 3588, 3596],
+            }
+        )
+    }
+    options = {"layouts": STATES, "links": ()}
+    model = LinkedTables.from_tables(tables, **options)
+    status = _withheld(model, K, ("ME", "resolved"), ("ME", "total"), ("VT", "resolved"), ("VT", "total"))
+    result = audit_of(tables, model, status, **options)
+    assert all(i.width > 0 for i in result.intervals)
+    assert "t, ME, total" in result.exposed and "t, VT, total" in result.exposed
+    assert all("can be shown to be below K = 10" in p for p in result.problems)
+    pattern = suppress(model, K)
+    assert audit_of(tables, model, pattern.status, **options).passed
+
+
+def test_a_pattern_that_stands_only_the_cautious_reading_shows_nine_2020_counts_small(
+    tables_2020, model_2020, pattern_2020, monkeypatch
+) -> None:
+    """The 2020 pattern that protects the small counts only against an attacker told which
+    cells are small (34 + 15 cells, the product before the one flag): from the public copy
+    alone, nine small counts of the age and race table add up to at most 6 or 7. The product's
+    pattern (one cell more) leaves every small count a largest value of at least K."""
+    import pipelines.public_copy.suppression as suppression
+
+    monkeypatch.setattr(suppression._Attacker, "public_cuts", lambda self: [])
+    cautious_only = suppress(model_2020, K)
+    assert len(cautious_only.status) == 49
+    result = audit_of(tables_2020, model_2020, cautious_only.status)
+    assert len(result.exposed) == 9
+    assert all(name.startswith("missing_children_by_age_and_race, ") for name in result.exposed)
+    assert all("can be shown to be below K" in p for p in result.problems)
+    assert len(pattern_2020.status) == 50
+    result = audit_of(tables_2020, model_2020, pattern_2020.status)
+    assert result.passed
+    assert result.joint()["smallest_maximum"] >= K
 
 
 def test_a_sparse_table_of_small_counts_loses_its_totals_in_a_few_rounds() -> None:

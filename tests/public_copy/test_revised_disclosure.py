@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.public_copy.audit import THIS_RELEASE, PublicRelease, audit, joint_audit
+from pipelines.public_copy.audit import THIS_RELEASE, PublicRelease, audit, joint_audit, small_counts
 from pipelines.public_copy.suppression import (
     PRIMARY,
     SECONDARY,
@@ -69,7 +69,9 @@ class Releases:
         model = LinkedTables.from_tables(tables, **self.options)
         if not self.exact:
             return model, None
-        earlier = [Earlier(m, s, self.k) for m, s in zip(self.models, self.statuses)]
+        earlier = [
+            Earlier(m, s, self.k, f"release {r + 1}") for r, (m, s) in enumerate(zip(self.models, self.statuses))
+        ]
         return model, Revision.of(model, earlier, self.changes(tables), self.k)
 
     def changes(self, tables) -> dict[tuple[int, int], int]:
@@ -84,7 +86,8 @@ class Releases:
         listed = suppressed_cells(model, status)
         layouts = {"layouts": self.options["layouts"]} if "layouts" in self.options else {}
         name = f"release {len(self.public) + 1}"
-        return PublicRelease(name, apply_pattern(tables, listed, **layouts), listed, self.k)
+        small = small_counts(tables, self.k, **self.options)
+        return PublicRelease(name, apply_pattern(tables, listed, **layouts), listed, self.k, small)
 
     def audit_with(self, tables, status: dict[int, str]):
         """The joint audit of the earlier releases and the one ``status`` would publish."""
@@ -116,7 +119,7 @@ def test_the_issue_scenario_from_scratch_gives_four_cells_away(first_2020) -> No
     revised = move(tables, "Wyoming", "Montana")
     scratch = releases.pattern(revised, from_scratch=True)
     alone = releases.release(revised, scratch)
-    assert audit(alone.tables, alone.suppressed, K).passed
+    assert audit(alone.tables, alone.withheld, K, alone.small).passed
     result = releases.audit_with(revised, scratch)
     assert result.releases == ("release 1", "release 2")
     assert result.max_changes == (("release 1", "release 2", 1),)
@@ -154,10 +157,42 @@ def test_no_pattern_of_the_revision_can_protect_a_published_count_that_became_sm
         releases.pattern(revised)
     model = LinkedTables.from_tables(revised)
     everything = {i: PRIMARY if i in set(primary_cells(model, K)) else SECONDARY for i in range(len(model.cells))}
-    assert releases.audit_with(revised, everything).problems == [
-        "disclosure: missing_children_by_state.resolved ['Wyoming' row] (C) of release release 2 can be derived "
-        "exactly from the public releases release 1, release 2 together"
+    result = releases.audit_with(revised, everything)
+    assert result.problems == [
+        "disclosure: missing_children_by_state, Wyoming, resolved (release release 2) can be derived exactly from "
+        "the public releases release 1, release 2 together, by an attacker told which cells are small"
     ]
+    assert result.exposed == ("missing_children_by_state, Wyoming, resolved",)
+
+
+def test_a_published_zero_that_became_small_is_shown_small_whatever_the_revision_withholds(first_2020) -> None:
+    """Two active cases moved from Texas to Maine, whose published 0 becomes 2 (R = 2): told
+    it is small, an attacker knows it is 1 or 2 (not pinned); from the public copies alone, with
+    no flag to read, it is at most 0 + 2, below K. The suppressor says so in its first round,
+    naming the cell; suppressing every cell of the revision does not help either (four states
+    with their Total)."""
+    releases, tables = first_2020
+    refusal = r"missing_children_by_state.active \['Maine' row\] of this release can be shown to be below K"
+    with pytest.raises(SuppressionError, match=refusal) as refused:
+        releases.pattern(move(move(tables, "Texas", "Maine", "active"), "Texas", "Maine", "active"))
+    assert refused.value.cells == ("missing_children_by_state, Maine, active",)
+
+    states = tables[STATE].filter(pl.col("missing_state").is_in(["Maine", "Texas", "Vermont", "Wyoming"]))
+    total = states.select(
+        pl.col("year").first(), pl.lit("Total").alias("missing_state"), pl.col("active", "resolved", "total").sum()
+    )
+    small = {STATE: pl.concat([states, total])}
+    releases = Releases()
+    releases.publish(small)
+    revised = move(move(small, "Texas", "Maine", "active"), "Texas", "Maine", "active")
+    model = LinkedTables.from_tables(revised)
+    everything = {i: PRIMARY if i in set(primary_cells(model, K)) else SECONDARY for i in range(len(model.cells))}
+    result = releases.audit_with(revised, everything)
+    assert "missing_children_by_state, Maine, active" in result.exposed
+    assert (
+        "disclosure: missing_children_by_state, Maine, active (release release 2), a small count, can be shown to "
+        "be below K = 10 from the public releases release 1, release 2 together"
+    ) in result.problems
 
 
 @pytest.mark.parametrize(("source", "target"), [("Maine", "South Dakota"), ("Montana", "Wyoming")])
@@ -175,25 +210,25 @@ def test_a_revision_keeps_the_earlier_pattern_and_passes_the_joint_audit(first_2
 
 
 def test_a_revision_suppressed_from_scratch_leaks_and_the_products_does_not() -> None:
-    """Linked tables revised by two cases (R = 2; found by the random test below): suppressed
-    from scratch, the revision passes its own audit but not the joint one; the product's
-    revision, which keeps the first release's cells, passes it."""
+    """Linked tables revised by one case (R = 1; found with hypothesis): suppressed from
+    scratch, the revision passes its own audit but not the joint one; the product's revision,
+    which keeps the first release's cells, passes it."""
     first = {
-        "a": _frame([[7, 2], [17, 20]], ["active", "resolved"]),
-        "b": _frame([[0, 4], [17, 1], [1, 13], [6, 4]], ["active", "resolved"]),
-        "c": _frame([[1, 4, 4], [13, 6, 3], [4, 6, 5]], ["x", "y", "z"]),
+        "a": _frame([[1, 11], [25, 0]], ["active", "resolved"]),
+        "b": _frame([[0, 0], [0, 0], [19, 0], [7, 11]], ["active", "resolved"]),
+        "c": _frame([[0, 0, 17], [6, 11, 0], [0, 0, 3]], ["x", "y", "z"]),
     }
     revised = {
-        "a": _frame([[8, 2], [17, 21]], ["active", "resolved"]),
-        "b": _frame([[1, 4], [17, 1], [1, 13], [6, 5]], ["active", "resolved"]),
-        "c": _frame([[1, 4, 6], [13, 6, 3], [4, 6, 5]], ["x", "y", "z"]),
+        "a": _frame([[2, 11], [25, 0]], ["active", "resolved"]),
+        "b": _frame([[0, 0], [0, 0], [20, 0], [7, 11]], ["active", "resolved"]),
+        "c": _frame([[0, 0, 17], [7, 11, 0], [0, 0, 3]], ["x", "y", "z"]),
     }
     releases = Releases(**OPTIONS)
     releases.publish(first)
-    assert releases.changes(revised) == {(0, 1): 2}
+    assert releases.changes(revised) == {(0, 1): 1}
     scratch = releases.pattern(revised, from_scratch=True)
     alone = releases.release(revised, scratch)
-    assert audit(alone.tables, alone.suppressed, K, **OPTIONS).passed
+    assert audit(alone.tables, alone.withheld, K, alone.small, **OPTIONS).passed
     assert not releases.audit_with(revised, scratch).passed
     product = releases.pattern(revised)
     assert releases.audit_with(revised, product).passed
@@ -227,7 +262,8 @@ def test_the_joint_audit_refuses_releases_that_differ_by_more_than_r() -> None:
 
 def test_a_single_release_is_audited_as_before(first_2020) -> None:
     releases, _ = first_2020
-    result = audit(releases.public[0].tables, releases.public[0].suppressed, K)
+    first = releases.public[0]
+    result = audit(first.tables, first.withheld, K, first.small)
     assert result.passed
     assert result.releases == (THIS_RELEASE,)
     assert result.joint()["releases"] == [THIS_RELEASE]
@@ -323,10 +359,11 @@ def _tables(a: list[tuple], b: list[tuple], c: list[tuple]) -> dict[str, pl.Data
 
 
 def test_a_revision_no_pattern_can_protect_is_refused_naming_the_cell_before_max_rounds() -> None:
-    """Found by hypothesis: a.r3.resolved, suppressed at 1 in the first release, is 0 in the
+    """Found by hypothesis: a.r3.resolved, withheld at 1 in the first release, is 0 in the
     revision and a.r0.resolved one more (R = 1). No pattern protects the first release's cells;
     the rounds alone added cuts for 200 rounds (100 CPU-s) before refusing without a name. The
-    widest pattern, asked after HOPELESS_AFTER rounds, names the pinned cell."""
+    suppressor names a pinned cell of the first release, one the audit of the widest pattern
+    names too."""
     b = [("r0", 15, 0, 15), ("r1", 2, 10, 12), ("r2", 14, 17, 31), ("Total", 31, 27, 58)]
     c = [("r0", 0, 0, 2, 2), ("r1", 2, 6, 8, 16), ("r2", 25, 4, 11, 40), ("Total", 27, 10, 21, 58)]
     first = _tables(
@@ -339,11 +376,10 @@ def test_a_revision_no_pattern_can_protect_is_refused_naming_the_cell_before_max
     releases.publish(first)
     with pytest.raises(SuppressionError) as refused:
         releases.pattern(revised)
-    assert str(refused.value).startswith(
-        "a.resolved ['r0' row] of an earlier public release of the year can be derived"
-    )
-    # The refusal is right: suppressing every cell of the revision still leaks.
+    assert str(refused.value).startswith("a.active ['r1' row] of an earlier public release of the year can be derived")
+    assert refused.value.cells == ("a, r1, active (release release 1)",)
+    # The refusal is right: suppressing every cell of the revision still leaks, that cell too.
     model = LinkedTables.from_tables(revised, **OPTIONS)
     primary = set(primary_cells(model, K))
     everything = {i: PRIMARY if i in primary else SECONDARY for i in range(len(model.cells))}
-    assert not releases.audit_with(revised, everything).passed
+    assert refused.value.cells[0] in releases.audit_with(revised, everything).exposed

@@ -18,9 +18,8 @@ from pipelines.defs.checks import check_spec
 from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
-from pipelines.public_copy.audit import AuditResult
-from pipelines.public_copy.suppression import LAYOUTS, PRIMARY, SuppressionError
-from pipelines.public_copy.tables import audit_warehouse, build_public_tables, earlier_releases, manifest_public
+from pipelines.public_copy.suppression import LAYOUTS, PRIMARY
+from pipelines.public_copy.tables import PublicCopy, earlier_releases, manifest_public, public_copy
 from pipelines.publishing.release import history
 
 DISCLOSURE_CHECK = "disclosure_audit"
@@ -47,18 +46,17 @@ def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders
     year = int(context.partition_key)
     earlier = earlier_releases(reversed(history(folders.published_root(), year)))
     with warehouse.connect(year) as con:
-        try:
-            built = build_public_tables(con, year, MIN_PUBLIC_COUNT, earlier)
-        except SuppressionError as error:  # its message names no cell value
-            yield from materialize_if_passed(context, {}, [unprotectable(year, error)])
-            return
         started = time.perf_counter()
-        result = audit_warehouse(con, MIN_PUBLIC_COUNT, earlier)
-        audit_seconds = time.perf_counter() - started
+        copy = public_copy(con, year, MIN_PUBLIC_COUNT, earlier)
+    if copy.built is None:  # its reason names no cell value
+        yield from materialize_if_passed(context, {}, [unprotectable(year, copy)])
+        return
+    built, result = copy.built, copy.audit
+    audit_seconds = time.perf_counter() - started - built.pattern.seconds
     per_table: dict[str, dict[str, int]] = {}
-    for (table, _, _), code in built.listed.items():
-        counts = per_table.setdefault(table, {"primary": 0, "secondary": 0})
-        counts["primary" if code == PRIMARY else "secondary"] += 1
+    for i, role in built.pattern.status.items():
+        counts = per_table.setdefault(built.model.cells[i][0], {"primary": 0, "secondary": 0})
+        counts["primary" if role == PRIMARY else "secondary"] += 1
     pattern = built.pattern
     context.log.info(
         f"Public-use tables of {year}: {len(pattern.status)} cells suppressed "
@@ -77,37 +75,37 @@ def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders
         "audit_seconds": round(audit_seconds, 3),
         "per_table": dg.MetadataValue.json(per_table),
     }
-    yield from materialize_if_passed(context, metadata, [audit_check_result(result)])
+    yield from materialize_if_passed(context, metadata, [audit_check_result(copy)])
 
 
-def unprotectable(year: int, error: SuppressionError) -> dg.AssetCheckResult:
+def unprotectable(year: int, copy: PublicCopy) -> dg.AssetCheckResult:
     """The audit when no suppression pattern exists: there is nothing safe to audit."""
     return dg.AssetCheckResult(
         check_name=DISCLOSURE_CHECK,
         passed=False,
         description="no suppression pattern protects every small count, nothing is published:",
-        metadata={"failure": dg.MetadataValue.text(f"public-use tables of {year}: {error}")},
+        metadata={"failure": dg.MetadataValue.text(f"public-use tables of {year}: {copy.reason}")},
     )
 
 
-def audit_check_result(result: AuditResult) -> dg.AssetCheckResult:
-    """The check result: passed or every derivable cell, and the audit figures per table, under
-    the keys of the manifest's ``public`` entry (``release`` copies them from here)."""
+def audit_check_result(copy: PublicCopy) -> dg.AssetCheckResult:
+    """The check result: passed or every cell that gives itself away, and the audit figures per
+    table; the manifest's ``public`` entry under ``public`` (``release`` copies it from here)."""
+    result = copy.audit
     figures = result.figures()
     metadata = {
         "cells_suppressed": sum(f["suppressed"] for f in figures.values()),
         "primary": sum(f["primary"] for f in figures.values()),
         "secondary": sum(f["secondary"] for f in figures.values()),
-        **{
-            key: dg.MetadataValue.json(v) if isinstance(v, dict) else v
-            for key, v in manifest_public(result, MIN_PUBLIC_COUNT).items()
-        },
+        "public": dg.MetadataValue.json(manifest_public(copy, MIN_PUBLIC_COUNT)),
     }
     if result.passed:
         return dg.AssetCheckResult(
             check_name=DISCLOSURE_CHECK,
             passed=True,
-            description="no suppressed cell can be derived from the public release",
+            description=(
+                "no suppressed cell can be derived from the public release, and no small count shown to be below K"
+            ),
             metadata=metadata,
         )
     return dg.AssetCheckResult(
