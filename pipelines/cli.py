@@ -25,8 +25,18 @@ from pipelines.core.preflight import (
 )
 from pipelines.defs.partitions import partition_years
 from pipelines.guards import Cells, Guard, guards_of, known_rows
+from pipelines.public_copy.tables import withheld_summary
 from pipelines.publishing.diff import diff_public, diff_releases
-from pipelines.publishing.release import current_release, find_release, history, replaced_release
+from pipelines.publishing.history import (
+    NO_PUBLIC_COPY,
+    PUBLIC,
+    current_release,
+    find_release,
+    history,
+    public_copy_of,
+    public_entry,
+    replaced_release,
+)
 from pipelines.publishing.verify import verify_release
 from pipelines.runner import EXIT_BAD_INPUT, QUIET, run_year
 from pipelines.tables import specs
@@ -227,17 +237,26 @@ def _published_root(out_dir: str | None) -> Path:
 @click.option("--year", type=int, required=True)
 @click.option("--out-dir", default=None, help="Release folder [env IMPACT_PUBLISHED_DIR, default published].")
 def releases(year: int, out_dir: str | None) -> None:
-    """List the releases of YEAR, newest first; the current one is marked."""
+    """List the releases of YEAR, newest first; the current one is marked, and each one's
+    public copy: published, or withheld with why and the release whose copy was then current."""
 
     root = _published_root(out_dir)
     found = history(root, year)
     if not found:
         click.echo(f"no release of {year} in {root}", err=True)
         sys.exit(2)
+    current_copy = public_copy_of(found)
     for index, release in enumerate(found):
         mark = "current" if index == 0 else ""
         replaced = found[index + 1].name if index + 1 < len(found) else None
-        click.echo(f"{release.name}  {mark:7}  {'replaces ' + replaced if replaced else 'first release'}")
+        entry = public_entry(release)
+        if entry["status"] == "published":
+            public = "public copy published" + (" (the year's current one)" if release == current_copy else "")
+        elif entry["status"] == NO_PUBLIC_COPY:
+            public = "no public copy"
+        else:
+            public = f"public copy withheld: {withheld_summary(entry)}; current then: {entry.get('current') or 'none'}"
+        click.echo(f"{release.name}  {mark:7}  {'replaces ' + replaced if replaced else 'first release'}  {public}")
 
 
 @main.command()
@@ -247,7 +266,9 @@ def releases(year: int, out_dir: str | None) -> None:
 @click.option("--to", "to_release", default=None, help="Newer release [default: the current one].")
 def diff(year: int, out_dir: str | None, from_release: str | None, to_release: str | None) -> None:
     """Print every cell that changed between two releases of YEAR, then the number of them;
-    then the same for the public-use tables (public/), a change of status included."""
+    then the same for the public-use tables (public/), a change of status included, against the
+    public copy that was current at the older release (a release whose copy was withheld has
+    none of its own)."""
 
     root = _published_root(out_dir)
     try:
@@ -264,7 +285,10 @@ def diff(year: int, out_dir: str | None, from_release: str | None, to_release: s
     for change in changes:
         click.echo(str(change))
     click.echo(f"{len(changes)} cells changed")
-    public = diff_public(old, new)
+    if not (new / PUBLIC).is_dir():
+        click.echo(f"{new.name} has no public copy (withheld): the year's public copy is not changed by it")
+    before = public_copy_of(history(root, year, old))
+    public = diff_public(before, new) if (new / PUBLIC).is_dir() else []
     for change in public:
         click.echo(str(change))
     click.echo(f"{len(public)} public cells changed")

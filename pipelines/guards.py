@@ -379,18 +379,26 @@ DECLARED: tuple[Declared, ...] = (
         kind=CHECK,
         step="its own step, after the suppression",
         proves=(
-            "No suppressed cell of public/, nor of any earlier public release of the year, can be derived "
-            "exactly: its minimum and maximum over every whole-number table agreeing with all they "
-            "publish (cells, totals, shared totals, percents, statuses; no cell moved by more than R "
-            "between two releases) differ (LP and MILP, HiGHS)."
+            "Read with every earlier public copy of the year (no cell moved by more than R between two), "
+            "public/ gives nothing away: told which withheld cells are small, an attacker pins none (its "
+            "least and greatest value over every whole-number table agreeing with the cells, totals, "
+            "shared totals and percents published differ), and from what is published alone, under one "
+            "flag, no small count can be shown to be below K (its largest value is at least K); LP and "
+            "MILP, HiGHS."
         ),
         failing_test="tests/public_copy/test_disclosure.py::test_dropping_a_secondary_cell_of_2020_fails_the_audit",
         remedy=(
-            "The suppression and the audit disagree (a bug): read the named cell, add a test in "
-            "tests/public_copy/; never publish around it. A revision no pattern can protect (a count "
-            'published earlier became small): docs/public-use.md, "A revised year".'
+            "When no pattern can protect the copy (a count published earlier became small, a published 0 "
+            'became small: docs/public-use.md, "What cannot be protected") there is nothing to fix: the '
+            "year's last protected public copy stays current until a later revision can be protected. When "
+            "the check says the audit refused the suppression's own pattern, that is a bug: read the named "
+            "cell, add a test in tests/public_copy/; never publish around it."
         ),
         on=_public_copy,
+        on_failure=(
+            "the public copy is withheld (severity WARN): the exact tables are published without a public/ of "
+            "their own, and the year's last protected public copy stays current"
+        ),
     ),
     Declared(
         name="all_checks_ran",

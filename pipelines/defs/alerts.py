@@ -26,6 +26,7 @@ import dagster as dg
 
 from pipelines.core.config import Folders
 from pipelines.defs.resources import PARTITION_TAG
+from pipelines.public_copy.tables import withheld_summary
 
 ALERTS_FILE = "alerts.jsonl"
 
@@ -96,6 +97,21 @@ def append_alert(
         handle.flush()
         os.fsync(handle.fileno())
     return line
+
+
+def alert_withheld_copy(
+    warehouse_dir: str | Path, instance: dg.DagsterInstance, run_id: str, year: int, public: dict
+) -> dict | None:
+    """The one line of a published run whose public copy was withheld (the manifest's
+    ``public`` entry): its cells named, never a value, and which release's public copy stays
+    the year's current one. Appended by the release step itself, whoever started the run (no
+    sensor watches a run that published)."""
+    current = public.get("current") or "none: the year has no public copy"
+    problem = (
+        f"year {year}: published, public copy withheld: {withheld_summary(public)}; "
+        f"the year's current public copy: {current}"
+    )
+    return append_alert(alerts_path(warehouse_dir), instance, run_id, [problem])
 
 
 FAILED_SENSOR_NAME = "failed_run_alerts"

@@ -9,12 +9,13 @@ import dagster as dg
 
 from pipelines.defs.gate import gates
 from pipelines.defs.partitions import yearly_partitions
-from pipelines.guards import CHECK, Guard, guard
+from pipelines.guards import CHECK, REFUSED, Guard, guard
 
 
 def description(declared: Guard) -> str:
     """What the check proves, where it runs, and what its failure does."""
-    return f"{declared.proves} Evaluated in {declared.step}. {gates(declared.asset)}"
+    fails = gates(declared.asset) if declared.on_failure == REFUSED else f"When it fails, {declared.on_failure}."
+    return f"{declared.proves} Evaluated in {declared.step}. {fails}"
 
 
 def check_spec(name: str, asset: str) -> dg.AssetCheckSpec:

@@ -23,6 +23,7 @@ revised year").
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import combinations
@@ -288,14 +289,13 @@ class PublicCopy:
     reason: str = ""
     cells: tuple[str, ...] = ()
     current: str | None = THIS_RELEASE
+    detail: str = ""
+    """The suppressor's or the audit's own words (cells named, never a value)."""
+    audit_seconds: float = 0.0
 
     @property
     def published(self) -> bool:
         return not self.reason
-
-    def summary(self) -> str:
-        """The run's words on a withheld copy: the cells, or the reason when none is named."""
-        return "; ".join(self.cells) or self.reason
 
 
 def public_copy(
@@ -310,12 +310,15 @@ def public_copy(
         built = build_public_tables(con, year, k, earlier)
     except SuppressionError as error:
         drop_public_tables(con)
-        return PublicCopy(None, None, NO_PATTERN + f" ({error})", error.cells, current)
+        return PublicCopy(None, None, NO_PATTERN, error.cells, current, str(error))
+    started = time.perf_counter()
     result = audit_warehouse(con, k, earlier)
+    seconds = time.perf_counter() - started
     if not result.passed:
         drop_public_tables(con)
-        return PublicCopy(built, result, UNSAFE_PATTERN, result.exposed, current)
-    return PublicCopy(built, result)
+        problems = "\n".join(result.problems)
+        return PublicCopy(built, result, UNSAFE_PATTERN, result.exposed, current, problems, seconds)
+    return PublicCopy(built, result, audit_seconds=seconds)
 
 
 def drop_public_tables(con: duckdb.DuckDBPyConnection) -> None:
@@ -341,3 +344,15 @@ def manifest_public(copy: PublicCopy, k: int) -> dict[str, object]:
     else:
         entry |= {"reason": copy.reason, "cells": list(copy.cells)}
     return json.loads(json.dumps(entry))
+
+
+def withheld_summary(entry: Mapping[str, object]) -> str:
+    """What the run's line, the alert and the reports say of a withheld public copy (the
+    manifest's ``public`` entry): the cell that gave itself away and how many more, or the
+    reason when no cell is named; "" when the copy is published."""
+    if entry.get("status") != WITHHELD_COPY:
+        return ""
+    cells = list(entry.get("cells") or [])
+    if not cells:
+        return str(entry["reason"])
+    return cells[0] + (f" and {len(cells) - 1} more" if len(cells) > 1 else "")

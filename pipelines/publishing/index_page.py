@@ -1,6 +1,7 @@
-"""``published/index.html``: every published year, a link to its report and to its public-use
-report (the version to share outside the organisation), and the trend of the main totals across
-years. A year made from synthetic demo exports is marked so.
+"""``published/index.html``: every published year, a link to its report and to its current
+public-use report (the version to share outside the organisation: the public copy of the year's
+newest release that has one, said so when a later correction is not in it), and the trend of
+the main totals across years. A year made from synthetic demo exports is marked so.
 
 Like the report it is one self-contained page (inline CSS, no script, nothing fetched),
 so the published folder reads offline. Its figures are the Total rows of the current release of
@@ -23,6 +24,8 @@ import pyarrow.parquet as pq
 
 from pipelines.core.modes import published_mode
 from pipelines.core.preflight import LOCKS, waiting_lock
+from pipelines.public_copy.tables import WITHHELD_COPY
+from pipelines.publishing.history import PUBLIC, RELEASES, history, public_copy_of, public_entry
 from pipelines.publishing.report import BarChart, bar_chart, count, short, template_environment
 
 FILE_NAME = "index.html"
@@ -42,8 +45,13 @@ class YearRow:
     year: int
     release: str
     totals: list[str]
-    public_report: bool = False
-    """The release has a public-use report (``public/report.html``)."""
+    public_report: str = ""
+    """The link to the year's current public-use report, from ``published/`` ("" when the year
+    has none)."""
+    public_release: str = ""
+    """The release that public report reflects, when it is older than the current release."""
+    public_withheld: bool = False
+    """The current release's own public copy was withheld (its manifest says so)."""
     synthetic: bool = False
     """The release was made from synthetic demo exports (its manifest says so)."""
 
@@ -78,6 +86,19 @@ def trend_chart(index: int, label: str, points: list[tuple[int, int]]) -> BarCha
     )
 
 
+def public_report(published_root: Path, year: int, release: Path) -> tuple[str, str, bool]:
+    """The link to the year's current public-use report, the release it reflects when that is
+    not the current release, and whether the current release's own copy was withheld."""
+    if (release / PUBLIC / "report.html").is_file():
+        return f"{year}/{PUBLIC}/report.html", "", False
+    if not (release / "manifest.json").is_file() or public_entry(release)["status"] != WITHHELD_COPY:
+        return "", "", False  # a release made before public copies existed
+    copy = public_copy_of(history(published_root, year))
+    if copy is None:
+        return "", "", True
+    return f"{RELEASES}/{copy.name}/{PUBLIC}/report.html", copy.name, True
+
+
 def index_context(published_root: Path) -> dict:
     years = published_years(published_root)
     values = {(year, table): total(release, table, column) for year, release in years for _, table, column in TRENDS}
@@ -86,7 +107,7 @@ def index_context(published_root: Path) -> dict:
             year,
             release.name,
             [count(values[year, table]) for _, table, _ in TRENDS],
-            public_report=(release / "public" / "report.html").is_file(),
+            *public_report(published_root, year, release),
             synthetic=synthetic(release),
         )
         for year, release in reversed(years)  # newest year first in the table

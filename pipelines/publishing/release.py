@@ -18,7 +18,6 @@ name carries the host, pid and start time of the process writing it.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import shutil
@@ -33,16 +32,13 @@ import duckdb
 from pipelines.core.modes import make_folders, publish_modes
 from pipelines.core.sql_models import ORDER_COLUMN
 from pipelines.public_copy.suppression import LAYOUTS
-from pipelines.public_copy.tables import SUPPRESSED_CELLS, public_name
+from pipelines.public_copy.tables import SUPPRESSED_CELLS, public_name, withheld_summary
 from pipelines.publishing.datapackage import write_datapackage, write_public_datapackage
 from pipelines.publishing.diff import diff_public, diff_releases
+from pipelines.publishing.history import PUBLIC, RELEASES, current_release, history, public_copy_of, replaced_release
 from pipelines.publishing.index_page import write_index
 from pipelines.publishing.manifest import write_manifest
 from pipelines.publishing.report import write_report
-
-RELEASES = ".releases"
-PUBLIC = "public"
-"""The public-use tables inside a release (docs/public-use.md)."""
 
 
 def _sql_path(path: Path) -> str:
@@ -100,40 +96,6 @@ def staging_folder(published_root: Path, year: int) -> Path:
     releases = published_root / RELEASES
     make_folders(releases, published=True)
     return Path(tempfile.mkdtemp(prefix=f"{year}.partial-{_owner_marker()}-", dir=releases))
-
-
-def current_release(published_root: Path, year: int) -> Path | None:
-    """The folder ``<published>/<year>`` points to, None before the first release."""
-    link = published_root / str(year)
-    if link.exists() and not link.is_symlink():
-        raise RuntimeError(f"{link} is a plain folder, not a release link; move it away to publish year {year}")
-    return link.resolve() if link.is_symlink() and link.resolve().is_dir() else None
-
-
-def replaced_release(published_root: Path, release: Path) -> Path | None:
-    """The release that ``release`` replaced, from its manifest (None for a first release)."""
-    name = json.loads((release / "manifest.json").read_text(encoding="utf-8")).get("replaces")
-    return published_root / RELEASES / name if name else None
-
-
-def history(published_root: Path, year: int) -> list[Path]:
-    """The year's releases, newest first: the current one, the one it replaced, and so on."""
-    releases, release = [], current_release(published_root, year)
-    while release is not None and release.is_dir() and release not in releases:
-        releases.append(release)
-        release = replaced_release(published_root, release)
-    return releases
-
-
-def find_release(published_root: Path, year: int, name: str) -> Path:
-    """A release of the year by its name (``2020-0123456789abcdef``) or its hash alone."""
-    folder = published_root / RELEASES / (name if name.startswith(f"{year}-") else f"{year}-{name}")
-    if not _RELEASE_NAME.match(folder.name) or not folder.is_dir():
-        raise FileNotFoundError(f"no release {name} of {year} in {published_root / RELEASES}")
-    return folder
-
-
-_RELEASE_NAME = re.compile(r"^\d+-[0-9a-f]{16}$")
 
 
 def publish(staged: Path, published_root: Path, year: int) -> Path:
@@ -197,13 +159,45 @@ def _cells(changed: int, noun: str = "cell") -> str:
     return f"1 {noun}" if changed == 1 else f"{changed:,} {noun}s"
 
 
-def revision_note(replaced: Path | None, changed: int, public: bool = False) -> str:
-    """The report's line on a revised year: how many cells changed since the replaced release
-    (``public``: the public report's line, on the cells of ``public/``)."""
+def revision_note(replaced: Path | None, changed: int, public: Path | None = None) -> str:
+    """The report's line on a revised year: how many cells changed since the replaced release;
+    ``public``: the public report's line, on the cells of ``public/`` since the public copy it
+    replaces (that of the replaced release, or of an earlier one when the replaced release's
+    own copy was withheld)."""
     if replaced is None:
         return ""
-    cells = _cells(changed, "public cell" if public else "cell")
-    return f"This release revises release {replaced.name}: {cells} changed since (impact diff lists them)."
+    if public is None:
+        cells = _cells(changed)
+        return f"This release revises release {replaced.name}: {cells} changed since (impact diff lists them)."
+    since = "" if public == replaced else f"; its public copy replaces that of release {public.name}"
+    return (
+        f"This release revises release {replaced.name}{since}: {_cells(changed, 'public cell')} changed since "
+        "(impact diff lists them)."
+    )
+
+
+PUBLIC_REFLECTS = (
+    "This public-use copy reflects the exact tables of the release it is part of (the folder above it). "
+    "A correction published later whose own public copy could not be protected is not in it: "
+    "published/index.html says which release each year's current public-use copy reflects."
+)
+"""What every public report says of the release it reflects."""
+
+
+def withheld_note(public: dict) -> str:
+    """The exact report's line on a release whose public copy was withheld (the manifest's
+    ``public`` entry): why, names only, and which release's public copy is the year's current one."""
+    summary = withheld_summary(public)
+    if not summary:
+        return ""
+    current = public.get("current")
+    where = (
+        f"The year's current public-use copy is that of release {current} (published/{RELEASES}/{current}/public/, "
+        "linked from published/index.html); this release's figures are not in it."
+        if current
+        else "The year has no public-use copy yet."
+    )
+    return f"This release has no public-use copy of its own: it could not be protected ({summary}). {where}"
 
 
 @dataclass(frozen=True)
@@ -216,14 +210,18 @@ class Publication:
     replaces: str | None
     cells_changed: int
     unchanged: bool
+    public_withheld: str = ""
+    """Why the release has no public copy of its own (names only); "" when it has one."""
 
     @property
     def outcome(self) -> str:
         if self.unchanged:
-            return "unchanged"
-        if self.replaces is None:
-            return "new"
-        return f"revises {self.replaces}: {_cells(self.cells_changed)} changed"
+            what = "unchanged"
+        elif self.replaces is None:
+            what = "new"
+        else:
+            what = f"revises {self.replaces}: {_cells(self.cells_changed)} changed"
+        return what + (f"; public copy withheld: {self.public_withheld}" if self.public_withheld else "")
 
 
 def acknowledged_changes(con: duckdb.DuckDBPyConnection) -> list[dict]:
@@ -241,15 +239,55 @@ def write_public(
 ) -> None:
     """``public/``: every published table, those that count children as their public-use copy
     (pipelines/public_copy/tables.py), the list of suppressed cells and a data package (the
-    report is written with the release's, once the replaced release is known). Called only once
-    the ``disclosure_audit`` check has passed in the same run
-    (pipelines/defs/publishing/assets.py)."""
+    report is written with the release's, once the replaced release is known). Called only when
+    the ``disclosure_audit`` check has passed in the same run (the manifest's ``public`` entry
+    says published)."""
     folder.mkdir()
     for table in tables:
         source = public_name(table) if table in LAYOUTS else table
         export_table(con, source, folder, name=table)
     export_table(con, public_name(SUPPRESSED_CELLS), folder, name=SUPPRESSED_CELLS)
     write_public_datapackage(folder, year, synthetic)
+
+
+def _finish(
+    con: duckdb.DuckDBPyConnection,
+    staged: Path,
+    year: int,
+    replaced: Path | None,
+    checks: list[dict],
+    public: dict,
+    synthetic: Sequence[str],
+) -> int:
+    """The files of a staged release that depend on the release it replaces: both reports (each
+    with its revision line; the exact one with the withheld copy's line, if any) and the
+    manifest. Returns the number of cells changed since ``replaced``."""
+    changed = len(diff_releases(replaced, staged)) if replaced is not None else 0
+    if (staged / PUBLIC).is_dir():
+        published_root = staged.parent.parent  # a staging folder is in <published>/.releases/
+        before = public_copy_of(history(published_root, year, replaced)) if replaced is not None else None
+        public_changed = len(diff_public(before, staged)) if before is not None else 0
+        note = revision_note(replaced, public_changed, public=before)
+        write_report(staged / PUBLIC, year, revision=note, synthetic=bool(synthetic), public_copy=PUBLIC_REFLECTS)
+    note = revision_note(replaced, changed)
+    write_report(staged, year, revision=note, synthetic=bool(synthetic), public_copy=withheld_note(public))
+    inputs = [
+        {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}
+        for name, sha256, rows, size in con.sql(
+            "SELECT file_name, sha256, rows, bytes FROM ingest_log ORDER BY file_name"
+        ).fetchall()
+    ]
+    write_manifest(
+        staged,
+        year,
+        inputs,
+        checks,
+        replaces=replaced.name if replaced else None,
+        acknowledged_changes=acknowledged_changes(con),
+        public=public,
+        synthetic=[f"raw/{year}/{name}" for name in synthetic],
+    )
+    return changed
 
 
 def write_release(
@@ -263,9 +301,11 @@ def write_release(
     inputs_unchanged: Callable[[], None] = lambda: None,
 ) -> Publication:
     """Write every file of the year's release in a staging folder, then publish it whole and
-    rewrite the index page of all years. ``checks``: the checks of the run, all passed;
-    ``public``: the disclosure audit's figures (manifest ``public``); ``synthetic``: the raw
-    exports the demo generator wrote (pipelines/accepting/ingest.py ``demo_exports``): the manifest, data
+    rewrite the index page of all years. ``checks``: the checks of the run; ``public``: the
+    manifest's ``public`` entry (pipelines/public_copy/tables.py ``manifest_public``): when it
+    says the public copy is withheld, the release has no ``public/`` and its report says why
+    and which release's public copy is the year's current one; ``synthetic``: the raw exports
+    the demo generator wrote (pipelines/accepting/ingest.py ``demo_exports``): the manifest, data
     packages and reports then say the release is synthetic.
 
     The new release replaces the current one, unless it is the current one: when the files,
@@ -275,61 +315,27 @@ def write_release(
     are hashed again while they are) and before anything is published.
     """
     current = current_release(published_root, year)
+    withheld = withheld_summary(public)
     staged = staging_folder(published_root, year)
     try:
         for table in tables:
             export_table(con, table, staged)
-        write_public(con, tables, staged / PUBLIC, year, bool(synthetic))
+        if not withheld:
+            write_public(con, tables, staged / PUBLIC, year, bool(synthetic))
         write_datapackage(staged, year, bool(synthetic))
-        inputs = [
-            {"path": f"raw/{year}/{name}", "sha256": sha256, "rows": rows, "bytes": size}
-            for name, sha256, rows, size in con.sql(
-                "SELECT file_name, sha256, rows, bytes FROM ingest_log ORDER BY file_name"
-            ).fetchall()
-        ]
         inputs_unchanged()
-
-        def finish(replaced: Path | None) -> int:
-            changed = len(diff_releases(replaced, staged)) if replaced is not None else 0
-            public_changed = len(diff_public(replaced, staged)) if replaced is not None else 0
-            public_note = revision_note(replaced, public_changed, public=True)
-            write_report(staged / PUBLIC, year, revision=public_note, synthetic=bool(synthetic))
-            write_report(staged, year, revision=revision_note(replaced, changed), synthetic=bool(synthetic))
-            write_manifest(
-                staged,
-                year,
-                inputs,
-                checks,
-                replaces=replaced.name if replaced else None,
-                acknowledged_changes=acknowledged_changes(con),
-                public=public,
-                synthetic=[f"raw/{year}/{name}" for name in synthetic],
-            )
-            return changed
-
         if current is not None:
             replaced = replaced_release(published_root, current)
-            changed = finish(replaced)
+            changed = _finish(con, staged, year, replaced, checks, public, synthetic)
             if content_digest(staged) == content_digest(current):
                 shutil.rmtree(staged)
                 write_index(published_root)
-                return Publication(
-                    link=published_root / str(year),
-                    release=current,
-                    replaces=replaced.name if replaced else None,
-                    cells_changed=changed,
-                    unchanged=True,
-                )
-        changed = finish(current)
+                replaces = replaced.name if replaced else None
+                return Publication(published_root / str(year), current, replaces, changed, True, withheld)
+        changed = _finish(con, staged, year, current, checks, public, synthetic)
     except BaseException:
         shutil.rmtree(staged, ignore_errors=True)
         raise
     link = publish(staged, published_root, year)
     write_index(published_root)
-    return Publication(
-        link=link,
-        release=link.resolve(),
-        replaces=current.name if current else None,
-        cells_changed=changed,
-        unchanged=False,
-    )
+    return Publication(link, link.resolve(), current.name if current else None, changed, False, withheld)

@@ -604,9 +604,10 @@ SYNTHETIC_NOTE = (
 """What a release made from demo exports says of itself (reports, data packages, index)."""
 
 
-def report_context(folder: Path, year: int, revision: str = "", synthetic: bool = False) -> dict:
+def report_context(folder: Path, year: int, revision: str = "", synthetic: bool = False, public_copy: str = "") -> dict:
     """Everything the template shows, read from the release folder's Parquet files.
-    ``synthetic``: the release was made from demo exports (a banner says so)."""
+    ``synthetic``: the release was made from demo exports (a banner says so); ``public_copy``:
+    the line on the public-use copy (which release it reflects; why a release has none)."""
     tables = specs()
     t = {name: read_table(folder, name) for name in tables}
     for name, rows in t.items():
@@ -636,6 +637,7 @@ def report_context(folder: Path, year: int, revision: str = "", synthetic: bool 
             else ("public/report.html" if (folder / "public" / "suppressed_cells.parquet").exists() else "")
         ),
         "synthetic": SYNTHETIC_NOTE if synthetic else "",
+        "public_copy": public_copy,
     }
 
 
@@ -651,15 +653,15 @@ def template_environment() -> jinja2.Environment:
     )
 
 
-def render_report(folder: Path, year: int, revision: str = "", synthetic: bool = False) -> str:
+def render_report(folder: Path, year: int, revision: str = "", synthetic: bool = False, public_copy: str = "") -> str:
     """The report page of the release in ``folder``, as HTML text; ``revision`` is the line
     saying what changed since the release it replaces (none for a year's first release)."""
-    context = report_context(Path(folder), year, revision, synthetic)
+    context = report_context(Path(folder), year, revision, synthetic, public_copy)
     return template_environment().get_template(TEMPLATE).render(**context)
 
 
-def write_report(folder: Path, year: int, revision: str = "", synthetic: bool = False) -> Path:
+def write_report(folder: Path, year: int, revision: str = "", synthetic: bool = False, public_copy: str = "") -> Path:
     """Write ``folder/report.html``; returns its path."""
     path = Path(folder) / FILE_NAME
-    path.write_text(render_report(folder, year, revision, synthetic), encoding="utf-8", newline="\n")
+    path.write_text(render_report(folder, year, revision, synthetic, public_copy), encoding="utf-8", newline="\n")
     return path

@@ -1,10 +1,12 @@
 """The published tables' checks gate the release: a check that fails leaves its table
 unmaterialized, fails its step and the run, and skips the release, so nothing is published; the
 failure names the table, the row, the column and the values (the rules themselves are tested without Dagster in
-tests/accepting/ and tests/proving/)."""
+tests/accepting/ and tests/proving/). The public copy's audit does not: when it fails (severity WARN), the
+exact tables are published without the public copy."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import dagster as dg
@@ -15,6 +17,7 @@ from pipelines.core.config import Folders
 from pipelines.definitions import all_assets, build_resources
 from pipelines.public_copy import tables as public_copy_tables
 from pipelines.public_copy.suppression import naive_pattern
+from pipelines.public_copy.tables import UNSAFE_PATTERN
 from pipelines.runner import run_year
 from pipelines.tables import specs
 from tests.exports import report
@@ -105,21 +108,57 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
     assert not result.success
 
 
-def test_a_leaking_pattern_fails_the_blocking_audit_and_nothing_is_published(
+def test_a_leaking_pattern_withholds_the_public_copy_and_the_exact_tables_are_published(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, instance: dg.DagsterInstance
 ) -> None:
-    """Primary suppression alone: the audit finds a derivable cell, the run publishes nothing."""
+    """Primary suppression alone: the audit finds a derivable cell in the suppressor's own
+    pattern, a product error. The public copy never blocks the exact release: the check fails
+    with severity WARN and says it is a product error, public_use_tables is materialized saying
+    withheld, the exact tables are published without public/, the run succeeds and its line
+    says why, and alerts.jsonl gets one line."""
     monkeypatch.setattr(
         public_copy_tables,
         "suppress",
         lambda model, k, revision=None: public_copy_tables.Pattern(naive_pattern(model, k), 0, 0, 0.0),
     )
     small_counts().write(tmp_path / "raw")
-    outcome = run_year(YEAR, Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh")), instance)
-    assert not outcome.success
-    text = "\n".join(outcome.failures)
-    assert "disclosure_audit" in text and "can be derived exactly" in text
-    assert not (tmp_path / "pub" / str(YEAR)).exists()
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "pub"), str(tmp_path / "wh"))
+    outcome = run_year(YEAR, folders, instance)
+    assert outcome.success and not outcome.failures
+    assert outcome.publication.endswith(
+        "(new; public copy withheld: missing_children_by_age_and_race, 3 to 5, asian and 10 more)"
+    )
+    release = tmp_path / "pub" / str(YEAR)
+    assert (release / "missing_children_by_state.csv").is_file() and not (release / "public").exists()
+    public = json.loads((release / "manifest.json").read_text())["public"]
+    assert (public["status"], public["reason"], public["current"]) == ("withheld", UNSAFE_PATTERN, None)
+    run = instance.get_runs(limit=1)[0]
+    events = [e.dagster_event for e in instance.all_logs(run.run_id) if e.dagster_event is not None]
+    audit = next(
+        e.event_specific_data
+        for e in events
+        if e.event_type == dg.DagsterEventType.ASSET_CHECK_EVALUATION
+        and e.event_specific_data.check_name == "disclosure_audit"
+    )
+    assert not audit.passed and audit.severity == dg.AssetCheckSeverity.WARN
+    assert "product error" in audit.description
+    materialized = {
+        e.event_specific_data.materialization.asset_key.to_user_string(): e
+        for e in events
+        if e.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+    }
+    assert (
+        materialized["public_use_tables"].event_specific_data.materialization.metadata["public_copy"].value
+        == "withheld"
+    )
+    assert materialized["release"].event_specific_data.materialization.metadata["public_copy"].value == "withheld"
+    lines = (tmp_path / "wh" / "alerts.jsonl").read_text().splitlines()
+    assert [json.loads(line)["problems"] for line in lines] == [
+        [
+            f"year {YEAR}: published, public copy withheld: missing_children_by_age_and_race, 3 to 5, asian and 10 "
+            "more; the year's current public copy: none: the year has no public copy"
+        ]
+    ]
 
 
 def test_a_broken_second_computation_is_a_product_error_that_quotes_no_value(

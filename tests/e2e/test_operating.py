@@ -16,7 +16,7 @@ from pipelines.core.config import Folders
 from pipelines.defs.alerts import ALERTS_FILE, FAILED_SENSOR_NAME
 from pipelines.defs.sensors import CHANGED_TAG
 from pipelines.publishing.diff import changes_per_table, diff_releases
-from pipelines.publishing.release import history
+from pipelines.publishing.history import history
 from pipelines.runner import run_year
 from tests.conftest import folders_in
 from tests.e2e.test_sensors import Sensor, touch_marker

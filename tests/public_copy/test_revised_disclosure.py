@@ -172,6 +172,8 @@ def test_a_published_zero_that_became_small_is_shown_small_whatever_the_revision
     naming the cell; suppressing every cell of the revision does not help either (four states
     with their Total)."""
     releases, tables = first_2020
+    with pytest.raises(SuppressionError, match=r"active \['Maine' row\] of this release can be derived exactly"):
+        releases.pattern(move(tables, "Texas", "Maine", "active"))  # 0 becomes 1: pinned as well
     refusal = r"missing_children_by_state.active \['Maine' row\] of this release can be shown to be below K"
     with pytest.raises(SuppressionError, match=refusal) as refused:
         releases.pattern(move(move(tables, "Texas", "Maine", "active"), "Texas", "Maine", "active"))

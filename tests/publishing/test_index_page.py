@@ -10,8 +10,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from pipelines.publishing.history import RELEASES
 from pipelines.publishing.index_page import TRENDS, write_index
-from pipelines.publishing.release import RELEASES
 from pipelines.publishing.report import short
 
 

@@ -105,11 +105,16 @@ def test_public_datapackage_is_valid_and_describes_the_list(public: Path) -> Non
 
 
 def test_public_report_shows_a_dash_and_says_why(public: Path) -> None:
+    """One footnote for every withheld cell (it does not say which are small), and a footer that
+    does not call the counts exact beside withheld cells; the exact report's footer does."""
     html = (public / "report.html").read_text()
     assert "(public use)" in html
     assert '<td class="num">–</td>' in html
-    assert "suppressed to protect children" in html
+    assert "suppressed to protect children" in html and "which of the two is not said" in html
     assert "suppressed_cells.csv" in html
+    assert "Counts are exact;" not in html
+    assert "Counts are exact where shown: a cell shown as – is withheld to protect children" in html
+    assert "Counts are exact;" in (public.parent / "report.html").read_text()
 
 
 def test_manifest_lists_public_files_and_the_audit_figures(root: Path) -> None:

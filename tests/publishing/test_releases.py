@@ -95,8 +95,8 @@ def test_revised_year_keeps_both_releases_and_diff_shows_the_moved_case(tmp_path
     code, output = impact("releases", "--year", "2020", "--out-dir", str(root))
     assert code == 0, output
     assert output.splitlines() == [
-        f"{second.name}  current  replaces {first.name}",
-        f"{first.name}           first release",
+        f"{second.name}  current  replaces {first.name}  public copy published (the year's current one)",
+        f"{first.name}           first release  public copy published",
     ]
 
 

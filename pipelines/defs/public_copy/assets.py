@@ -1,26 +1,31 @@
 """Group ``release``: the public-use tables of a year and the disclosure audit.
 
 ``public_use_tables`` suppresses the small counts of children in the published tables that count
-children, with complementary cells (pipelines/public_copy/suppression.py), and stores the public copies and
-the list of suppressed cells in the warehouse (pipelines/public_copy/tables.py). The check
-``disclosure_audit`` attacks what would be published — the public tables and the list alone —
-and fails if any suppressed cell can be derived exactly, or if no pattern could protect them;
-the public-use tables are then not materialized, the step and the run fail and ``release`` does
-not run (pipelines/defs/gate.py).
+children, with complementary cells (pipelines/public_copy/suppression.py), and stores the public
+copies and the list of withheld cells in the warehouse (pipelines/public_copy/tables.py). The
+check ``disclosure_audit`` attacks what would be published, read with the year's earlier public
+copies. The public copy never blocks the exact release: when no pattern passes the audit (or the
+audit finds the suppressor's own pattern unsafe, a product error), the check fails with severity
+WARN, the asset is still materialized with the reason in its metadata (its public tables
+dropped), and ``release`` publishes the exact tables without a ``public/`` of their own.
 """
-
-import time
 
 import dagster as dg
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.defs.checks import check_spec
-from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.public_copy.suppression import LAYOUTS, PRIMARY
-from pipelines.public_copy.tables import PublicCopy, earlier_releases, manifest_public, public_copy
-from pipelines.publishing.release import history
+from pipelines.public_copy.tables import (
+    UNSAFE_PATTERN,
+    PublicCopy,
+    earlier_releases,
+    manifest_public,
+    public_copy,
+    withheld_summary,
+)
+from pipelines.publishing.history import history
 
 DISCLOSURE_CHECK = "disclosure_audit"
 
@@ -32,85 +37,95 @@ DISCLOSURE_CHECK = "disclosure_audit"
     description=(
         "The public-use copies of the tables that count children (and of the headline figures "
         f"they share a total with): counts from 1 to K-1 (K = {MIN_PUBLIC_COUNT}, "
-        "IMPACT_MIN_PUBLIC_COUNT) suppressed, and as few further cells as possible so that no "
-        "suppressed cell can be derived (a MILP solved with HiGHS). Also the list of suppressed "
-        "cells with their SDMX CONF_STATUS (C primary, D secondary). A revised year keeps every "
-        "cell suppressed in the year's earlier public releases and protects them all together. "
-        "Published in published/{year}/public/ by the release."
+        "IMPACT_MIN_PUBLIC_COUNT) withheld, and as few further cells as possible so that, read with "
+        "the year's earlier public copies, no withheld cell can be derived and no small count shown to "
+        "be below K (a MILP solved with HiGHS). Also the list of withheld cells, each with the one "
+        "flag C. A revised year keeps every cell withheld in the year's earlier public copies. "
+        "Published in published/{year}/public/ by the release; when no pattern passes the audit, the "
+        "copy is withheld (this asset's metadata says why) and the release has no public/ of its own."
     ),
     kinds={"duckdb"},
     owners=["team:data-engineering"],
     check_specs=[check_spec(DISCLOSURE_CHECK, "public_use_tables")],
 )
-def public_use_tables(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse):
+def public_use_tables(
+    context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
+) -> dg.MaterializeResult:
     year = int(context.partition_key)
     earlier = earlier_releases(reversed(history(folders.published_root(), year)))
     with warehouse.connect(year) as con:
-        started = time.perf_counter()
         copy = public_copy(con, year, MIN_PUBLIC_COUNT, earlier)
-    if copy.built is None:  # its reason names no cell value
-        yield from materialize_if_passed(context, {}, [unprotectable(year, copy)])
-        return
-    built, result = copy.built, copy.audit
-    audit_seconds = time.perf_counter() - started - built.pattern.seconds
-    per_table: dict[str, dict[str, int]] = {}
-    for i, role in built.pattern.status.items():
-        counts = per_table.setdefault(built.model.cells[i][0], {"primary": 0, "secondary": 0})
-        counts["primary" if role == PRIMARY else "secondary"] += 1
-    pattern = built.pattern
-    context.log.info(
-        f"Public-use tables of {year}: {len(pattern.status)} cells suppressed "
-        f"({pattern.carried} carried over from earlier public releases, "
-        f"{len(pattern.status) - pattern.carried} added) in {pattern.seconds:.2f} s "
-        f"({pattern.iterations} MILP rounds); "
-        f"audited with {len(result.releases) - 1} earlier public release(s) in {audit_seconds:.2f} s"
-    )
+    entry = manifest_public(copy, MIN_PUBLIC_COUNT)
     metadata = {
+        "public_copy": entry["status"],
+        "current_public_copy": entry["current"] or "",
         "min_public_count": MIN_PUBLIC_COUNT,
-        "suppressed_cells": len(built.listed),
-        "solver_seconds": round(built.pattern.seconds, 3),
-        "milp_rounds": built.pattern.iterations,
+        "audit_seconds": round(copy.audit_seconds, 3),
+    }
+    if copy.built is not None:
+        metadata |= pattern_metadata(copy)
+    if not copy.published:
+        metadata["withheld_because"] = dg.MetadataValue.text(f"{copy.reason}: {withheld_summary(entry)}")
+        context.log.warning(f"Public copy of {year} withheld: {copy.reason}: {withheld_summary(entry)}")
+    else:
+        context.log.info(
+            f"Public-use tables of {year}: {len(copy.built.pattern.status)} cells withheld in "
+            f"{copy.built.pattern.seconds:.2f} s ({copy.built.pattern.iterations} MILP rounds); audited with "
+            f"{len(copy.audit.releases) - 1} earlier public copies in {copy.audit_seconds:.2f} s"
+        )
+    return dg.MaterializeResult(metadata=metadata, check_results=[audit_check_result(copy, entry)])
+
+
+def pattern_metadata(copy: PublicCopy) -> dict:
+    """How the pattern was found (cells per table and role: the exact release's facts; the
+    public copy does not say which cells are small)."""
+    pattern = copy.built.pattern
+    per_table: dict[str, dict[str, int]] = {}
+    for i, role in pattern.status.items():
+        counts = per_table.setdefault(copy.built.model.cells[i][0], {"primary": 0, "secondary": 0})
+        counts["primary" if role == PRIMARY else "secondary"] += 1
+    return {
+        "suppressed_cells": len(copy.built.listed),
+        "solver_seconds": round(pattern.seconds, 3),
+        "milp_rounds": pattern.iterations,
         "carried_over": pattern.carried,
         "added": len(pattern.status) - pattern.carried,
-        "audit_seconds": round(audit_seconds, 3),
         "per_table": dg.MetadataValue.json(per_table),
     }
-    yield from materialize_if_passed(context, metadata, [audit_check_result(copy)])
 
 
-def unprotectable(year: int, copy: PublicCopy) -> dg.AssetCheckResult:
-    """The audit when no suppression pattern exists: there is nothing safe to audit."""
-    return dg.AssetCheckResult(
-        check_name=DISCLOSURE_CHECK,
-        passed=False,
-        description="no suppression pattern protects every small count, nothing is published:",
-        metadata={"failure": dg.MetadataValue.text(f"public-use tables of {year}: {copy.reason}")},
-    )
-
-
-def audit_check_result(copy: PublicCopy) -> dg.AssetCheckResult:
-    """The check result: passed or every cell that gives itself away, and the audit figures per
-    table; the manifest's ``public`` entry under ``public`` (``release`` copies it from here)."""
-    result = copy.audit
-    figures = result.figures()
-    metadata = {
-        "cells_suppressed": sum(f["suppressed"] for f in figures.values()),
-        "primary": sum(f["primary"] for f in figures.values()),
-        "secondary": sum(f["secondary"] for f in figures.values()),
-        "public": dg.MetadataValue.json(manifest_public(copy, MIN_PUBLIC_COUNT)),
-    }
-    if result.passed:
+def audit_check_result(copy: PublicCopy, entry: dict) -> dg.AssetCheckResult:
+    """The check result, with the manifest's ``public`` entry under ``public`` (``release``
+    copies it from here). Passed: the audit's figures. Failed, severity WARN (the public copy is
+    withheld; the exact release is published all the same): the reason, the cells that gave
+    themselves away (names only) and, when the audit refused the suppressor's own pattern, that
+    this is a product error."""
+    metadata = {"public": dg.MetadataValue.json(entry)}
+    if copy.published:
+        figures = copy.audit.figures()
+        metadata |= {
+            "cells_suppressed": sum(f["suppressed"] for f in figures.values()),
+            "primary": sum(f["primary"] for f in figures.values()),
+            "secondary": sum(f["secondary"] for f in figures.values()),
+        }
         return dg.AssetCheckResult(
             check_name=DISCLOSURE_CHECK,
             passed=True,
-            description=(
-                "no suppressed cell can be derived from the public release, and no small count shown to be below K"
-            ),
+            description="no withheld cell can be derived from the public copies, nor any small count shown below K",
             metadata=metadata,
         )
+    bug = copy.reason == UNSAFE_PATTERN
     return dg.AssetCheckResult(
         check_name=DISCLOSURE_CHECK,
         passed=False,
-        description=f"{len(result.problems)} disclosure problem(s), nothing is published:",
-        metadata={**metadata, "failure": dg.MetadataValue.text("\n".join(result.problems))},
+        severity=dg.AssetCheckSeverity.WARN,
+        description=(
+            "public copy withheld, the exact tables are published without it: "
+            + (
+                "the audit found the suppression's own pattern unsafe (a product error, to be reported):"
+                if bug
+                else copy.reason + ":"
+            )
+        ),
+        metadata={**metadata, "failure": dg.MetadataValue.text(copy.detail or copy.reason)},
     )

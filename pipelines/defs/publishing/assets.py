@@ -8,13 +8,16 @@ import dagster as dg
 from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports, ingested_digests
 from pipelines.core.sql_models import models
 from pipelines.defs.accepting.accepted import acceptance_problems
+from pipelines.defs.alerts import alert_withheld_copy
 from pipelines.defs.gate import RELEASE_TAG
 from pipelines.defs.graph import publishing_check_keys
 from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.public_copy.assets import DISCLOSURE_CHECK
 from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.public_copy.audit import THIS_RELEASE
 from pipelines.publishing.diff import changes_per_table, diff_releases
-from pipelines.publishing.release import replaced_release, write_release
+from pipelines.publishing.history import replaced_release
+from pipelines.publishing.release import write_release
 
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
@@ -24,20 +27,23 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
     figures for the manifest (from its check result: the audit is not run twice).
 
     The release refuses to publish unless every check of the publishing job ran in the same run
-    and passed: materializing ``release`` alone would otherwise publish tables nobody checked.
+    and passed: materializing ``release`` alone would otherwise publish tables nobody checked. A
+    check that failed with severity WARN does not refuse it (``disclosure_audit`` when the public
+    copy is withheld: the exact tables are published without it); the manifest says it failed.
     """
 
     records = context.instance.get_records_for_run(
         run_id=context.run.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION
     ).records
-    evaluated, metadata = {}, {}
+    evaluated, metadata, warned = {}, {}, {}
     for record in records:
         evaluation = record.event_log_entry.dagster_event.event_specific_data
         key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
         evaluated[key], metadata[key] = evaluation.passed, evaluation.metadata
+        warned[key] = evaluation.severity == dg.AssetCheckSeverity.WARN
     expected = {(key.asset_key.to_user_string(), key.name) for key in publishing_check_keys}
     missing = sorted(expected - evaluated.keys())
-    failed = sorted(key for key, passed in evaluated.items() if not passed)
+    failed = sorted(key for key, passed in evaluated.items() if not passed and not warned[key])
     if missing or failed:
         reasons = [f"check {a}:{c} failed" for a, c in failed]
         if missing:
@@ -48,7 +54,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
             description="not published: " + "; ".join(reasons) + ". Materialize the whole year: every asset and check."
         )
     public = metadata[("public_use_tables", DISCLOSURE_CHECK)]["public"].value
-    return [{"asset": a, "check": c, "passed": True} for (a, c) in sorted(evaluated)], public
+    return [{"asset": a, "check": c, "passed": evaluated[(a, c)]} for (a, c) in sorted(evaluated)], public
 
 
 def revision_metadata(published_root: Path, release_folder: Path, before: Path | None) -> dict:
@@ -83,7 +89,9 @@ def published_files(release: Path) -> str:
     description=(
         "The year's release, published/{year}/: every published table as Parquet and CSV, "
         "manifest.json, datapackage.json and report.html, and public/ (the public-use tables, "
-        "the list of suppressed cells, their data package and report). Built in a staging folder and swapped "
+        "the list of suppressed cells, their data package and report) unless the public copy was "
+        "withheld (then the year's last protected public copy stays current, and the run, the manifest, "
+        "the report, the index and one alert line say so). Built in a staging folder and swapped "
         "in atomically once every check of the run has passed: it appears whole or not at all. "
         "Every release is kept (published/.releases/); the manifest names the release it "
         "replaced, and published/index.html is rewritten with every published year."
@@ -117,6 +125,9 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
     before = publication.release if publication.unchanged else None
     context.log.info(f"Release of {year}: {release_id} ({publication.outcome}), at {publication.link}")
     context.instance.add_run_tags(context.run.run_id, {RELEASE_TAG: f"{release_id} ({publication.outcome})"})
+    if publication.public_withheld:
+        context.log.warning(f"Release of {year}: public copy withheld: {publication.public_withheld}")
+        alert_withheld_copy(warehouse.directory, context.instance, context.run.run_id, year, public)
     # Paths into the immutable release folder: the link published/<year> moves with the next
     # revision, and this event must keep pointing at the files it describes.
     return dg.MaterializeResult(
@@ -131,6 +142,9 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
             "published_files": dg.MetadataValue.md(published_files(publication.release)),
             "link": dg.MetadataValue.path(str(publication.link)),
             "tables": len(PUBLISHED_TABLES),
-            "checks_passed": len(checks),
+            "checks_passed": sum(check["passed"] for check in checks),
+            "public_copy": public["status"],
+            "public_copy_withheld_because": publication.public_withheld,
+            "current_public_copy": release_id if public["current"] == THIS_RELEASE else public["current"] or "",
         }
     )
