@@ -24,8 +24,9 @@ every round; every peer must agree with the release on the totals and find no ba
 
 Each command is its own process, timed with ``time.perf_counter`` and measured with ``wait4``
 (peak RSS of the process, and of the processes it waited for). The exports sit in the page cache
-(warm). ``impact run`` logs at DEBUG so that its Dagster step durations give the profile of where
-its time goes; what is outside every step (interpreter, imports, run setup) is shown apart.
+(warm). ``impact run`` runs as a user runs it (quiet); its Dagster step durations, read from its
+runs' log files (<warehouse>/logs/), give the profile of where its time goes; what is outside
+every step (interpreter, imports, the runs' launch, exit) is shown apart.
 
 Prints a markdown table and writes JSON. A script, not a test: nothing here asserts a duration.
 """
@@ -91,11 +92,12 @@ DURATION = re.compile(r"([0-9.]+)(ms|h|m|s)")
 SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
 
-def step_durations(log: Path) -> dict[str, float]:
-    """Seconds of every Dagster step of an ``impact run`` log, slowest first."""
+def step_durations(logs: Path) -> dict[str, float]:
+    """Seconds of every Dagster step of an ``impact run``, slowest first, from its runs' log
+    files in ``logs`` (<warehouse>/logs/: every event of each run of the year)."""
+    text = "\n".join(log.read_text(errors="replace") for log in sorted(logs.glob("*.log")))
     steps = {
-        m["step"]: sum(float(v) * SECONDS[u] for v, u in DURATION.findall(m["duration"]))
-        for m in STEP.finditer(log.read_text(errors="replace"))
+        m["step"]: sum(float(v) * SECONDS[u] for v, u in DURATION.findall(m["duration"])) for m in STEP.finditer(text)
     }
     return dict(sorted(steps.items(), key=lambda kv: -kv[1]))
 
@@ -200,8 +202,7 @@ def impact_run(impact: str, raw: Path, out: Path) -> dict[str, Any]:
     result = measure(
         [
             impact,
-            "run",
-            "--verbose",  # Dagster's log on the console: the step durations are read from it
+            "run",  # as a user runs it, quiet: the step durations come from the runs' log files
             "--year",
             str(YEAR),
             "--raw-dir",
@@ -212,9 +213,8 @@ def impact_run(impact: str, raw: Path, out: Path) -> dict[str, Any]:
             str(out / "warehouse"),
         ],
         log,
-        env={"IMPACT_LOG_LEVEL": "DEBUG"},
     )
-    steps = step_durations(log)
+    steps = step_durations(out / "warehouse" / "logs")
     result["outside_steps_s"] = round(result["wall_s"] - sum(steps.values()), 3)
     result["steps_s"] = {step: round(s, 3) for step, s in steps.items()}
     result["published_reports"] = _published_reports(out / "published" / str(YEAR))
@@ -401,16 +401,16 @@ def render(results: dict[str, Any]) -> str:
             f"(measured at the pandas scales), so about {need['estimated_peak_rss_bytes'] / GIB:.1f} GiB "
             f"at scale {need['at_scale']:g}.",
         ]
-    biggest = max((e for e in results["scales"] if "impact_run" in e), key=lambda e: e["reports"], default=None)
-    if biggest:
-        run = biggest["impact_run"]
+    timed = sorted((e for e in results["scales"] if "impact_run" in e), key=lambda e: e["reports"])
+    for entry in {id(e): e for e in (timed[:1] + timed[-1:])}.values():  # the smallest and the largest
+        run = entry["impact_run"]
         top = list(run["steps_s"].items())[:8]
         lines += [
             "",
-            f"Where impact run's {run['wall_s']:.1f} s go at scale {biggest['scale']:g} "
-            f"(Dagster steps; steps overlap only with work outside them):",
+            f"Where impact run's {run['wall_s']:.1f} s go at scale {entry['scale']:g} "
+            f"(Dagster steps of its median round; threads of a step overlap only within it):",
             "",
-            f"- outside every step (interpreter, imports, run setup): {run['outside_steps_s']:.1f} s",
+            f"- outside every step (interpreter, imports, the runs' launch, exit): {run['outside_steps_s']:.1f} s",
         ]
         lines += [f"- `{step}`: {seconds:.1f} s" for step, seconds in top]
     agree = all(e["peers_agree"] for e in results["scales"])

@@ -25,11 +25,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-STEP = re.compile(
-    r"^(?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+) - dagster - .*? - (?:Started|Finished) execution of step "
-    r'"(?P<step>[^"]+)"',
-    re.M,
-)
+STEP = re.compile(r'^(?P<at>\S+) \w+ \S+ - (?:Started|Finished) execution of step "(?P<step>[^"]+)"', re.M)
+"""A step's start or end in a run's log file (<warehouse>/logs/<year>-<run id>.log: every event)."""
 MIB = 1024  # VmRSS is in KiB
 
 
@@ -70,12 +67,14 @@ def sample(command: list[str], log: Path) -> list[tuple[float, int, float]]:
     return samples
 
 
-def steps(log: Path) -> list[tuple[str, float, float]]:
-    """(step, start, end) in epoch seconds, from the DEBUG log's step events, in start order."""
+def steps(logs: Path) -> list[tuple[str, float, float]]:
+    """(step, start, end) in epoch seconds, from the step events of every run's log file in
+    ``logs`` (the year's runs: accepting, then publishing), in start order."""
     started: dict[str, float] = {}
     spans = []
-    for match in STEP.finditer(log.read_text(errors="replace")):
-        at = datetime.strptime(match["at"], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+    text = "\n".join(log.read_text(errors="replace") for log in sorted(logs.glob("*.log")))
+    for match in STEP.finditer(text):
+        at = datetime.fromisoformat(match["at"]).timestamp()
         if match["step"] in started:
             spans.append((match["step"], started.pop(match["step"]), at))
         else:
@@ -84,18 +83,32 @@ def steps(log: Path) -> list[tuple[str, float, float]]:
 
 
 def with_gaps(spans: list[tuple[str, float, float]], start: float, end: float) -> list[tuple[str, float, float]]:
-    """The steps, and what lies outside them: before the first (interpreter, imports, run setup),
-    between two steps (Dagster's own work) and after the last (run teardown, the run's log)."""
-    rows, at, between = [], start, 0.0
+    """The steps, and what lies outside them: before the first (interpreter, imports, the first
+    run's launch), a gap of 0.2 s or more between two steps (Dagster's own work: the next run's
+    launch, the first step of a run) and after the last (run teardown, the run's log, exit)."""
+    rows, at = [], start
     for name, begin, finish in spans:
         if not rows:
             rows.append(("(before the first step)", start, begin))
-        else:
-            between += max(begin - at, 0.0)
+        elif begin - at >= 0.2:
+            rows.append(("(between the steps)", at, begin))
         rows.append((name, begin, finish))
         at = max(at, finish)
     rows.append(("(after the last step)", at, end))
     return rows
+
+
+def cpu_between(spans: list[tuple[str, float, float]], samples: list[tuple[float, int, float]]) -> tuple[float, float]:
+    """Wall and CPU seconds between consecutive steps, all gaps together."""
+    wall = cpu = 0.0
+    for (_, _, finish), (_, begin, _) in zip(spans, spans[1:]):
+        if begin <= finish:
+            continue
+        before = [s for s in samples if s[0] <= finish] or samples[:1]
+        after = [s for s in samples if s[0] >= begin] or samples[-1:]
+        wall += begin - finish
+        cpu += after[0][2] - before[-1][2]
+    return wall, cpu
 
 
 def row(name: str, begin: float, end: float, start: float, samples: list[tuple[float, int, float]]) -> str:
@@ -125,16 +138,19 @@ def main() -> int:
     log = work / "impact-run.log"
     command = [impact, "run", "--verbose", "--year", "2020", "--raw-dir", str(args.raw_dir)]
     command += ["--out-dir", str(work / "published"), "--warehouse-dir", str(work / "warehouse")]
+    load = os.getloadavg()[0]
     started = time.time()
     samples = sample(command, log)
-    print(f"load average when it started: {os.getloadavg()[0]:.1f} (1 minute, after the run)")
+    print(f"load average when it started: {load:.1f} (1 minute)")
     print("| step | starts (s) | takes (s) | CPU (s) | cores busy | RSS at start | highest RSS |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    spans = steps(log)
+    spans = steps(work / "warehouse" / "logs")
     for name, begin, end in with_gaps(spans, started, samples[-1][0] if samples else started):
         print(row(name, begin, end, started, samples))
+    wall, cpu = cpu_between(spans, samples)
+    print(f"\nBetween the steps, all gaps together: {wall:.2f} s, {cpu:.2f} CPU-s")
     peak_at, peak, _ = max(samples, key=lambda s: s[1])
-    print(f"\nPeak: {peak // MIB} MiB at {peak_at - started:.1f} s of {samples[-1][0] - started:.1f} s")
+    print(f"Peak: {peak // MIB} MiB at {peak_at - started:.1f} s of {samples[-1][0] - started:.1f} s")
     return 0
 
 
