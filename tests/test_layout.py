@@ -26,6 +26,15 @@ def long_functions(source: str, name: str = "<source>") -> list[str]:
     return found
 
 
+def test_no_function_of_the_product_is_over_80_lines() -> None:
+    found = [
+        problem
+        for path in sorted((REPO / "pipelines").rglob("*.py"))
+        for problem in long_functions(path.read_text(encoding="utf-8"), str(path.relative_to(REPO)))
+    ]
+    assert found == []
+
+
 def test_a_function_is_measured_from_its_def_to_its_last_line() -> None:
     body = "".join(f"    x = {i}\n" for i in range(MAX_LINES - 1))
     fits = f"@decorator\n@another\ndef f():\n{body}"
