@@ -8,10 +8,11 @@ each folder first and reports the first one that fails in one line.
 (DuckDB allows one writing process per file) and over ``<published>/<year>``. Every run of a year,
 whoever starts it (``impact run``, a run launched from the Dagster UI, the yearly schedule), holds
 the year's lock for its whole duration: an exclusive ``flock`` on ``<published>/.locks/<year>.lock``
-and on ``<warehouse>/<year>.lock``, so runs that share either folder exclude each other. A run that
-finds the lock held stops at once with ``YearBusy``, whose message names the holder (pid, host,
-start time, written into the lock file by the holder). The kernel releases a ``flock`` when its
-process ends, however it ends, so a killed run never leaves a stale lock.
+and on ``<warehouse>/<year>.lock``, so runs that share either folder exclude each other. An
+``impact run`` that finds the lock held stops at once with ``YearBusy``, whose message names the
+holder (pid, host, start time, written into the lock file by the holder); a Dagster run waits for
+it (``waiting_year_lock``). The kernel releases a ``flock`` when its process ends, however it ends,
+so a killed run never leaves a stale lock.
 
 Within one process the lock is re-entrant: ``impact run`` takes it before loading Dagster (so a
 second run exits at once) and the run's resources take it again.
@@ -26,7 +27,7 @@ import socket
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +44,13 @@ UNWRITABLE_EXIT_CODE = 3
 
 class YearBusy(RuntimeError):
     """Another process is publishing the year."""
+
+    def __init__(self, year: int, holder: str, path: Path) -> None:
+        self.year, self.holder, self.path = year, holder, path
+        super().__init__(
+            f"year {year} is already being published by {holder} (lock {path}); "
+            "not started, try again when that run has ended"
+        )
 
 
 class FolderNotWritable(RuntimeError):
@@ -124,10 +132,7 @@ def _acquire(path: Path, year: int) -> None:
         except BlockingIOError:
             holder = _read_holder(fd)
             os.close(fd)
-            raise YearBusy(
-                f"year {year} is already being published by {holder} (lock {path}); "
-                "not started, try again when that run has ended"
-            ) from None
+            raise YearBusy(year, holder, path) from None
         except BaseException:
             os.close(fd)
             raise
@@ -154,6 +159,29 @@ def year_lock(year: int, lock_files: list[Path]) -> Iterator[None]:
         for path in lock_files:
             _acquire(path, year)
             stack.callback(_release, path)
+        yield
+
+
+WAIT_SECONDS = 1.0
+"""How often a run waiting for its year looks at the lock again."""
+
+
+@contextmanager
+def waiting_year_lock(year: int, lock_files: list[Path], say: Callable[[YearBusy], None] | None) -> Iterator[None]:
+    """Hold the year's lock files for the duration of the block, waiting first while another
+    process holds one of them: a Dagster run that starts while ``impact run`` publishes its year
+    waits for it, as the run queue makes the daemon's runs of a year wait for each other.
+    ``say`` is told once, with the holder, when it has to wait. Cancelling the run ends the wait."""
+    with ExitStack() as held:
+        while True:
+            try:
+                held.enter_context(year_lock(year, lock_files))
+                break
+            except YearBusy as busy:
+                if say is not None:
+                    say(busy)
+                    say = None
+                time.sleep(WAIT_SECONDS)
         yield
 
 

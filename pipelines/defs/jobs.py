@@ -36,4 +36,5 @@ STARTED_BY_TAG = "impact/started_by"
 ACCEPTED_TAG = "impact/accepted_by"
 """The accepting run whose exports a publishing run publishes."""
 YEAR_TAG = "impact/year"
-"""The tag of a scheduled run (and of its tick's run request) naming the year it publishes."""
+"""The year of a run the daemon starts (the sensor's, the schedule's, and the publishing run that
+follows them): the run queue runs one such run of a year at a time (dagster.yaml)."""

@@ -14,9 +14,10 @@ the file as soon as the run is over. Outside a run (tests, scripts) ``connect`` 
 the file itself.
 
 Both resources hold the year's lock (``pipelines/core/preflight.py``) for the whole run, each on the
-folder it writes: whoever starts the run (CLI, UI, schedule), a second run of the same year stops
-before opening the database or writing a file, and a folder that cannot be written is reported
-before any step works.
+folder it writes: whoever starts the run (CLI, UI, schedule, sensor), a second run of the same
+year waits before opening the database or writing a file, with one warning naming the holder,
+and starts when the first has ended (``impact run`` itself takes the locks first and exits at
+once when the year is busy). A folder that cannot be written is reported before any step works.
 """
 
 from __future__ import annotations
@@ -32,7 +33,13 @@ from pydantic import PrivateAttr
 
 from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_spill_dir
 from pipelines.core.modes import exposed
-from pipelines.core.preflight import published_lock_file, require_writable, warehouse_lock_file, year_lock
+from pipelines.core.preflight import (
+    YearBusy,
+    published_lock_file,
+    require_writable,
+    waiting_year_lock,
+    warehouse_lock_file,
+)
 from pipelines.tables import define_macros
 
 PARTITION_TAG = "dagster/partition"
@@ -64,7 +71,13 @@ def hold_year_lock(
         warn_if_exposed(context, folder, what)
     year = partition_year(context)
     if year is not None:
-        stack.enter_context(year_lock(year, [lock_file(folder, year)]))
+
+        def waiting(busy: YearBusy) -> None:
+            context.log.warning(
+                f"year {year} is being published by {busy.holder} (lock {busy.path}); this run waits for it to end"
+            )
+
+        stack.enter_context(waiting_year_lock(year, [lock_file(folder, year)], waiting))
     return stack
 
 

@@ -16,11 +16,11 @@ from pipelines.core.config import FIRST_YEAR, Folders
 from pipelines.defs.jobs import YEAR_TAG
 from pipelines.defs.sensors import (
     ExportChanged,
+    busy,
     changed_exports,
     content_hashes,
     content_key,
     look_at,
-    publisher,
     released_hashes,
     run_of_content,
     run_request,
@@ -72,13 +72,12 @@ def yearly_release_schedule(job, folders: Folders) -> dg.ScheduleDefinition:
         changed = changed_exports(hashes, released)
         if not changed:
             return dg.SkipReason(f"{year} is already published from these exports ({key})")
-        holder = publisher(folders, year)
+        holder = busy(context.instance, folders, year)
         if holder is not None:
             return dg.SkipReason(f"{year} is being published by {holder} (not asked for twice)")
         other_run = run_of_content(context.instance, key)
         if other_run is not None:
             return dg.SkipReason(f"{year}: run {other_run} was already asked for these exports ({key})")
-        request = run_request(year, key, changed, released is None)
-        return request.with_replaced_attrs(tags={**request.tags, YEAR_TAG: str(year)})
+        return run_request(year, key, changed, released is None)
 
     return schedule

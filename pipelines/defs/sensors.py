@@ -172,8 +172,8 @@ def run_of_content(instance: dg.DagsterInstance, key: str) -> str | None:
 
 def publisher(folders: Folders, year: int) -> str | None:
     """The process publishing the year now (holding its lock in the release folder or the
-    warehouse), e.g. ``impact run``; None when none is. A run asked for meanwhile would stop on
-    the lock and be reported as a failure."""
+    warehouse), e.g. ``impact run``; None when none is. A run asked for meanwhile would only wait
+    for it, and publish again what it just published."""
     for lock in (
         published_lock_file(Path(folders.published_dir), year),
         warehouse_lock_file(Path(folders.warehouse_dir), year),
@@ -184,11 +184,39 @@ def publisher(folders: Folders, year: int) -> str | None:
     return None
 
 
+ACTIVE = (
+    dg.DagsterRunStatus.QUEUED,
+    dg.DagsterRunStatus.NOT_STARTED,
+    dg.DagsterRunStatus.STARTING,
+    dg.DagsterRunStatus.STARTED,
+    dg.DagsterRunStatus.CANCELING,
+)
+
+
+def active_run(instance: dg.DagsterInstance, year: int) -> str | None:
+    """A run of the year that the daemon started and that has not ended (queued or running): the
+    year's accepting run or its publishing run. None when there is none."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={YEAR_TAG: str(year)}, statuses=list(ACTIVE)), limit=1)
+    return f"run {runs[0].run_id} of {runs[0].job_name} ({runs[0].status.value.lower()})" if runs else None
+
+
+def busy(instance: dg.DagsterInstance, folders: Folders, year: int) -> str | None:
+    """Who is publishing the year now: a process holding its lock (``impact run``, a run of the
+    UI), or a run of the daemon's queued or under way; None when the year is free."""
+    return publisher(folders, year) or active_run(instance, year)
+
+
 def run_request(year: int, key: str, changed: list[str], first: bool) -> dg.RunRequest:
+    """The accepting run of a year's content. Its tag ``impact/year`` puts it in the run queue's
+    line for the year (dagster.yaml): one run of the daemon per year at a time."""
     return dg.RunRequest(
         run_key=key,
         partition_key=str(year),
-        tags={EXPORTS_TAG: key, CHANGED_TAG: "first release" if first else ",".join(changed)},
+        tags={
+            EXPORTS_TAG: key,
+            CHANGED_TAG: "first release" if first else ",".join(changed),
+            YEAR_TAG: str(year),
+        },
     )
 
 
@@ -255,8 +283,8 @@ def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
             changed = changed_exports(hashes, released)
             if not changed:
                 notes.append(f"{year}: the current release was made from these exports ({key})")
-            elif (holder := publisher(folders, year)) is not None:
-                notes.append(f"{year}: being published by {holder}; looked at again on the next tick")
+            elif (holder := busy(context.instance, folders, year)) is not None:
+                notes.append(f"{year}: being published by {holder}; looked at again once it has ended")
                 continue  # e.g. `impact run` of these very exports: not seen yet
             elif (other_run := run_of_content(context.instance, key)) is not None:
                 notes.append(f"{year}: run {other_run} was already asked for these exports ({key})")

@@ -2,7 +2,7 @@
 
 A second run of a year, sharing the release folder or the warehouse with a run in progress,
 exits at once with one line naming the holder and exit code 75, and touches no file of the other;
-a Dagster run (UI, schedule) of a busy year fails before its first step. A release or warehouse
+a Dagster run (the sensor's, the UI's) of a busy year waits for it, then runs. A release or warehouse
 folder that cannot be written is reported before the run starts (exit code 3) and nothing is
 left behind. Tests run as root, which ignores permission bits: an unwritable folder here is one
 whose parent is a regular file, which no user can write into.
@@ -10,15 +10,18 @@ whose parent is a regular file, which no user can write into.
 
 from __future__ import annotations
 
+import logging
 import socket
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
+import yaml
 from click.testing import CliRunner
 
 from pipelines.cli import main
@@ -125,17 +128,95 @@ def test_a_run_sharing_either_folder_with_the_holder_of_the_year_exits_at_once(t
         refused(tmp_path / "other-published", warehouse, holder, raw)
 
 
-def test_dagster_run_of_a_busy_year_fails_before_any_step(tmp_path: Path, instance: dg.DagsterInstance) -> None:
-    raw = tmp_path / "raw"
-    YearExports.small(2020).write(raw)
-    published = tmp_path / "published"
-    with holding(f"[published_lock_file(Path({str(published)!r}), 2020)]") as holder:
-        outcome = run_year(2020, Folders(str(raw), str(published), str(tmp_path / "warehouse")), instance)
-    assert not outcome.success
-    assert len(outcome.failures) == 1, outcome.failures
-    assert f"year 2020 is already being published by pid {holder}" in outcome.failures[0]
-    assert not (published / ".releases").exists()
-    assert not (tmp_path / "warehouse" / "2020.duckdb").exists()
+def wait_for_event(instance: dg.DagsterInstance, text: str, timeout: float = 120) -> dg.EventLogEntry:
+    """The first event of any run of ``instance`` whose message holds ``text``, once it is there."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for run in instance.get_runs():
+            for entry in instance.all_logs(run.run_id):
+                if text in entry.message:
+                    return entry
+        time.sleep(0.1)
+    raise AssertionError(f"no event says {text!r}")
+
+
+def test_a_sensor_run_that_finds_its_year_busy_waits_then_publishes_green(tmp_path: Path) -> None:
+    """The race of a sensor's run with `impact run` of the same year: the daemon launched the
+    year's accepting run just before `impact run` took the year's lock. The run waits for the
+    lock, saying so once (a warning naming the holder), then runs: green, no failure, no trace;
+    its publishing run follows from accepted_exports_sensor, as the daemon starts it. What the
+    instance (hence the UI) shows: both runs succeeded, the year materialized, every check
+    passed; the run queue's limit (dagster.yaml) keeps a second run of the daemon for the year
+    queued while one is under way."""
+    from dagster._utils.tags import TagConcurrencyLimitsCounter
+
+    from pipelines.core.config import REPO_ROOT
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.jobs import YEAR_TAG, accepting_job, publishing_job
+    from pipelines.defs.sensors import ACCEPTED_SENSOR_NAME
+    from tests.e2e.test_sensors import Sensor, touch_marker
+
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    touch_marker(YearExports.small(2020).write(tmp_path / "raw"))
+    queue = yaml.safe_load((REPO_ROOT / "dagster.yaml").read_text(encoding="utf-8"))["concurrency"]
+    with dg.instance_for_test(overrides={"concurrency": queue}) as instance:
+        sensor = Sensor(folders, instance)
+        [request] = sensor.tick().run_requests
+        definitions = build_definitions(folders)
+
+        def launch(job: str, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+            return definitions.resolve_job_def(job).execute_in_process(
+                partition_key=request.partition_key, tags=request.tags, instance=instance, raise_on_error=False
+            )
+
+        lock = f"run_lock_files(2020, Path({folders.published_dir!r}), Path({folders.warehouse_dir!r}))"
+        with ThreadPoolExecutor(max_workers=1) as pool, holding(lock) as holder:  # the lock released first
+            accepting = pool.submit(launch, accepting_job.name, request)
+            waiting = wait_for_event(instance, "this run waits for it to end")
+            assert waiting.level == logging.WARNING
+            assert waiting.message.startswith(f"year 2020 is being published by pid {holder} on ")
+            [started] = instance.get_runs()
+            assert started.status == dg.DagsterRunStatus.STARTED and started.tags[YEAR_TAG] == "2020"
+            # Meanwhile the queue holds any other run the daemon is asked for the year.
+            limits = instance.get_concurrency_config().run_queue_config.tag_concurrency_limits
+            counter = TagConcurrencyLimitsCounter(limits, [started])
+            assert counter.is_blocked(dg.DagsterRun(job_name=publishing_job.name, tags={YEAR_TAG: "2020"}))
+            assert not counter.is_blocked(dg.DagsterRun(job_name=publishing_job.name, tags={YEAR_TAG: "2021"}))
+            assert not sensor.tick().run_requests  # being published: looked at again once it has ended
+        accepted = accepting.result()
+        assert accepted.success
+
+        run = instance.get_run_by_id(accepted.run_id)
+        success = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_SUCCESS)[0].dagster_event
+        chain = definitions.resolve_sensor_def(ACCEPTED_SENSOR_NAME)
+        follow = chain(
+            dg.build_run_status_sensor_context(
+                sensor_name=ACCEPTED_SENSOR_NAME, dagster_event=success, dagster_instance=instance, dagster_run=run
+            )
+        )
+        assert follow.tags[YEAR_TAG] == "2020" and follow.run_key == f"publish-{run.run_id}"
+        assert launch(publishing_job.name, follow).success
+
+        runs = instance.get_runs()
+        assert [(r.job_name, r.status) for r in runs] == [
+            (publishing_job.name, dg.DagsterRunStatus.SUCCESS),
+            (accepting_job.name, dg.DagsterRunStatus.SUCCESS),
+        ]
+        for r in runs:
+            levels = {entry.level for entry in instance.all_logs(r.run_id)}
+            assert logging.ERROR not in levels, r.job_name
+        for asset in ("raw_cases", "accepted_exports", "missing_children_by_state", "release"):
+            [record] = instance.fetch_materializations(dg.AssetKey(asset), limit=5).records
+            assert record.partition_key == "2020", asset
+        evaluations = [
+            e.dagster_event.event_specific_data
+            for r in runs
+            for e in instance.all_logs(r.run_id, of_type=dg.DagsterEventType.ASSET_CHECK_EVALUATION)
+        ]
+        assert evaluations and all(e.passed for e in evaluations)
+        assert len(evaluations) == len(definitions.resolve_asset_graph().asset_check_keys)
+        assert not sensor.tick().run_requests  # published from these exports now
+    assert (Path(folders.published_dir) / "2020" / "manifest.json").is_file()
 
 
 def test_unwritable_folders_are_reported_before_the_run_starts(tmp_path: Path, instance: dg.DagsterInstance) -> None:

@@ -249,3 +249,23 @@ def test_a_year_being_published_is_not_asked_for_until_its_publisher_ends(
         assert f"{YEAR} is being published by pid {os.getpid()} on " in scheduled.skip_message
     assert lock_holder(lock) is None
     assert [r.partition_key for r in sensor.tick().run_requests] == [str(YEAR)]  # looked at again
+
+
+def test_a_year_with_a_run_of_the_daemon_under_way_is_looked_at_again_once_it_has_ended(folders: Folders) -> None:
+    """A run the daemon started for the year (the accepting run of another content, or its
+    publishing run) that is queued or running: the sensor asks for nothing, and does not forget
+    the content; once that run has ended, it asks for it."""
+    from pipelines.defs.jobs import YEAR_TAG
+
+    write_year(folders)
+    sensor = Sensor(folders)
+    job = sensor.defs.resolve_job_def("yearly_release")
+    running = sensor.instance.create_run_for_job(
+        job_def=job, tags={YEAR_TAG: str(YEAR)}, status=dg.DagsterRunStatus.STARTED
+    )
+    busy = sensor.tick()
+    assert not busy.run_requests
+    by = f"run {running.run_id} of yearly_release (started)"
+    assert f"{YEAR}: being published by {by}; looked at again once it has ended" in busy.skip_message
+    sensor.instance.report_run_failed(running)
+    assert [r.partition_key for r in sensor.tick().run_requests] == [str(YEAR)]
