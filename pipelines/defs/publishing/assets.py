@@ -51,7 +51,9 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
             more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
             reasons.append(f"{len(missing)} check(s) did not run in this run ({named}{more})")
         raise dg.Failure(
-            description="not published: " + "; ".join(reasons) + ". Materialize the whole year: every asset and check."
+            description="not published: "
+            + "; ".join(reasons)
+            + ". Run the year's publishing job (yearly_release) whole."
         )
     public = metadata[("public_use_tables", DISCLOSURE_CHECK)]["public"].value
     return [{"asset": a, "check": c, "passed": evaluated[(a, c)]} for (a, c) in sorted(evaluated)], public
