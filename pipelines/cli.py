@@ -187,7 +187,9 @@ def run(
     exit_code = 0
     with held:
         for year in years:
-            outcome = run_year(year, folders, log_level=None if verbose else QUIET)
+            # Dagster's log (--verbose) and the progress line would write over each other.
+            progress = None if verbose else sys.stderr
+            outcome = run_year(year, folders, log_level=None if verbose else QUIET, progress=progress)
             if outcome.success:
                 click.echo(f"published {outcome.publication}")
             else:

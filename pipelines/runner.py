@@ -17,16 +17,31 @@ error: one line names the step and the exception type; its trace is in the log f
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+import threading
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TextIO
 
 import dagster as dg
+from dagster._core.definitions.job_base import InMemoryJob
+from dagster._core.definitions.repository_definition.valid_definitions import SINGLETON_REPOSITORY_NAME
+from dagster._core.execution.api import ExecuteRunWithPlanIterable, create_execution_plan, job_execution_iterator
+from dagster._core.execution.context_creation_job import (
+    PlanOrchestrationContextManager,
+    orchestration_context_event_generator,
+)
+from dagster._core.execution.execute_in_process import merge_run_tags
 from dagster._core.instance.ref import InstanceRef  # what `dagster dev` opens its instance with
+from dagster._core.remote_origin import RemoteRepositoryOrigin
+from dagster._core.workspace.load import location_origins_from_yaml_paths
+from tqdm import tqdm
 
-from pipelines.core.config import PROJECT_DAGSTER_HOME, Folders
+from pipelines.core.config import PROJECT_DAGSTER_HOME, REPO_ROOT, Folders
 from pipelines.core.config import log_level as default_log_level
 from pipelines.definitions import build_definitions
 from pipelines.defs.alerts import alerts_path, append_alert, failure_messages
@@ -111,10 +126,16 @@ def _publication(result: dg.ExecuteInProcessResult) -> str:
     return ""
 
 
+@functools.cache
+def definitions_for(folders: Folders) -> dg.Definitions:
+    """The code location over ``folders``, built once per process and folders: ``impact run`` of
+    several years builds it once."""
+    return build_definitions(folders)
+
+
 def job_for(folders: Folders, name: str = publishing_job.name) -> dg.JobDefinition:
     """The job ``name`` of the code location over ``folders``."""
-
-    return build_definitions(folders).resolve_job_def(name)
+    return definitions_for(folders).resolve_job_def(name)
 
 
 def run_config(log_level: str | None = None) -> dict:
@@ -123,7 +144,100 @@ def run_config(log_level: str | None = None) -> dict:
     return {"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}}
 
 
+@functools.cache
+def code_location() -> RemoteRepositoryOrigin:
+    """The code location of workspace.yaml as ``dagster dev`` loads it. A run created with its
+    origin is a run of the location's job for the UI: the job's Runs tab and Overview's timeline
+    select runs by the tag ``.dagster/repository`` (``__repository__@impact_pipeline``) that
+    Dagster derives from it; a run without one is shown nowhere but the Runs list."""
+    [origin] = location_origins_from_yaml_paths([str(REPO_ROOT / "workspace.yaml")])
+    return RemoteRepositoryOrigin(code_location_origin=origin, repository_name=SINGLETON_REPOSITORY_NAME)
+
+
+def execute(
+    job_def: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    partition_key: str,
+    config: Mapping[str, object],
+    tags: Mapping[str, str],
+    on_event: Callable[[dg.DagsterEvent], None] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """What ``JobDefinition.execute_in_process`` does, with the run recorded as a run of the
+    code location's job (:func:`code_location`), and each event handed to ``on_event`` as it
+    happens (the progress line). Executed here, in this process: no run worker is launched."""
+    job = InMemoryJob(job_def)
+    run_tags = merge_run_tags(job_def, partition_key, tags, None, instance, config)
+    plan = create_execution_plan(
+        job, run_config=config, instance_ref=instance.get_ref() if instance.is_persistent else None
+    )
+    run = instance.create_run_for_job(
+        job_def=job_def,
+        execution_plan=plan,
+        run_config=config,
+        tags=run_tags,
+        remote_job_origin=code_location().get_job_origin(job_def.name),
+    )
+    context = PlanOrchestrationContextManager(
+        context_event_generator=orchestration_context_event_generator,
+        job=job,
+        execution_plan=plan,
+        dagster_run=run,
+        instance=instance,
+        run_config=config,
+        executor_defs=None,
+        output_capture=None,
+        raise_on_error=False,
+    )
+    events = []
+    for event in ExecuteRunWithPlanIterable(plan, job_execution_iterator, context):
+        events.append(event)
+        if on_event is not None:
+            on_event(event)
+    return dg.ExecuteInProcessResult(events, instance.get_run_by_id(run.run_id), None, job_def)
+
+
 STARTED_BY = "impact run"
+STAGES = {accepting_job.name: "accepting its exports", publishing_job.name: "publishing it"}
+"""What each of the year's two runs does, as the progress line says it."""
+
+
+class ProgressLine:
+    """Which step of the year ``impact run`` is in and how long the year has taken, on one line of
+    a terminal that updates (tqdm, on stderr) and is gone once the year ends; nothing at all when
+    the stream is not a terminal, so a log file or a pipe gets what it always got."""
+
+    def __init__(self, year: int, steps: int, stream: TextIO) -> None:
+        self.year, self.steps, self.started = year, steps, 0
+        self.bar = tqdm(
+            desc=f"{year}: starting",
+            bar_format="{desc}, {elapsed}",
+            file=stream,
+            leave=False,
+            dynamic_ncols=True,
+            disable=not stream.isatty(),
+        )
+        self._done = threading.Event()
+        self._ticker = threading.Thread(target=self._tick, name="progress", daemon=True)
+        if not self.bar.disable:
+            self._ticker.start()
+
+    def _tick(self) -> None:
+        """The elapsed time goes on while a step works (some take seconds)."""
+        while not self._done.wait(0.5):
+            self.bar.refresh()
+
+    def event(self, event: dg.DagsterEvent) -> None:
+        if event.event_type != dg.DagsterEventType.STEP_START:
+            return
+        self.started += 1
+        stage = STAGES.get(event.job_name, event.job_name)
+        self.bar.set_description_str(f"{self.year}: {stage}, {event.step_key} (step {self.started} of {self.steps})")
+
+    def close(self) -> None:
+        self._done.set()
+        if self._ticker.is_alive():
+            self._ticker.join()
+        self.bar.close()
 
 
 def run_year(
@@ -131,30 +245,40 @@ def run_year(
     folders: Folders,
     instance: dg.DagsterInstance | None = None,
     log_level: str | None = None,
+    progress: TextIO | None = None,
 ) -> YearOutcome:
     """Run the year's two steps: ``accept_exports``, then, when it accepted every export,
     ``yearly_release``; nothing is published unless every check passes. ``instance``: the
-    project's (:func:`default_instance`) unless given."""
+    project's (:func:`default_instance`) unless given; ``progress``: the stream of a progress
+    line when it is a terminal (:class:`ProgressLine`)."""
     if instance is None:
         with default_instance() as project_instance:
-            return run_year(year, folders, project_instance, log_level)
-    definitions = build_definitions(folders)
+            return run_year(year, folders, project_instance, log_level, progress)
+    definitions = definitions_for(folders)
+    jobs = [definitions.resolve_job_def(job.name) for job in (accepting_job, publishing_job)]
+    line = ProgressLine(year, sum(len(job.graph.nodes) for job in jobs), progress) if progress else None
 
-    def execute(job: str, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
-        result = definitions.resolve_job_def(job).execute_in_process(
-            run_config=run_config(log_level),
-            partition_key=str(year),
-            instance=instance,
-            raise_on_error=False,
-            tags={STARTED_BY_TAG: STARTED_BY, **tags},
-        )
+    def step(job_def: dg.JobDefinition, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
+        tags = {STARTED_BY_TAG: STARTED_BY, **tags}
+        result = execute(job_def, instance, str(year), run_config(log_level), tags, line and line.event)
         logs.append(write_run_log(instance, result.run_id, folders, year))
         return result
 
     logs: list[Path] = []
-    result = execute(accepting_job.name, {})
-    if result.success:
-        result = execute(publishing_job.name, {ACCEPTED_TAG: result.run_id})
+    try:
+        result = step(jobs[0], {})
+        if result.success:
+            result = step(jobs[1], {ACCEPTED_TAG: result.run_id})
+    finally:
+        if line is not None:
+            line.close()
+    return _outcome(year, folders, instance, result, logs[-1])
+
+
+def _outcome(
+    year: int, folders: Folders, instance: dg.DagsterInstance, result: dg.ExecuteInProcessResult, log: Path
+) -> YearOutcome:
+    """The year's outcome from its last run, and its alert line when it was not published."""
     failures = failure_messages(result.all_events)
     if not result.success:
         # The daemon's run-failure sensor watches these runs only while a daemon runs: the same
@@ -165,7 +289,7 @@ def run_year(
         success=result.success,
         release=Path(folders.published_dir) / str(year) if result.success else None,
         failures=failures,
-        log=logs[-1],
+        log=log,
         product_error=_has_product_error(result),
         publication=_publication(result) if result.success else "",
     )

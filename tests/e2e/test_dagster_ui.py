@@ -57,6 +57,17 @@ def _free_port() -> int:
 
 
 def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> None:
+    """`dagster dev` loads the code location, and shows the runs of `impact run` (executed in
+    its own process before) as runs of the location's jobs: in each job's Runs tab and, with
+    their repository origin, on Overview's timeline (which places a run by it)."""
+    from pipelines.runner import run_year
+    from tests.conftest import folders_in
+
+    (tmp_path / "dagster.yaml").write_text("telemetry:\n  enabled: false\n", encoding="utf-8")
+    YearExports.small(2020).write(tmp_path / "raw")
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(tmp_path))) as instance:
+        assert run_year(2020, folders_in(tmp_path), instance).success
+        cli_runs = {run.job_name: run.run_id for run in instance.get_runs()}
     port = _free_port()
     process = subprocess.Popen(
         [str(BIN / "dagster"), "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(port)],
@@ -66,10 +77,19 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
         start_new_session=True,
         env={**os.environ, "DAGSTER_HOME": str(tmp_path)},
     )
+    location = '{repositoryName: "__repository__", repositoryLocationName: "impact_pipeline"'
+    tabs = " ".join(
+        f'{name}: pipelineOrError(params: {location}, pipelineName: "{job}"}}) '
+        "{ ... on Pipeline { runs { runId } } }"
+        for name, job in (("accepting", "accept_exports"), ("publishing", "yearly_release"))
+    )
     query = {
         "query": "{ assetNodes { assetKey { path } groupName } "
         "workspaceOrError { ... on Workspace { locationEntries { name loadStatus "
-        "locationOrLoadError { __typename ... on PythonError { message } } } } } }"
+        "locationOrLoadError { __typename ... on PythonError { message } } } } } "
+        "runsOrError { ... on Runs { results { runId repositoryOrigin { repositoryName repositoryLocationName } } } } "
+        + tabs
+        + " }"
     }
     try:
         deadline, answer = time.monotonic() + 120, None
@@ -94,6 +114,12 @@ def test_dagster_dev_serves_the_ui_and_graphql_on_loopback(tmp_path: Path) -> No
         nodes = answer["data"]["assetNodes"]
         names = {"/".join(n["assetKey"]["path"]) for n in nodes}
         assert {"raw_cases", "missing_children_by_case_type", "release"} <= names
+        data = answer["data"]
+        assert [r["runId"] for r in data["accepting"]["runs"]] == [cli_runs["accept_exports"]]
+        assert [r["runId"] for r in data["publishing"]["runs"]] == [cli_runs["yearly_release"]]
+        origins = {r["runId"]: r["repositoryOrigin"] for r in data["runsOrError"]["results"]}
+        expected = {"repositoryName": "__repository__", "repositoryLocationName": "impact_pipeline"}
+        assert origins == {run_id: expected for run_id in cli_runs.values()}
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         try:
