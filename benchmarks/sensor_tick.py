@@ -35,16 +35,19 @@ def main() -> None:
     raw = Path(args.raw_dir).resolve()
     published = Path(args.published_dir or raw.parent / f"{raw.name}-published").resolve()
     folders = Folders(raw_dir=str(raw), published_dir=str(published), warehouse_dir=str(raw.parent / "unused"))
-    defs = build_definitions(folders)
+    defs = build_definitions(folders=folders)
     sensor = defs.resolve_sensor_def(SENSOR_NAME)
     instance = dg.DagsterInstance.ephemeral()
     cursor = None
 
     def tick(label: str) -> dict:
         nonlocal cursor
-        context = dg.build_sensor_context(instance=instance, cursor=cursor, repository_def=defs.get_repository_def())
         started = time.perf_counter()
-        data = sensor.evaluate_tick(context)
+        # As the daemon ticks: the code location's resources, set up for the tick alone.
+        with dg.build_sensor_context(
+            instance=instance, cursor=cursor, repository_def=defs.get_repository_def(), resources=defs.resources
+        ) as context:
+            data = sensor.evaluate_tick(context)
         seconds = time.perf_counter() - started
         cursor = data.cursor
         return {"tick": label, "seconds": round(seconds, 4), "run_requests": len(data.run_requests or [])}

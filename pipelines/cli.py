@@ -4,7 +4,6 @@ Benchmarks are scripts outside the package (benchmarks/, ``make bench``)."""
 
 from __future__ import annotations
 
-import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -12,8 +11,8 @@ from pathlib import Path
 import click
 from tqdm import tqdm
 
-from pipelines.core.config import ENV_ACKNOWLEDGED_CHANGES, FIRST_YEAR, REPO_ROOT, Folders, acknowledged_changes
-from pipelines.core.modes import exposed
+from pipelines.core.config import ENV_FIRST_YEAR, REPO_ROOT, Folders, first_year
+from pipelines.core.modes import exposed, owner_only
 from pipelines.core.preflight import (
     BUSY_EXIT_CODE,
     UNWRITABLE_EXIT_CODE,
@@ -23,7 +22,7 @@ from pipelines.core.preflight import (
     run_lock_files,
     year_lock,
 )
-from pipelines.defs.partitions import partition_years
+from pipelines.defs.partitions import partition_years, yearly_partitions
 from pipelines.guards import Cells, Guard, guards_of, known_rows
 from pipelines.public_copy.tables import withheld_summary
 from pipelines.publishing.diff import diff_public, diff_releases
@@ -45,6 +44,9 @@ from pipelines.tables import specs
 @click.group()
 def main() -> None:
     """Impact statistics pipeline: raw yearly exports to published yearly tables."""
+    # Whatever the command, the files it creates are the owner's alone: the warehouse, the Dagster
+    # instance and the demo exports are confidential (pipelines/core/modes.py).
+    owner_only()
 
 
 @main.command("demo-data")
@@ -146,19 +148,16 @@ def run(
     process is publishing one of the years. With 3 and 75 nothing was done.
     """
 
-    valid = partition_years()
+    valid = partition_years(yearly_partitions(first_year()))
     for year in years:
         if year not in valid:
             span = f"{valid[0]}..{valid[-1]}" if valid else "none yet"
             click.echo(
                 f"year {year} is not a yearly partition: valid years are {span} (the first is "
-                f"IMPACT_FIRST_YEAR={FIRST_YEAR}; a year is a partition once it has ended)",
+                f"{ENV_FIRST_YEAR}={first_year()}; a year is a partition once it has ended)",
                 err=True,
             )
             sys.exit(EXIT_BAD_INPUT)
-    if acknowledged:
-        os.environ[ENV_ACKNOWLEDGED_CHANGES] = ",".join((*acknowledged_changes(), *acknowledged))
-
     folders = Folders.from_environment(raw_dir, out_dir, warehouse_dir)
     # Before any work: both folders writable, and every year to this process alone.
     held = ExitStack()
@@ -189,7 +188,9 @@ def run(
         for year in years:
             # Dagster's log (--verbose) and the progress line would write over each other.
             progress = None if verbose else sys.stderr
-            outcome = run_year(year, folders, log_level=None if verbose else QUIET, progress=progress)
+            outcome = run_year(
+                year, folders, log_level=None if verbose else QUIET, progress=progress, acknowledged=acknowledged
+            )
             if outcome.success:
                 click.echo(f"published {outcome.publication}")
             else:

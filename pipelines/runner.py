@@ -126,22 +126,27 @@ def _publication(result: dg.ExecuteInProcessResult) -> str:
     return ""
 
 
-@functools.cache
-def definitions_for(folders: Folders) -> dg.Definitions:
-    """The code location over ``folders``, built once per process and folders: ``impact run`` of
-    several years builds it once."""
-    return build_definitions(folders)
-
-
 def job_for(folders: Folders, name: str = publishing_job.name) -> dg.JobDefinition:
-    """The job ``name`` of the code location over ``folders``."""
-    return definitions_for(folders).resolve_job_def(name)
+    """The job ``name`` of the code location with its resources fixed to ``folders`` (tests that
+    execute a job themselves)."""
+    return build_definitions(folders=folders).resolve_job_def(name)
 
 
-def run_config(log_level: str | None = None) -> dict:
-    """INFO shows each step's own messages (rows ingested, check results, the release); Dagster's
-    per-event DEBUG lines stay in the event log unless asked for; ``QUIET`` shows nothing."""
-    return {"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}}
+def run_config(
+    log_level: str | None = None, folders: Folders | None = None, acknowledged: tuple[str, ...] = ()
+) -> dict:
+    """The config of a run of ``impact run``: its folders and the figures it acknowledges (its
+    flags), for the resources that read them when the run starts; the console logger's level:
+    INFO shows each step's own messages (rows ingested, check results, the release), Dagster's
+    per-event DEBUG lines stay in the event log unless asked for, ``QUIET`` shows nothing."""
+    config: dict = {"loggers": {"console": {"config": {"log_level": log_level or default_log_level()}}}}
+    resources: dict = {}
+    if folders is not None:
+        resources["folders"] = {"config": {"raw_dir": folders.raw_dir, "published_dir": folders.published_dir}}
+        resources["warehouse"] = {"config": {"directory": folders.warehouse_dir}}
+    if acknowledged:
+        resources["year_over_year"] = {"config": {"acknowledged": list(acknowledged)}}
+    return {**config, "resources": resources} if resources else config
 
 
 @functools.cache
@@ -246,21 +251,25 @@ def run_year(
     instance: dg.DagsterInstance | None = None,
     log_level: str | None = None,
     progress: TextIO | None = None,
+    acknowledged: tuple[str, ...] = (),
 ) -> YearOutcome:
     """Run the year's two steps: ``accept_exports``, then, when it accepted every export,
     ``yearly_release``; nothing is published unless every check passes. ``instance``: the
     project's (:func:`default_instance`) unless given; ``progress``: the stream of a progress
-    line when it is a terminal (:class:`ProgressLine`)."""
+    line when it is a terminal (:class:`ProgressLine`); ``acknowledged``: figures the operator
+    accepts outside the band around last year's release (``--acknowledge-change``). The code
+    location is built once per process; the folders and figures go in each run's config."""
     if instance is None:
         with default_instance() as project_instance:
-            return run_year(year, folders, project_instance, log_level, progress)
-    definitions = definitions_for(folders)
+            return run_year(year, folders, project_instance, log_level, progress, acknowledged)
+    definitions = build_definitions()
+    config = run_config(log_level, folders, acknowledged)
     jobs = [definitions.resolve_job_def(job.name) for job in (accepting_job, publishing_job)]
     line = ProgressLine(year, sum(len(job.graph.nodes) for job in jobs), progress) if progress else None
 
     def step(job_def: dg.JobDefinition, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
         tags = {STARTED_BY_TAG: STARTED_BY, **tags}
-        result = execute(job_def, instance, str(year), run_config(log_level), tags, line and line.event)
+        result = execute(job_def, instance, str(year), config, tags, line and line.event)
         logs.append(write_run_log(instance, result.run_id, folders, year))
         return result
 

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipelines.cli import main
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
 from pipelines.guards import DECLARED, check_keys, guards, guards_of
 from pipelines.tables import specs
 
@@ -35,14 +35,14 @@ def test_every_guard_names_an_existing_test_marked_for_it(guard: str, failing_te
 
 
 def test_every_check_of_the_code_location_is_declared_once() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     running = {(key.asset_key.to_user_string(), key.name) for key in graph.asset_check_keys}
     assert running == check_keys()
     assert len({(g.name, g.asset) for g in guards()}) == len(guards())
 
 
 def test_every_check_description_is_the_registrys() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     for key in graph.asset_check_keys:
         declared = next(g for g in guards() if (g.asset, g.name) == (key.asset_key.to_user_string(), key.name))
         assert graph.get_check_spec(key).description.startswith(declared.proves)

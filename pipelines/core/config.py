@@ -4,6 +4,10 @@ Defaults are embedded (README.md): raw exports in ``raw/``, releases in ``publis
 warehouse in ``warehouse/``, all relative to the working folder, so nothing needs a server.
 ``IMPACT_RAW_DIR``, ``IMPACT_PUBLISHED_DIR`` and ``IMPACT_WAREHOUSE_DIR`` change them for Dagster
 runs; the CLI flags win over the variables (README.md).
+
+Nothing here reads the environment when it is imported: each setting is a function, called when a
+run starts (the run's resources, pipelines/defs/resources.py, whose run config wins over the
+variable) or, for the first year, when the code location loads (pipelines/definitions.py).
 """
 
 from __future__ import annotations
@@ -16,13 +20,27 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 SQL_DIR = REPO_ROOT / "sql"
 SEEDS_DIR = SQL_DIR / "seeds"
 
-FIRST_YEAR = int(os.environ.get("IMPACT_FIRST_YEAR", "2019"))
-"""First yearly partition shown in Dagster (README.md: configurable, 2019 by default)."""
+ENV_FIRST_YEAR = "IMPACT_FIRST_YEAR"
+DEFAULT_FIRST_YEAR = 2019
 
-MIN_PUBLIC_COUNT = int(os.environ.get("IMPACT_MIN_PUBLIC_COUNT", "10"))
-"""K of the public-use tables: in a table that counts children, a count from 1 to K-1 is
-suppressed, with complementary cells so that it cannot be derived (pipelines/public_copy/suppression.py).
-Zero is published. ``IMPACT_MIN_PUBLIC_COUNT`` changes it; the manifest records it."""
+
+def first_year() -> int:
+    """First yearly partition (README.md: configurable, 2019 by default): ``IMPACT_FIRST_YEAR``,
+    read when the code location loads, since the partitions are part of its definitions."""
+    return int(os.environ.get(ENV_FIRST_YEAR) or DEFAULT_FIRST_YEAR)
+
+
+ENV_MIN_PUBLIC_COUNT = "IMPACT_MIN_PUBLIC_COUNT"
+MIN_PUBLIC_COUNT = 10
+"""K of the public-use tables unless a run says otherwise: in a table that counts children, a
+count from 1 to K-1 is suppressed, with complementary cells so that it cannot be derived
+(pipelines/public_copy/suppression.py). Zero is published. The manifest records the K of a release."""
+
+
+def min_public_count() -> int:
+    """K for a run that does not set it (``IMPACT_MIN_PUBLIC_COUNT``, default 10)."""
+    return int(os.environ.get(ENV_MIN_PUBLIC_COUNT) or MIN_PUBLIC_COUNT)
+
 
 HIGHS_MILP_OPTIONS = {"presolve": True, "mip_rel_gap": 0.0, "disp": False}
 """Fixed HiGHS settings of every MILP of disclosure control, the suppression's and the audit's:

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.core.config import Folders
-from pipelines.defs.resources import PARTITION_TAG
+from pipelines.defs.resources import PARTITION_TAG, Warehouse
 from pipelines.public_copy.tables import withheld_summary
 
 ALERTS_FILE = "alerts.jsonl"
@@ -117,9 +116,10 @@ def alert_withheld_copy(
 FAILED_SENSOR_NAME = "failed_run_alerts"
 
 
-def run_alerts(folders: Folders) -> list[dg.SensorDefinition]:
+def run_alerts() -> list[dg.SensorDefinition]:
     """The code location's sensor that appends a line to ``<warehouse>/alerts.jsonl`` per failed
-    run of its jobs (started by the sensor, the schedule, the UI or ``impact run``)."""
+    run of its jobs (started by the sensor, the schedule, the UI or ``impact run``), in the
+    folder of the resource ``warehouse``."""
 
     @dg.run_failure_sensor(
         name=FAILED_SENSOR_NAME,
@@ -130,9 +130,9 @@ def run_alerts(folders: Folders) -> list[dg.SensorDefinition]:
             "one-line problems (never a value of the exports), for a monitoring tool or cron to pick up."
         ),
     )
-    def failed(context: dg.RunFailureSensorContext) -> None:
+    def failed(context: dg.RunFailureSensorContext, warehouse: Warehouse) -> None:
         run_id = context.dagster_run.run_id
-        line = append_alert(alerts_path(folders.warehouse_dir), context.instance, run_id)
+        line = append_alert(alerts_path(warehouse.root()), context.instance, run_id)
         if line is not None:
             context.log.info(f"run {run_id} of {line['year']}: {len(line['problems'])} problem(s) appended to alerts")
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.defs.gate import gates
-from pipelines.defs.partitions import yearly_partitions
 from pipelines.guards import CHECK, REFUSED, Guard, guard
 
 
@@ -18,11 +17,11 @@ def description(declared: Guard) -> str:
     return f"{declared.proves} Evaluated in {declared.step}. {fails}"
 
 
-def check_spec(name: str, asset: str) -> dg.AssetCheckSpec:
+def check_spec(name: str, asset: str, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
     """The spec of check ``name`` on ``asset``, as the registry declares it."""
     declared = guard(name, asset)
     if declared.kind != CHECK:
         raise ValueError(f"{name} on {asset} is a {declared.kind}, not a Dagster check")
     return dg.AssetCheckSpec(
-        name, asset=asset, partitions_def=yearly_partitions, blocking=True, description=description(declared)
+        name, asset=asset, partitions_def=partitions, blocking=True, description=description(declared)
     )

@@ -5,12 +5,18 @@ Dagster has no YearlyPartitionsDefinition; a time-window definition with a Janua
 """
 
 import warnings
+from functools import cache
 
 import dagster as dg
 
-from pipelines.core.config import FIRST_YEAR
 
-yearly_partitions = dg.TimeWindowPartitionsDefinition(start=str(FIRST_YEAR), cron_schedule="0 0 1 1 *", fmt="%Y")
+@cache
+def yearly_partitions(first_year: int) -> dg.TimeWindowPartitionsDefinition:
+    """The yearly partitions from ``first_year`` (``IMPACT_FIRST_YEAR``, read when the code location
+    loads: pipelines/definitions.py) to the last year that has ended. One object per first year,
+    shared by every asset and check of the code location."""
+    return dg.TimeWindowPartitionsDefinition(start=str(first_year), cron_schedule="0 0 1 1 *", fmt="%Y")
+
 
 # Dagster 1.13 marks two features this project relies on as preview/beta and warns at every
 # import of the definitions (the CLI, the UI, every test): a partitions_def on a check, so that
@@ -22,6 +28,11 @@ warnings.filterwarnings(
 )
 
 
-def partition_years() -> list[int]:
-    """Every year that is a partition now: from IMPACT_FIRST_YEAR to the last year that has ended."""
-    return [int(key) for key in yearly_partitions.get_partition_keys()]
+def partition_years(partitions: dg.PartitionsDefinition) -> list[int]:
+    """Every year that is a partition now: from the first year to the last year that has ended."""
+    return [int(key) for key in partitions.get_partition_keys()]
+
+
+def first_partition(partitions: dg.TimeWindowPartitionsDefinition) -> int:
+    """The first year of the partitions."""
+    return partitions.start.year

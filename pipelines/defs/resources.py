@@ -31,7 +31,15 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from pipelines.core.config import DEFAULT_DUCKDB_MEMORY_LIMIT, duckdb_spill_dir
+from pipelines.core.config import (
+    Folders,
+    acknowledged_changes,
+    duckdb_memory_limit,
+    duckdb_spill_dir,
+    duckdb_threads,
+    min_public_count,
+    previous_year_band,
+)
 from pipelines.core.modes import exposed
 from pipelines.core.preflight import (
     YearBusy,
@@ -44,6 +52,12 @@ from pipelines.tables import define_macros
 
 PARTITION_TAG = "dagster/partition"
 """The system tag Dagster puts on a run of one partition (resources have no partition_key)."""
+
+
+def in_a_run(context: dg.InitResourceContext) -> bool:
+    """Whether the resource is set up for a run, not for a sensor's or a schedule's tick, which
+    only reads the folders: no lock is taken and nothing written for a tick."""
+    return context.run is not None
 
 
 def partition_year(context: dg.InitResourceContext) -> int | None:
@@ -82,14 +96,18 @@ def hold_year_lock(
 
 
 class ProjectFolders(dg.ConfigurableResource):
-    """Where raw exports are read from and releases written to."""
+    """Where raw exports are read from and releases written to. Unset, ``IMPACT_RAW_DIR`` and
+    ``IMPACT_PUBLISHED_DIR`` when the run starts, else ``raw/`` and ``published/``
+    (pipelines/core/config.py); ``impact run`` sets them from its flags in the run's config."""
 
-    raw_dir: str
-    published_dir: str
+    raw_dir: str | None = None
+    published_dir: str | None = None
 
     _lock: ExitStack | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
+        if not in_a_run(context):
+            return
         self._lock = hold_year_lock(
             context, self.published_root(), "release folder", published_lock_file, published=True
         )
@@ -101,11 +119,19 @@ class ProjectFolders(dg.ConfigurableResource):
         if self._lock is not None:
             self._lock.close()
 
+    def raw_root(self) -> Path:
+        return Path(Folders.from_environment(raw_dir=self.raw_dir).raw_dir).resolve()
+
     def raw_year_dir(self, year: int) -> Path:
-        return Path(self.raw_dir).resolve() / str(year)
+        return self.raw_root() / str(year)
 
     def published_root(self) -> Path:
-        return Path(self.published_dir).resolve()
+        return Path(Folders.from_environment(published_dir=self.published_dir).published_dir).resolve()
+
+
+def run_folders(folders: ProjectFolders, warehouse: Warehouse) -> Folders:
+    """The three folders the resources stand for, resolved now (a sensor's or a schedule's tick)."""
+    return Folders(str(folders.raw_root()), str(folders.published_root()), str(warehouse.root()))
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -113,30 +139,36 @@ class Warehouse(dg.ConfigurableResource):
 
     Each year's database works within ``memory_limit`` and spills what does not fit to
     ``spill_dir/<year>`` (pipelines/core/config.py): memory stays bounded whatever the size of the
-    exports, and years running at once in separate processes never share a spill folder.
+    exports, and years running at once in separate processes never share a spill folder. A field
+    left unset is the environment's when the run starts (``IMPACT_WAREHOUSE_DIR``,
+    ``IMPACT_DUCKDB_THREADS``, ``IMPACT_DUCKDB_MEMORY_LIMIT``, ``IMPACT_DUCKDB_SPILL_DIR``), else
+    the default (``warehouse/``, every core, 512MiB, ``<warehouse>/spill``).
     """
 
-    directory: str
+    directory: str | None = None
     threads: int | None = None
-    memory_limit: str = DEFAULT_DUCKDB_MEMORY_LIMIT
+    memory_limit: str | None = None
     spill_dir: str | None = None
 
     _databases: dict[int, duckdb.DuckDBPyConnection] | None = PrivateAttr(default=None)
     _lock: threading.Lock | None = PrivateAttr(default=None)
     _year_lock: ExitStack | None = PrivateAttr(default=None)
 
+    def root(self) -> Path:
+        return Path(Folders.from_environment(warehouse_dir=self.directory).warehouse_dir).resolve()
+
     def path(self, year: int) -> Path:
-        return Path(self.directory).resolve() / f"{year}.duckdb"
+        return self.root() / f"{year}.duckdb"
 
     def spill_path(self, year: int) -> Path:
-        return Path(self.spill_dir or duckdb_spill_dir(self.directory)).resolve() / str(year)
+        return Path(self.spill_dir or duckdb_spill_dir(str(self.root()))).resolve() / str(year)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
         # Dagster calls this on the run's own copy of the resource: the databases opened from
         # now on belong to this run.
-        self._year_lock = hold_year_lock(
-            context, Path(self.directory).resolve(), "warehouse folder", warehouse_lock_file
-        )
+        if not in_a_run(context):
+            return
+        self._year_lock = hold_year_lock(context, self.root(), "warehouse folder", warehouse_lock_file)
         self._databases = {}
         self._lock = threading.Lock()
 
@@ -165,11 +197,12 @@ class Warehouse(dg.ConfigurableResource):
         # but not the folders above it.
         self.spill_path(year).parent.mkdir(parents=True, exist_ok=True)
         config: dict[str, str | int] = {
-            "memory_limit": self.memory_limit,
+            "memory_limit": self.memory_limit or duckdb_memory_limit(),
             "temp_directory": str(self.spill_path(year)),
         }
-        if self.threads:
-            config["threads"] = self.threads
+        threads = self.threads or duckdb_threads()
+        if threads:
+            config["threads"] = threads
         database = duckdb.connect(str(path), config=config)
         define_macros(database, year)
         return database
@@ -191,3 +224,29 @@ class Warehouse(dg.ConfigurableResource):
             yield con
         finally:
             con.close()
+
+
+class YearOverYear(dg.ConfigurableResource):
+    """The band around last year's release within which every figure must stay, and the figures
+    the operator acknowledged for this run (``impact run --acknowledge-change``). Unset, the
+    band is ``IMPACT_PREVIOUS_YEAR_BAND`` when the run starts, else 0.5; the figures of
+    ``IMPACT_ACKNOWLEDGED_CHANGES`` are acknowledged besides those of the run's config."""
+
+    band: float | None = None
+    acknowledged: list[str] | None = None
+
+    def band_fraction(self) -> float:
+        return self.band if self.band is not None else previous_year_band()
+
+    def acknowledged_figures(self) -> frozenset[str]:
+        return frozenset({*acknowledged_changes(), *(name.strip() for name in self.acknowledged or () if name.strip())})
+
+
+class Disclosure(dg.ConfigurableResource):
+    """K of the public copy: counts of children from 1 to K-1 are suppressed. Unset,
+    ``IMPACT_MIN_PUBLIC_COUNT`` when the run starts, else 10; the manifest records it."""
+
+    min_public_count: int | None = None
+
+    def k(self) -> int:
+        return self.min_public_count or min_public_count()

@@ -12,8 +12,10 @@ from datetime import UTC, datetime
 
 import dagster as dg
 
-from pipelines.core.config import FIRST_YEAR, Folders
+from pipelines.core.config import ENV_FIRST_YEAR, Folders
 from pipelines.defs.jobs import YEAR_TAG
+from pipelines.defs.partitions import first_partition
+from pipelines.defs.resources import ProjectFolders, Warehouse, run_folders
 from pipelines.defs.sensors import (
     ExportChanged,
     busy,
@@ -33,7 +35,7 @@ def next_tick(now: datetime) -> datetime:
     return tick if now < tick else tick.replace(year=now.year + 1)
 
 
-def describe(now: datetime) -> str:
+def describe(now: datetime, first_year: int) -> str:
     """What the schedule page shows: which year the next tick publishes, without opening a dialog."""
     tick = next_tick(now)
     return (
@@ -41,12 +43,14 @@ def describe(now: datetime) -> str:
         f"{tick:%Y-%m-%d %H:%M} UTC, publishes {tick.year - 1} (run tag {YEAR_TAG}), unless it is "
         f"already published from its exports. It is the deadline: when the exports are not complete "
         f"it skips, naming the missing or unfinished files, and raw_exports_sensor publishes the year "
-        f"when they arrive. Ticks for years before IMPACT_FIRST_YEAR={FIRST_YEAR} skip."
+        f"when they arrive. Ticks for years before {ENV_FIRST_YEAR}={first_year} skip."
     )
 
 
-def yearly_release_schedule(job, folders: Folders) -> dg.ScheduleDefinition:
-    """The schedule of ``job`` (the accepting job of pipelines/definitions.py) over ``folders``."""
+def yearly_release_schedule(job, partitions: dg.TimeWindowPartitionsDefinition) -> dg.ScheduleDefinition:
+    """The schedule of ``job`` (the accepting job of pipelines/definitions.py) over the code
+    location's partitions; it reads the folders of the resources ``folders`` and ``warehouse``."""
+    first_year = first_partition(partitions)
 
     @dg.schedule(
         name="yearly_release_schedule",
@@ -54,30 +58,37 @@ def yearly_release_schedule(job, folders: Folders) -> dg.ScheduleDefinition:
         execution_timezone="UTC",
         job=job,
         default_status=dg.DefaultScheduleStatus.RUNNING,
-        description=describe(datetime.now(UTC)),
+        description=describe(datetime.now(UTC), first_year),
     )
-    def schedule(context: dg.ScheduleEvaluationContext) -> dg.RunRequest | dg.SkipReason:
+    def schedule(
+        context: dg.ScheduleEvaluationContext, folders: ProjectFolders, warehouse: Warehouse
+    ) -> dg.RunRequest | dg.SkipReason:
         year = context.scheduled_execution_time.year - 1
-        if year < FIRST_YEAR:
-            return dg.SkipReason(f"{year} is before the first yearly partition, IMPACT_FIRST_YEAR={FIRST_YEAR}")
-        exports = look_at(folders.raw_dir, year)
-        if not exports.complete:
-            return dg.SkipReason(f"not published on its deadline: {exports.problem()}")
-        try:
-            hashes = content_hashes(exports, {})  # once a year: no cache to keep
-        except ExportChanged as changed:
-            return dg.SkipReason(f"not published on its deadline: {changed}")
-        key = content_key(year, hashes)
-        released = released_hashes(folders.published_dir, year)
-        changed = changed_exports(hashes, released)
-        if not changed:
-            return dg.SkipReason(f"{year} is already published from these exports ({key})")
-        holder = busy(context.instance, folders, year)
-        if holder is not None:
-            return dg.SkipReason(f"{year} is being published by {holder} (not asked for twice)")
-        other_run = run_of_content(context.instance, key)
-        if other_run is not None:
-            return dg.SkipReason(f"{year}: run {other_run} was already asked for these exports ({key})")
-        return run_request(year, key, changed, released is None)
+        if year < first_year:
+            return dg.SkipReason(f"{year} is before the first yearly partition, {ENV_FIRST_YEAR}={first_year}")
+        return _deadline(context, year, run_folders(folders, warehouse))
 
     return schedule
+
+
+def _deadline(context: dg.ScheduleEvaluationContext, year: int, folders: Folders) -> dg.RunRequest | dg.SkipReason:
+    """The schedule's tick for ``year``, the year that just ended."""
+    exports = look_at(folders.raw_dir, year)
+    if not exports.complete:
+        return dg.SkipReason(f"not published on its deadline: {exports.problem()}")
+    try:
+        hashes = content_hashes(exports, {})  # once a year: no cache to keep
+    except ExportChanged as changed:
+        return dg.SkipReason(f"not published on its deadline: {changed}")
+    key = content_key(year, hashes)
+    released = released_hashes(folders.published_dir, year)
+    changed = changed_exports(hashes, released)
+    if not changed:
+        return dg.SkipReason(f"{year} is already published from these exports ({key})")
+    holder = busy(context.instance, folders, year)
+    if holder is not None:
+        return dg.SkipReason(f"{year} is being published by {holder} (not asked for twice)")
+    other_run = run_of_content(context.instance, key)
+    if other_run is not None:
+        return dg.SkipReason(f"{year}: run {other_run} was already asked for these exports ({key})")
+    return run_request(year, key, changed, released is None)

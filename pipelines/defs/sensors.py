@@ -38,7 +38,7 @@ from pipelines.core.files import sha256_file
 from pipelines.core.preflight import lock_holder, published_lock_file, warehouse_lock_file
 from pipelines.defs.jobs import ACCEPTED_TAG, STARTED_BY_TAG, YEAR_TAG
 from pipelines.defs.partitions import partition_years
-from pipelines.defs.resources import PARTITION_TAG
+from pipelines.defs.resources import PARTITION_TAG, ProjectFolders, Warehouse, run_folders
 
 MARKER = COMPLETE_MARKER
 
@@ -242,8 +242,9 @@ class Cursor:
 SENSOR_NAME = "raw_exports_sensor"
 
 
-def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
-    """The sensor of ``job`` (the accepting job) over the code location's folders."""
+def raw_exports_sensor(job, partitions: dg.PartitionsDefinition) -> dg.SensorDefinition:
+    """The sensor of ``job`` (the accepting job) over the code location's partitions; it reads the
+    folders of the resources ``folders`` and ``warehouse``, as a run would."""
 
     @dg.sensor(
         name=SENSOR_NAME,
@@ -257,50 +258,57 @@ def raw_exports_sensor(job, folders: Folders) -> dg.SensorDefinition:
             "and times; hashes an export only when it changed. raw/README.md says when a year is complete."
         ),
     )
-    def sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult:
-        cursor = Cursor.parse(context.cursor)
-        requests, notes, empty = [], [], []
-        present = set()
-        for year in partition_years():
-            exports = look_at(folders.raw_dir, year)
-            present.update(f"{year}/{name}" for name in exports.signatures)
-            if exports.empty:
-                empty.append(str(year))
-                continue
-            if not exports.complete:
-                notes.append(exports.problem())
-                continue
-            try:
-                hashes = content_hashes(exports, cursor.hashes)
-            except ExportChanged as changed:
-                notes.append(str(changed))
-                continue
-            key = content_key(year, hashes)
-            if cursor.seen.get(str(year)) == key:
-                notes.append(f"{year}: exports unchanged since the last tick ({key})")
-                continue
-            released = released_hashes(folders.published_dir, year)
-            changed = changed_exports(hashes, released)
-            if not changed:
-                notes.append(f"{year}: the current release was made from these exports ({key})")
-            elif (holder := busy(context.instance, folders, year)) is not None:
-                notes.append(f"{year}: being published by {holder}; looked at again once it has ended")
-                continue  # e.g. `impact run` of these very exports: not seen yet
-            elif (other_run := run_of_content(context.instance, key)) is not None:
-                notes.append(f"{year}: run {other_run} was already asked for these exports ({key})")
-            else:
-                requests.append(run_request(year, key, changed, released is None))
-            cursor.seen[str(year)] = key
-        cursor.hashes = {name: value for name, value in cursor.hashes.items() if name in present}
-        if empty:
-            notes.insert(0, "no exports for " + ", ".join(empty))
-        return dg.SensorResult(
-            run_requests=requests,
-            cursor=cursor.dump(),
-            skip_reason=None if requests else "; ".join(notes) or "no yearly partition",
-        )
+    def sensor(context: dg.SensorEvaluationContext, folders: ProjectFolders, warehouse: Warehouse) -> dg.SensorResult:
+        return _tick(context, partitions, run_folders(folders, warehouse))
 
     return sensor
+
+
+def _tick(
+    context: dg.SensorEvaluationContext, partitions: dg.PartitionsDefinition, folders: Folders
+) -> dg.SensorResult:
+    """One tick of ``raw_exports_sensor``."""
+    cursor = Cursor.parse(context.cursor)
+    requests, notes, empty = [], [], []
+    present = set()
+    for year in partition_years(partitions):
+        exports = look_at(folders.raw_dir, year)
+        present.update(f"{year}/{name}" for name in exports.signatures)
+        if exports.empty:
+            empty.append(str(year))
+            continue
+        if not exports.complete:
+            notes.append(exports.problem())
+            continue
+        try:
+            hashes = content_hashes(exports, cursor.hashes)
+        except ExportChanged as changed:
+            notes.append(str(changed))
+            continue
+        key = content_key(year, hashes)
+        if cursor.seen.get(str(year)) == key:
+            notes.append(f"{year}: exports unchanged since the last tick ({key})")
+            continue
+        released = released_hashes(folders.published_dir, year)
+        changed = changed_exports(hashes, released)
+        if not changed:
+            notes.append(f"{year}: the current release was made from these exports ({key})")
+        elif (holder := busy(context.instance, folders, year)) is not None:
+            notes.append(f"{year}: being published by {holder}; looked at again once it has ended")
+            continue  # e.g. `impact run` of these very exports: not seen yet
+        elif (other_run := run_of_content(context.instance, key)) is not None:
+            notes.append(f"{year}: run {other_run} was already asked for these exports ({key})")
+        else:
+            requests.append(run_request(year, key, changed, released is None))
+        cursor.seen[str(year)] = key
+    cursor.hashes = {name: value for name, value in cursor.hashes.items() if name in present}
+    if empty:
+        notes.insert(0, "no exports for " + ", ".join(empty))
+    return dg.SensorResult(
+        run_requests=requests,
+        cursor=cursor.dump(),
+        skip_reason=None if requests else "; ".join(notes) or "no yearly partition",
+    )
 
 
 ACCEPTED_SENSOR_NAME = "accepted_exports_sensor"

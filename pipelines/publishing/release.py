@@ -268,7 +268,8 @@ def _finish(
         before = public_copy_of(history(published_root, year, replaced)) if replaced is not None else None
         public_changed = len(diff_public(before, staged)) if before is not None else 0
         note = revision_note(replaced, public_changed, public=before)
-        write_report(staged / PUBLIC, year, revision=note, synthetic=bool(synthetic), public_copy=PUBLIC_REFLECTS)
+        k = int(public["min_public_count"])
+        write_report(staged / PUBLIC, year, revision=note, synthetic=bool(synthetic), public_copy=PUBLIC_REFLECTS, k=k)
     note = revision_note(replaced, changed)
     write_report(staged, year, revision=note, synthetic=bool(synthetic), public_copy=withheld_note(public))
     inputs = [

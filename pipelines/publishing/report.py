@@ -202,9 +202,10 @@ def shown(value: int | None) -> str:
     return SUPPRESSED if value is None else short(value)
 
 
-def suppressed_note() -> str:
+def suppressed_note(k: int = MIN_PUBLIC_COUNT) -> str:
+    """The footnote of a public-use table with suppressed cells; ``k``: the release's K."""
     return (
-        f"{SUPPRESSED} suppressed to protect children: a count from 1 to {MIN_PUBLIC_COUNT - 1}, or a "
+        f"{SUPPRESSED} suppressed to protect children: a count from 1 to {k - 1}, or a "
         "cell withheld so that no such count can be worked out or shown to be small; which of the "
         "two is not said. suppressed_cells.csv lists every suppressed cell (flag C, confidential)."
     )
@@ -557,6 +558,7 @@ def section(
     rows: list[dict],
     year: int,
     suppressed: dict[tuple[str, str], str] | None = None,
+    k: int = MIN_PUBLIC_COUNT,
 ) -> Section:
     """A published table for display, from its spec: the shown columns with their titles, the
     label column as row headers, the total row marked; ``suppressed`` (public-use tables): the
@@ -575,7 +577,7 @@ def section(
     ]
     notes = [note] if note else []
     if any(SUPPRESSED in row.cells for row in body):
-        notes.append(suppressed_note())
+        notes.append(suppressed_note(k))
     drawn = chart(table, show, chart_rows)
     return Section(
         id=table.name.replace("_", "-"),
@@ -604,10 +606,18 @@ SYNTHETIC_NOTE = (
 """What a release made from demo exports says of itself (reports, data packages, index)."""
 
 
-def report_context(folder: Path, year: int, revision: str = "", synthetic: bool = False, public_copy: str = "") -> dict:
+def report_context(
+    folder: Path,
+    year: int,
+    revision: str = "",
+    synthetic: bool = False,
+    public_copy: str = "",
+    k: int = MIN_PUBLIC_COUNT,
+) -> dict:
     """Everything the template shows, read from the release folder's Parquet files.
     ``synthetic``: the release was made from demo exports (a banner says so); ``public_copy``:
-    the line on the public-use copy (which release it reflects; why a release has none)."""
+    the line on the public-use copy (which release it reflects; why a release has none); ``k``:
+    the K of the public copy's suppression."""
     tables = specs()
     t = {name: read_table(folder, name) for name in tables}
     for name, rows in t.items():
@@ -620,7 +630,7 @@ def report_context(folder: Path, year: int, revision: str = "", synthetic: bool 
     parts = []
     for part in PAGE:
         names = list(part.tables) if part is not MORE else [n for n in tables if n not in placed]
-        sections = [section(tables[n], show_of(n), t[n], year, hidden.get(n)) for n in names if n in tables]
+        sections = [section(tables[n], show_of(n), t[n], year, hidden.get(n), k) for n in names if n in tables]
         if sections:
             parts.append(PartView(part.id, part.title, part.lead.format(year=year), sections))
     return {
@@ -653,15 +663,29 @@ def template_environment() -> jinja2.Environment:
     )
 
 
-def render_report(folder: Path, year: int, revision: str = "", synthetic: bool = False, public_copy: str = "") -> str:
+def render_report(
+    folder: Path,
+    year: int,
+    revision: str = "",
+    synthetic: bool = False,
+    public_copy: str = "",
+    k: int = MIN_PUBLIC_COUNT,
+) -> str:
     """The report page of the release in ``folder``, as HTML text; ``revision`` is the line
     saying what changed since the release it replaces (none for a year's first release)."""
-    context = report_context(Path(folder), year, revision, synthetic, public_copy)
+    context = report_context(Path(folder), year, revision, synthetic, public_copy, k)
     return template_environment().get_template(TEMPLATE).render(**context)
 
 
-def write_report(folder: Path, year: int, revision: str = "", synthetic: bool = False, public_copy: str = "") -> Path:
+def write_report(
+    folder: Path,
+    year: int,
+    revision: str = "",
+    synthetic: bool = False,
+    public_copy: str = "",
+    k: int = MIN_PUBLIC_COUNT,
+) -> Path:
     """Write ``folder/report.html``; returns its path."""
     path = Path(folder) / FILE_NAME
-    path.write_text(render_report(folder, year, revision, synthetic, public_copy), encoding="utf-8", newline="\n")
+    path.write_text(render_report(folder, year, revision, synthetic, public_copy, k), encoding="utf-8", newline="\n")
     return path

@@ -17,7 +17,7 @@ import dagster as dg
 import pytest
 
 from pipelines.core.config import Folders
-from pipelines.definitions import all_assets, build_resources
+from pipelines.definitions import build_definitions, build_resources
 from pipelines.runner import run_year
 from tests.conftest import IMPACT, run_args
 from tests.exports import YearExports, case, resolved_cases
@@ -97,7 +97,7 @@ def test_release_alone_refuses_to_publish_unchecked_tables(killed_then_published
     release = Path(folders.published_dir) / "2020"
     before = snapshot(release)
     alone = dg.materialize(
-        all_assets,
+        build_definitions().assets,
         instance=dg.DagsterInstance.get(),  # the session's, in which `impact run` accepted the exports
         partition_key="2020",
         resources=build_resources(folders),

@@ -14,7 +14,7 @@ import polars as pl
 import pytest
 
 from pipelines.core.config import Folders
-from pipelines.definitions import all_assets, build_resources
+from pipelines.definitions import build_definitions, build_resources
 from pipelines.public_copy import tables as public_copy_tables
 from pipelines.public_copy.suppression import naive_pattern
 from pipelines.public_copy.tables import UNSAFE_PATTERN
@@ -56,7 +56,7 @@ def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.A
 def test_every_published_table_has_its_schema_and_its_second_computation_checked() -> None:
     checks = {
         (check.asset_key.to_user_string(), check.name)
-        for definition in all_assets
+        for definition in build_definitions().assets
         for check in definition.check_specs
         if check.asset_key.to_user_string() in specs()
     }
@@ -81,7 +81,7 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
         lambda con, export, *_: dg.AssetCheckResult(asset_key=export.table, check_name="export_contract", passed=True),
     )
     result = dg.materialize(
-        all_assets,
+        build_definitions().assets,
         partition_key=str(YEAR),
         resources=build_resources(folders),
         raise_on_error=False,

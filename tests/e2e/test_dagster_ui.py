@@ -20,7 +20,7 @@ from click.testing import CliRunner
 from dagster._core.instance.ref import InstanceRef
 
 from pipelines.cli import main
-from pipelines.definitions import defs
+from pipelines.definitions import build_definitions
 from pipelines.runner import default_instance
 from tests.exports import YearExports
 
@@ -31,12 +31,12 @@ BIN = Path(sys.executable).parent
 def test_the_definitions_load_and_their_partition_mappings_are_valid() -> None:
     """What `dagster definitions validate` checks beyond loading the code location (which
     `dagster dev` does below): the definitions resolve and every partition mapping is valid."""
-    dg.Definitions.validate_loadable(defs)
-    defs.resolve_asset_graph().validate_partitions()
+    dg.Definitions.validate_loadable(build_definitions())
+    build_definitions().resolve_asset_graph().validate_partitions()
 
 
 def test_every_asset_has_description_owner_kinds_group_and_checks_are_attached() -> None:
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     groups = set()
     for key in graph.get_all_asset_keys():
         spec = graph.get(key)
@@ -138,7 +138,7 @@ def test_workspace_names_the_code_location_impact_pipeline() -> None:
 def test_descriptions_render_and_stand_alone() -> None:
     """`<year>` would be read as an HTML tag by the UI's markdown; no description cites a
     document outside the repository."""
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     texts = [graph.get(key).description for key in graph.get_all_asset_keys()]
     texts += [graph.get_check_spec(key).description for key in graph.asset_check_keys]
     for text in texts:
@@ -147,11 +147,13 @@ def test_descriptions_render_and_stand_alone() -> None:
 
 def test_checks_are_partitioned_and_tables_carry_code_version_and_references() -> None:
     from pipelines.defs.partitions import yearly_partitions
+
+    partitions = yearly_partitions(2019)
     from pipelines.tables import specs
 
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     for key in graph.asset_check_keys:
-        assert graph.get_check_spec(key).partitions_def == yearly_partitions, key
+        assert graph.get_check_spec(key).partitions_def == partitions, key
     for table in specs():
         node = graph.get(dg.AssetKey(table))
         assert node.code_version
@@ -229,6 +231,8 @@ def test_what_the_instance_shows_per_year_published_refused_at_its_exports_or_at
 
     from pipelines.defs.gate import RELEASE_TAG
     from pipelines.defs.partitions import yearly_partitions
+
+    yearly = yearly_partitions(2019)
     from pipelines.runner import run_year
     from tests.conftest import folders_in
     from tests.exports import YearExports, resolved_cases
@@ -242,7 +246,7 @@ def test_what_the_instance_shows_per_year_published_refused_at_its_exports_or_at
     broken.cases[0]["case_type"] = "XX"
     broken.write(tmp_path / "raw")
     (tmp_path / "dagster_home").mkdir()
-    graph = defs.resolve_asset_graph()
+    graph = build_definitions().resolve_asset_graph()
     with dg.DagsterInstance.local_temp(str(tmp_path / "dagster_home")) as instance:
         assert run_year(2020, folders, instance=instance).success
         refused = run_year(2022, folders, instance=instance)
@@ -267,10 +271,10 @@ def test_what_the_instance_shows_per_year_published_refused_at_its_exports_or_at
         assert not (tmp_path / "published" / "2021").exists() and not (tmp_path / "published" / "2022").exists()
 
         def partitions(asset: str) -> tuple[list[str], list[str]]:
-            status = get_and_update_asset_status_cache_value(instance, dg.AssetKey(asset), yearly_partitions)
+            status = get_and_update_asset_status_cache_value(instance, dg.AssetKey(asset), yearly)
             return (
-                sorted(status.deserialize_materialized_partition_subsets(yearly_partitions).get_partition_keys()),
-                sorted(status.deserialize_failed_partition_subsets(yearly_partitions).get_partition_keys()),
+                sorted(status.deserialize_materialized_partition_subsets(yearly).get_partition_keys()),
+                sorted(status.deserialize_failed_partition_subsets(yearly).get_partition_keys()),
             )
 
         assert partitions("raw_cases") == (["2020", "2021"], ["2022"])
@@ -285,7 +289,7 @@ def test_what_the_instance_shows_per_year_published_refused_at_its_exports_or_at
 
         checks = sorted(graph.asset_check_keys)
         states = bulk_update_asset_check_state(
-            instance, [(key, yearly_partitions) for key in checks], {key: AssetCheckState.empty() for key in checks}
+            instance, [(key, yearly) for key in checks], {key: AssetCheckState.empty() for key in checks}
         )
         by_status: dict[str, dict[str, list[str]]] = {}
         for key, state in states.items():

@@ -162,7 +162,7 @@ def test_a_sensor_run_that_finds_its_year_busy_waits_then_publishes_green(tmp_pa
     with dg.instance_for_test(overrides={"concurrency": queue}) as instance:
         sensor = Sensor(folders, instance)
         [request] = sensor.tick().run_requests
-        definitions = build_definitions(folders)
+        definitions = build_definitions(folders=folders)
 
         def launch(job: str, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
             return definitions.resolve_job_def(job).execute_in_process(

@@ -98,16 +98,18 @@ def test_a_refused_run_adds_one_alert_line_without_raw_values(folders: Folders, 
     # writes the same line from the run's events; once per run.
     assert run.status == dg.DagsterRunStatus.FAILURE
     elsewhere = folders_in(tmp_path / "daemon")
-    alert_sensor = Sensor(elsewhere).defs.resolve_sensor_def(FAILED_SENSOR_NAME)
+    daemon = Sensor(elsewhere)
+    alert_sensor = daemon.defs.resolve_sensor_def(FAILED_SENSOR_NAME)
     failure = sensor.instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
     for _ in range(2):
-        context = dg.build_run_status_sensor_context(
+        with dg.build_run_status_sensor_context(
             sensor_name=FAILED_SENSOR_NAME,
             dagster_event=failure,
             dagster_instance=sensor.instance,
             dagster_run=run,
-        ).for_run_failure()
-        alert_sensor(context)
+            resources=daemon.resources,
+        ).for_run_failure() as context:
+            alert_sensor(context)
     assert (Path(elsewhere.warehouse_dir) / ALERTS_FILE).read_text(encoding="utf-8").splitlines() == alerts
 
 
@@ -124,12 +126,17 @@ def test_a_failed_run_adds_one_alert_line_naming_its_step_and_error_type(tmp_pat
         result = dg.materialize([breaks], instance=instance, raise_on_error=False)
         run = instance.get_run_by_id(result.run_id)
         failure = instance.all_logs(run.run_id, of_type=dg.DagsterEventType.RUN_FAILURE)[0].dagster_event
-        alert_sensor = Sensor(folders).defs.resolve_sensor_def(FAILED_SENSOR_NAME)
+        daemon = Sensor(folders)
+        alert_sensor = daemon.defs.resolve_sensor_def(FAILED_SENSOR_NAME)
         for _ in range(2):
-            context = dg.build_run_status_sensor_context(
-                sensor_name=FAILED_SENSOR_NAME, dagster_event=failure, dagster_instance=instance, dagster_run=run
-            ).for_run_failure()
-            alert_sensor(context)
+            with dg.build_run_status_sensor_context(
+                sensor_name=FAILED_SENSOR_NAME,
+                dagster_event=failure,
+                dagster_instance=instance,
+                dagster_run=run,
+                resources=daemon.resources,
+            ).for_run_failure() as context:
+                alert_sensor(context)
     [line] = (Path(folders.warehouse_dir) / ALERTS_FILE).read_text(encoding="utf-8").splitlines()
     assert json.loads(line)["problems"] == ["step breaks failed: product error (ValueError)"]
     assert RAW_VALUE not in line

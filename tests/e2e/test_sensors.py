@@ -18,7 +18,7 @@ import pytest
 import pipelines.defs.sensors
 from pipelines.core.config import Folders
 from pipelines.core.preflight import lock_holder, warehouse_lock_file, year_lock
-from pipelines.definitions import build_definitions
+from pipelines.definitions import build_definitions, build_resources
 from pipelines.defs.schedules import YEAR_TAG
 from pipelines.defs.sensors import CHANGED_TAG, EXPORT_FILES, EXPORTS_TAG, MARKER, SENSOR_NAME, content_key
 from pipelines.publishing.manifest import sha256_file
@@ -55,31 +55,37 @@ def publish_manifest(folders: Folders, year: int = YEAR) -> None:
 
 
 class Sensor:
-    """The code location's raw_exports_sensor over ``folders``, ticking with its cursor."""
+    """The code location's raw_exports_sensor, its resources over ``folders``, ticking with its cursor."""
 
     def __init__(self, folders: Folders, instance: dg.DagsterInstance | None = None) -> None:
-        self.defs = build_definitions(folders)
+        self.defs = build_definitions()
+        self.resources = build_resources(folders)
         self.sensor = self.defs.resolve_sensor_def(SENSOR_NAME)
         self.instance = instance or dg.DagsterInstance.ephemeral()
         self.cursor: str | None = None
 
     def tick(self) -> dg.SensorExecutionData:
-        context = dg.build_sensor_context(
-            instance=self.instance, cursor=self.cursor, repository_def=self.defs.get_repository_def()
-        )
-        data = self.sensor.evaluate_tick(context)
+        # As the daemon ticks: the resources the sensor asks for, set up for the tick alone.
+        with dg.build_sensor_context(
+            instance=self.instance,
+            cursor=self.cursor,
+            repository_def=self.defs.get_repository_def(),
+            resources=self.resources,
+        ) as context:
+            data = self.sensor.evaluate_tick(context)
         self.cursor = data.cursor
         return data
 
 
 def schedule_tick(folders: Folders, tick_year: int, instance: dg.DagsterInstance):
-    defs = build_definitions(folders)
-    context = dg.build_schedule_context(
+    defs = build_definitions()
+    with dg.build_schedule_context(
         instance=instance,
         repository_def=defs.get_repository_def(),
         scheduled_execution_time=datetime(tick_year, 1, 15, 6, 0, tzinfo=UTC),
-    )
-    return defs.resolve_schedule_def("yearly_release_schedule").evaluate_tick(context)
+        resources=build_resources(folders),
+    ) as context:
+        return defs.resolve_schedule_def("yearly_release_schedule").evaluate_tick(context)
 
 
 @pytest.fixture

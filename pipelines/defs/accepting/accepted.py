@@ -17,7 +17,6 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.defs.accepting.export_contract import CHECK_NAME
-from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import Warehouse
 
 
@@ -70,26 +69,31 @@ def acceptance_problems(instance: dg.DagsterInstance, year: int, con: duckdb.Duc
     return problems
 
 
-@dg.asset(
-    group_name="staging",
-    partitions_def=yearly_partitions,
-    deps=[export.table for export in RAW_EXPORTS],
-    description=(
-        "The year's accepted exports: the five files an accepting run (accept_exports) checked against the "
-        "export contract and materialized, by SHA-256, which the year's warehouse holds. The first step of "
-        "the publishing run: every staging table reads the exports through it, and a year whose exports "
-        "are not the accepted ones fails here, before any table is built."
-    ),
-    kinds={"duckdb"},
-    owners=["team:data-engineering"],
-)
-def accepted_exports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    year = int(context.partition_key)
-    with warehouse.connect(year) as con:
-        problems = acceptance_problems(context.instance, year, con)
-        accepted = ingested_sha256(con)
-    if problems:
-        lines = [f"not published: {line}" for line in problems]
-        context.log.error(f"the exports of {year} are not accepted:\n" + "\n".join(lines))
-        raise dg.Failure(description="\n".join(lines), allow_retries=False)
-    return dg.MaterializeResult(metadata={f"sha256/{name}": digest for name, digest in sorted(accepted.items())})
+def accepted_exports(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The publishing run's first step over the code location's yearly partitions."""
+
+    @dg.asset(
+        group_name="staging",
+        partitions_def=partitions,
+        deps=[export.table for export in RAW_EXPORTS],
+        description=(
+            "The year's accepted exports: the five files an accepting run (accept_exports) checked against the "
+            "export contract and materialized, by SHA-256, which the year's warehouse holds. The first step of "
+            "the publishing run: every staging table reads the exports through it, and a year whose exports "
+            "are not the accepted ones fails here, before any table is built."
+        ),
+        kinds={"duckdb"},
+        owners=["team:data-engineering"],
+    )
+    def accepted_exports(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        year = int(context.partition_key)
+        with warehouse.connect(year) as con:
+            problems = acceptance_problems(context.instance, year, con)
+            accepted = ingested_sha256(con)
+        if problems:
+            lines = [f"not published: {line}" for line in problems]
+            context.log.error(f"the exports of {year} are not accepted:\n" + "\n".join(lines))
+            raise dg.Failure(description="\n".join(lines), allow_retries=False)
+        return dg.MaterializeResult(metadata={f"sha256/{name}": digest for name, digest in sorted(accepted.items())})
+
+    return accepted_exports

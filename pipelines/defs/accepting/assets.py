@@ -20,7 +20,6 @@ from pipelines.core.contract import RAW_EXPORTS, RawExport
 from pipelines.defs.accepting.export_contract import export_contract, export_contract_spec, unreadable_export
 from pipelines.defs.gate import checked, refuse
 from pipelines.defs.metadata import table_metadata
-from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.resources import ProjectFolders, Warehouse
 
 
@@ -78,27 +77,29 @@ def accept_all(exports: list[RawExport], year: int, folders: ProjectFolders, war
     return sorted(accepted, key=lambda a: order[a.export.table])
 
 
-@dg.multi_asset(
-    name="raw_exports",
-    specs=[_spec(export) for export in RAW_EXPORTS],
-    check_specs=[export_contract_spec(export) for export in RAW_EXPORTS],
-    partitions_def=yearly_partitions,
-    can_subset=True,
-)
-def raw_exports(
-    context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
-) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
-    year = int(context.partition_key)
-    selected = {key.to_user_string() for key in context.selected_asset_keys}
-    problems = []
-    for accepted in accept_all([e for e in RAW_EXPORTS if e.table in selected], year, folders, warehouse):
-        for message in accepted.messages:
-            context.log.info(message)
-        # The contract's lines name their file, column, rule and rows.
-        problems += yield from checked(
-            accepted.export.table, accepted.metadata, accepted.checks, several=True, name_the_check=False
-        )
-    refuse(context, problems)
+def raw_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The raw exports' assets over the code location's yearly partitions."""
 
+    @dg.multi_asset(
+        name="raw_exports",
+        specs=[_spec(export) for export in RAW_EXPORTS],
+        check_specs=[export_contract_spec(export, partitions) for export in RAW_EXPORTS],
+        partitions_def=partitions,
+        can_subset=True,
+    )
+    def raw_exports(
+        context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
+    ) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
+        year = int(context.partition_key)
+        selected = {key.to_user_string() for key in context.selected_asset_keys}
+        problems = []
+        for accepted in accept_all([e for e in RAW_EXPORTS if e.table in selected], year, folders, warehouse):
+            for message in accepted.messages:
+                context.log.info(message)
+            # The contract's lines name their file, column, rule and rows.
+            problems += yield from checked(
+                accepted.export.table, accepted.metadata, accepted.checks, several=True, name_the_check=False
+            )
+        refuse(context, problems)
 
-raw_assets = [raw_exports]
+    return [raw_exports]

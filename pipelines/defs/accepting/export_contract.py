@@ -100,7 +100,7 @@ def csv_contract(
     con: duckdb.DuckDBPyConnection, export: RawExport, year: int, folders: ProjectFolders, warehouse: Warehouse
 ) -> dg.AssetCheckResult:
     rows = ingested_rows(con, export)
-    validation = validate_csv_export(export, year, rows, docs_dir=data_docs_dir(warehouse.directory, year, export))
+    validation = validate_csv_export(export, year, rows, docs_dir=data_docs_dir(str(warehouse.root()), year, export))
     metadata: dict[str, Any] = {
         "file": dg.MetadataValue.path(str(folders.raw_year_dir(year) / export.file_name)),
         "engine": "great_expectations (pandas)",
@@ -135,8 +135,8 @@ def cybertipline_reports_contract(
 # The check as the raw asset declares and evaluates it (pipelines/defs/accepting/assets.py)
 
 
-def export_contract_spec(export: RawExport) -> dg.AssetCheckSpec:
-    return check_spec(CHECK_NAME, export.table)
+def export_contract_spec(export: RawExport, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
+    return check_spec(CHECK_NAME, export.table, partitions)
 
 
 def export_contract(

@@ -12,10 +12,9 @@ leaves the year's headline figures unmaterialized and fails the run like any oth
 import dagster as dg
 import duckdb
 
-from pipelines.core.config import acknowledged_changes, previous_year_band
 from pipelines.core.year_over_year import inconsistent, load_previous_export_rows, manifest_export_rows, outside_band
 from pipelines.defs.checks import check_spec
-from pipelines.defs.resources import ProjectFolders
+from pipelines.defs.resources import ProjectFolders, YearOverYear
 
 TABLE = "headline_metrics"
 """The table whose step runs the checks of this module."""
@@ -23,15 +22,15 @@ CONSISTENT = "consistent_with_previous_year"
 WITHIN_BAND = "within_previous_year_band"
 
 
-def across_years_specs() -> list[dg.AssetCheckSpec]:
-    return [check_spec(CONSISTENT, TABLE), check_spec(WITHIN_BAND, TABLE)]
+def across_years_specs(partitions: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec]:
+    return [check_spec(CONSISTENT, TABLE, partitions), check_spec(WITHIN_BAND, TABLE, partitions)]
 
 
 def across_years_checks(
-    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders
+    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders, settings: YearOverYear
 ) -> list[dg.AssetCheckResult]:
     """Both checks, on the year's warehouse once ``headline_metrics`` is built."""
-    return [consistent_with_previous_year(con, year), within_previous_year_band(con, year, folders)]
+    return [consistent_with_previous_year(con, year), within_previous_year_band(con, year, folders, settings)]
 
 
 def consistent_with_previous_year(con: duckdb.DuckDBPyConnection, year: int) -> dg.AssetCheckResult:
@@ -66,10 +65,13 @@ lists them (pipelines/publishing/release.py)."""
 
 
 def within_previous_year_band(
-    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders
+    con: duckdb.DuckDBPyConnection, year: int, folders: ProjectFolders, settings: YearOverYear | None = None
 ) -> dg.AssetCheckResult:
-    band = previous_year_band()
-    acknowledged = set(acknowledged_changes())
+    """The band check; ``settings``: the run's band and acknowledged figures (unset: the
+    environment's, as a run without them in its config)."""
+    settings = settings if settings is not None else YearOverYear()
+    band = settings.band_fraction()
+    acknowledged = settings.acknowledged_figures()
     load_previous_export_rows(con, manifest_export_rows(folders.published_root() / str(year - 1) / "manifest.json"))
     outside = outside_band(con, band)
     accepted = [row for row in outside if row[0] in acknowledged]

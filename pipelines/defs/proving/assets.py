@@ -22,13 +22,12 @@ from pipelines.core.seeds import load_seeds
 from pipelines.core.sql_models import SqlModel, models
 from pipelines.defs.gate import materialize_if_passed
 from pipelines.defs.metadata import table_metadata
-from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.proving.across_years import TABLE as ACROSS_YEARS_TABLE
 from pipelines.defs.proving.across_years import across_years_checks, across_years_specs
 from pipelines.defs.proving.schema_and_totals import schema_and_totals, schema_and_totals_spec
 from pipelines.defs.proving.second_computation import second_computation, second_computation_spec
 from pipelines.defs.proving.shared_cells import shared_cells, shared_cells_spec, shared_tables
-from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.defs.resources import ProjectFolders, Warehouse, YearOverYear
 from pipelines.tables import specs
 from pipelines.tables.raw_year import raw_year
 
@@ -37,21 +36,26 @@ ACCEPTED = "accepted_exports"
 that reads a raw export come after it."""
 
 
-@dg.asset(
-    group_name="staging",
-    partitions_def=yearly_partitions,
-    deps=[ACCEPTED],
-    description=(
-        "Category catalogs (codes, labels, published order) from sql/seeds/, US states and "
-        "ISO 3166 countries from pycountry, loaded into the year's warehouse as seed_* tables."
-    ),
-    kinds={"duckdb", "csv"},
-    owners=["team:data-engineering"],
-)
-def seeds(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
-    with warehouse.connect(int(context.partition_key)) as con:
-        counts = load_seeds(con)
-    return dg.MaterializeResult(metadata={f"rows/{t}": n for t, n in counts.items()})
+def _seeds(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The catalog seeds over the code location's yearly partitions."""
+
+    @dg.asset(
+        group_name="staging",
+        partitions_def=partitions,
+        deps=[ACCEPTED],
+        description=(
+            "Category catalogs (codes, labels, published order) from sql/seeds/, US states and "
+            "ISO 3166 countries from pycountry, loaded into the year's warehouse as seed_* tables."
+        ),
+        kinds={"duckdb", "csv"},
+        owners=["team:data-engineering"],
+    )
+    def seeds(context: dg.AssetExecutionContext, warehouse: Warehouse) -> dg.MaterializeResult:
+        with warehouse.connect(int(context.partition_key)) as con:
+            counts = load_seeds(con)
+        return dg.MaterializeResult(metadata={f"rows/{t}": n for t, n in counts.items()})
+
+    return seeds
 
 
 with warnings.catch_warnings():
@@ -108,22 +112,22 @@ def sql_text(model: SqlModel) -> dg.MarkdownMetadataValue:
     return dg.MetadataValue.md(f"```sql\n{model.path.read_text(encoding='utf-8').strip()}\n```")
 
 
-def _check_specs(model: SqlModel) -> list[dg.AssetCheckSpec] | None:
+def _check_specs(model: SqlModel, partitions: dg.PartitionsDefinition) -> list[dg.AssetCheckSpec] | None:
     if model.layer != "published":
         return None
-    specs = [schema_and_totals_spec(model.name), second_computation_spec(model.name)]
+    specs = [schema_and_totals_spec(model.name, partitions), second_computation_spec(model.name, partitions)]
     if shared_tables(model.name):
-        specs.append(shared_cells_spec(model.name))
-    return specs + (across_years_specs() if model.name == ACROSS_YEARS_TABLE else [])
+        specs.append(shared_cells_spec(model.name, partitions))
+    return specs + (across_years_specs(partitions) if model.name == ACROSS_YEARS_TABLE else [])
 
 
-def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
+def _model_asset(model: SqlModel, partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
     published = model.layer == "published"
 
     @dg.asset(
         name=model.name,
         group_name=model.layer,
-        partitions_def=yearly_partitions,
+        partitions_def=partitions,
         deps=_deps(model),
         description=specs()[model.name].description if published else model.header,
         kinds={"duckdb", "sql"},
@@ -134,9 +138,11 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             "sql": sql_text(model),
             "dagster/code_references": code_references(model),
         },
-        check_specs=_check_specs(model),
+        check_specs=_check_specs(model, partitions),
     )
-    def sql_model(context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders):
+    def sql_model(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, folders: ProjectFolders, year_over_year: YearOverYear
+    ):
         year = int(context.partition_key)
         metadata = {}
         # Last year's release as its link points now, resolved once: the SQL model and the second
@@ -165,11 +171,17 @@ def _model_asset(model: SqlModel) -> dg.AssetsDefinition:
             if shared_tables(model.name):
                 checks.append(shared_cells(con, model.name))
             if model.name == ACROSS_YEARS_TABLE:
-                checks += across_years_checks(con, year, folders)
+                checks += across_years_checks(con, year, folders, year_over_year)
             yield from materialize_if_passed(context, metadata, checks)
 
     return sql_model
 
 
-staging_assets = [seeds, *(_model_asset(m) for m in models("staging"))]
-published_assets = [_model_asset(m) for m in models("published")]
+def staging_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The seeds and the staging models over the code location's yearly partitions."""
+    return [_seeds(partitions), *(_model_asset(m, partitions) for m in models("staging"))]
+
+
+def published_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]:
+    """The published tables, each with its checks, over the code location's yearly partitions."""
+    return [_model_asset(m, partitions) for m in models("published")]

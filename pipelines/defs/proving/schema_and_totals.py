@@ -27,11 +27,11 @@ def check_result(name: str, problems: list[str], passed_text: str, metadata: dic
     )
 
 
-def schema_and_totals_spec(table: str) -> dg.AssetCheckSpec:
+def schema_and_totals_spec(table: str, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
     """Run in the table's own step, right after the SQL model built it
     (pipelines/defs/proving/assets.py): one Dagster step per table, not two, and a failure still
     keeps ``release`` from running (pipelines/defs/gate.py)."""
-    return check_spec(CHECK_NAME, table)
+    return check_spec(CHECK_NAME, table, partitions)
 
 
 def schema_and_totals(con: duckdb.DuckDBPyConnection, table: str, year: int) -> dg.AssetCheckResult:

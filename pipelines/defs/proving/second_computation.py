@@ -16,9 +16,9 @@ from pipelines.tables.raw_year import RawYear
 CHECK_NAME = "second_computation"
 
 
-def second_computation_spec(table: str) -> dg.AssetCheckSpec:
+def second_computation_spec(table: str, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
     """Run in the table's own step right after its Pandera check."""
-    return check_spec(CHECK_NAME, table)
+    return check_spec(CHECK_NAME, table, partitions)
 
 
 class SecondComputationError(RuntimeError):

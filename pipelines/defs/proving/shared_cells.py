@@ -21,8 +21,8 @@ def shared_tables(table: str) -> list[str]:
     return list(dict.fromkeys(share.table for share in spec(table).shares))
 
 
-def shared_cells_spec(table: str) -> dg.AssetCheckSpec:
-    return check_spec(CHECK_NAME, table)
+def shared_cells_spec(table: str, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
+    return check_spec(CHECK_NAME, table, partitions)
 
 
 def shared_cells(con: duckdb.DuckDBPyConnection, table: str) -> dg.AssetCheckResult:

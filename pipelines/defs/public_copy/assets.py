@@ -14,8 +14,7 @@ import dagster as dg
 
 from pipelines.core.config import MIN_PUBLIC_COUNT
 from pipelines.defs.checks import check_spec
-from pipelines.defs.partitions import yearly_partitions
-from pipelines.defs.resources import ProjectFolders, Warehouse
+from pipelines.defs.resources import Disclosure, ProjectFolders, Warehouse
 from pipelines.public_copy.suppression import LAYOUTS, PRIMARY
 from pipelines.public_copy.tables import (
     UNSAFE_PATTERN,
@@ -30,36 +29,54 @@ from pipelines.publishing.history import history
 DISCLOSURE_CHECK = "disclosure_audit"
 
 
-@dg.asset(
-    group_name="release",
-    partitions_def=yearly_partitions,
-    deps=list(LAYOUTS),
-    description=(
-        "The public-use copies of the tables that count children (and of the headline figures "
-        f"they share a total with): counts from 1 to K-1 (K = {MIN_PUBLIC_COUNT}, "
-        "IMPACT_MIN_PUBLIC_COUNT) withheld, and as few further cells as possible so that, read with "
-        "the year's earlier public copies, no withheld cell can be derived and no small count shown to "
-        "be below K (a MILP solved with HiGHS). Also the list of withheld cells, each with the one "
-        "flag C. A revised year keeps every cell withheld in the year's earlier public copies. "
-        "Published in published/{year}/public/ by the release; when no pattern passes the audit, the "
-        "copy is withheld (this asset's metadata says why) and the release has no public/ of its own."
-    ),
-    kinds={"duckdb"},
-    owners=["team:data-engineering"],
-    check_specs=[check_spec(DISCLOSURE_CHECK, "public_use_tables")],
+DESCRIPTION = (
+    "The public-use copies of the tables that count children (and of the headline figures "
+    f"they share a total with): counts from 1 to K-1 (K = {MIN_PUBLIC_COUNT} unless the run's "
+    "config or IMPACT_MIN_PUBLIC_COUNT says otherwise) withheld, and as few further cells as "
+    "possible so that, read with the year's earlier public copies, no withheld cell can be "
+    "derived and no small count shown to be below K (a MILP solved with HiGHS). Also the list of "
+    "withheld cells, each with the one flag C. A revised year keeps every cell withheld in the "
+    "year's earlier public copies. "
+    "Published in published/{year}/public/ by the release; when no pattern passes the audit, the "
+    "copy is withheld (this asset's metadata says why) and the release has no public/ of its own."
 )
-def public_use_tables(
-    context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse
+
+
+def public_use_tables(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition:
+    """The public-use tables and their audit over the code location's yearly partitions."""
+
+    @dg.asset(
+        name="public_use_tables",
+        group_name="release",
+        partitions_def=partitions,
+        deps=list(LAYOUTS),
+        description=DESCRIPTION,
+        kinds={"duckdb"},
+        owners=["team:data-engineering"],
+        check_specs=[check_spec(DISCLOSURE_CHECK, "public_use_tables", partitions)],
+    )
+    def asset(
+        context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse, disclosure: Disclosure
+    ) -> dg.MaterializeResult:
+        return build_public_copy(context, folders, warehouse, disclosure)
+
+    return asset
+
+
+def build_public_copy(
+    context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse, disclosure: Disclosure
 ) -> dg.MaterializeResult:
+    """The step of ``public_use_tables``: the public copy, its audit and what the release reads."""
     year = int(context.partition_key)
+    k = disclosure.k()
     earlier = earlier_releases(reversed(history(folders.published_root(), year)))
     with warehouse.connect(year) as con:
-        copy = public_copy(con, year, MIN_PUBLIC_COUNT, earlier)
-    entry = manifest_public(copy, MIN_PUBLIC_COUNT)
+        copy = public_copy(con, year, k, earlier)
+    entry = manifest_public(copy, k)
     metadata = {
         "public_copy": entry["status"],
         "current_public_copy": entry["current"] or "",
-        "min_public_count": MIN_PUBLIC_COUNT,
+        "min_public_count": k,
         "audit_seconds": round(copy.audit_seconds, 3),
     }
     if copy.built is not None:

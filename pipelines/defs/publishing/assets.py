@@ -10,8 +10,6 @@ from pipelines.core.sql_models import models
 from pipelines.defs.accepting.accepted import acceptance_problems
 from pipelines.defs.alerts import alert_withheld_copy
 from pipelines.defs.gate import RELEASE_TAG
-from pipelines.defs.graph import publishing_check_keys
-from pipelines.defs.partitions import yearly_partitions
 from pipelines.defs.public_copy.assets import DISCLOSURE_CHECK
 from pipelines.defs.resources import ProjectFolders, Warehouse
 from pipelines.public_copy.audit import THIS_RELEASE
@@ -22,7 +20,9 @@ from pipelines.publishing.release import write_release
 PUBLISHED_TABLES = [m.name for m in models("published")]
 
 
-def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], dict]:
+def checks_of_this_run(
+    context: dg.AssetExecutionContext, expected_keys: frozenset[dg.AssetCheckKey]
+) -> tuple[list[dict], dict]:
     """Every asset check evaluated in this run, with its result, and the disclosure audit's
     figures for the manifest (from its check result: the audit is not run twice).
 
@@ -41,7 +41,7 @@ def checks_of_this_run(context: dg.AssetExecutionContext) -> tuple[list[dict], d
         key = (evaluation.asset_key.to_user_string(), evaluation.check_name)
         evaluated[key], metadata[key] = evaluation.passed, evaluation.metadata
         warned[key] = evaluation.severity == dg.AssetCheckSeverity.WARN
-    expected = {(key.asset_key.to_user_string(), key.name) for key in publishing_check_keys}
+    expected = {(key.asset_key.to_user_string(), key.name) for key in expected_keys}
     missing = sorted(expected - evaluated.keys())
     failed = sorted(key for key, passed in evaluated.items() if not passed and not warned[key])
     if missing or failed:
@@ -84,26 +84,43 @@ def published_files(release: Path) -> str:
     return "\n".join(lines)
 
 
-@dg.asset(
-    group_name="release",
-    partitions_def=yearly_partitions,
-    deps=[*PUBLISHED_TABLES, "public_use_tables"],
-    description=(
-        "The year's release, published/{year}/: every published table as Parquet and CSV, "
-        "manifest.json, datapackage.json and report.html, and public/ (the public-use tables, "
-        "the list of suppressed cells, their data package and report) unless the public copy was "
-        "withheld (then the year's last protected public copy stays current, and the run, the manifest, "
-        "the report, the index and one alert line say so). Built in a staging folder and swapped "
-        "in atomically once every check of the run has passed: it appears whole or not at all. "
-        "Every release is kept (published/.releases/); the manifest names the release it "
-        "replaced, and published/index.html is rewritten with every published year."
-    ),
-    kinds={"parquet", "csv", "html"},
-    owners=["team:data-engineering"],
+DESCRIPTION = (
+    "The year's release, published/{year}/: every published table as Parquet and CSV, "
+    "manifest.json, datapackage.json and report.html, and public/ (the public-use tables, "
+    "the list of suppressed cells, their data package and report) unless the public copy was "
+    "withheld (then the year's last protected public copy stays current, and the run, the manifest, "
+    "the report, the index and one alert line say so). Built in a staging folder and swapped "
+    "in atomically once every check of the run has passed: it appears whole or not at all. "
+    "Every release is kept (published/.releases/); the manifest names the release it "
+    "replaced, and published/index.html is rewritten with every published year."
 )
-def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse) -> dg.MaterializeResult:
+
+
+def release(partitions: dg.PartitionsDefinition, checks: frozenset[dg.AssetCheckKey]) -> dg.AssetsDefinition:
+    """The release over the code location's yearly partitions; ``checks``: every check of the
+    publishing job, each of which must have passed in the release's own run."""
+
+    @dg.asset(
+        name="release",
+        group_name="release",
+        partitions_def=partitions,
+        deps=[*PUBLISHED_TABLES, "public_use_tables"],
+        description=DESCRIPTION,
+        kinds={"parquet", "csv", "html"},
+        owners=["team:data-engineering"],
+    )
+    def asset(context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse) -> dg.MaterializeResult:
+        return publish(context, folders, warehouse, checks)
+
+    return asset
+
+
+def publish(
+    context: dg.AssetExecutionContext, folders: ProjectFolders, warehouse: Warehouse, expected: frozenset
+) -> dg.MaterializeResult:
+    """The step of ``release``: the year's release written, once every check passed in this run."""
     year = int(context.partition_key)
-    checks, public = checks_of_this_run(context)
+    checks, public = checks_of_this_run(context, expected)
     with warehouse.connect(year) as con, ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
         refused = acceptance_problems(context.instance, year, con)
         if refused:
@@ -129,7 +146,7 @@ def release(context: dg.AssetExecutionContext, folders: ProjectFolders, warehous
     context.instance.add_run_tags(context.run.run_id, {RELEASE_TAG: f"{release_id} ({publication.outcome})"})
     if publication.public_withheld:
         context.log.warning(f"Release of {year}: public copy withheld: {publication.public_withheld}")
-        alert_withheld_copy(warehouse.directory, context.instance, context.run.run_id, year, public)
+        alert_withheld_copy(warehouse.root(), context.instance, context.run.run_id, year, public)
     # Paths into the immutable release folder: the link published/<year> moves with the next
     # revision, and this event must keep pointing at the files it describes.
     return dg.MaterializeResult(
