@@ -28,6 +28,8 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import pipelines.accepting.ingest as ingest_module
 from pipelines.accepting.gx_suites import years_up_to_regex
@@ -1102,6 +1104,38 @@ def test_the_numpy_bitmap_counts_as_the_sql_blocks_do(tmp_path: Path) -> None:
     by_numpy = sorted(count_report_ids(path, "report_id", *id_range(pq.read_metadata(path), "report_id")), key=str)
     assert by_numpy == by_sql
     assert len(by_sql) == 5  # blocks 0, 1, -1 and 16 hold a repeat; the missing ids
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    ids=st.lists(st.one_of(st.none(), st.integers(-(1 << 18), 1 << 18)), min_size=1, max_size=60),
+    row_group_size=st.integers(1, 8),
+)
+def test_the_numpy_bitmap_counts_any_ids_as_the_sql_blocks_do(ids, row_group_size, tmp_path: Path) -> None:
+    """The same two computations on any ids (repeats anywhere, in a row group or across them, in no
+    order, missing ones), row for row."""
+    if all(i is None for i in ids):
+        ids = [*ids, 0]
+    path = _ids_export(tmp_path / "cybertipline_reports.parquet", ids, row_group_size=row_group_size)
+    con = duckdb.connect()
+    con.sql(f"CREATE VIEW raw_cybertipline_reports AS SELECT * FROM read_parquet('{path}')")
+    con.sql(f"SET VARIABLE id_block_bits = {ID_BLOCK_BITS}")
+    sql = (SQL_DIR / "audits" / "cybertipline_reports_ids.sql").read_text(encoding="utf-8").strip().rstrip(";")
+    by_sql = sorted(con.sql(sql).fetchall(), key=str)
+    by_numpy = sorted(count_report_ids(path, "report_id", *id_range(pq.read_metadata(path), "report_id")), key=str)
+    assert by_numpy == by_sql
+
+
+def test_ids_outside_the_range_the_statistics_state_are_refused(tmp_path: Path) -> None:
+    """The bitmap is as wide as the footer's statistics say: an id beyond them is refused, not
+    counted in another id's bit."""
+    path = _ids_export(tmp_path / "cybertipline_reports.parquet", [5, 6, 70_000])
+    with pytest.raises(RawExportError) as refusal:
+        count_report_ids(path, "report_id", 5, 65_535)
+    assert refusal.value.lines == [
+        "cybertipline_reports.parquet: column report_id: values outside the range its Parquet "
+        "statistics state (rule: Parquet export)"
+    ]
 
 
 def test_the_width_of_the_id_blocks_comes_from_the_footer_statistics(tmp_path: Path) -> None:
