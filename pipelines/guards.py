@@ -296,7 +296,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="schema_and_totals",
         kind=CHECK,
-        step="its own step, right after the SQL model built it",
+        step="the published tables' step (published_tables), right after the SQL model built the table",
         proves=(
             "The table has its spec's columns, types and order, its categories in published order "
             "(or each key once and the total row last), no null or negative count, each row's parts "
@@ -312,7 +312,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="second_computation",
         kind=CHECK,
-        step="its own step, after schema_and_totals",
+        step="the published tables' step (published_tables), after schema_and_totals",
         proves=(
             "Every cell equals the same table computed a second time, independently: in polars, "
             "straight from the raw exports as raw/README.md describes them, never from the SQL "
@@ -329,7 +329,10 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="shared_cells",
         kind=CHECK,
-        step="its own step, after second_computation, once the tables it shares cells with are built",
+        step=(
+            "the published tables' step (published_tables), after second_computation, once the tables it "
+            "shares cells with are built"
+        ),
         proves=(
             "Each cell the table shares with another (its spec's shares: the population in every "
             "missing-children table and the headline figures, the reports in every CyberTipline "
@@ -345,7 +348,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="consistent_with_previous_year",
         kind=CHECK,
-        step="its own step, after second_computation",
+        step="the published tables' step (published_tables), after second_computation",
         proves=(
             "A prior-year figure of program_metrics.csv equals the yearly figure of last year's release, "
             "and a cumulative figure is never below last year's (sql/audits/headline_metrics_previous_year.sql)."
@@ -357,7 +360,7 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="within_previous_year_band",
         kind=CHECK,
-        step="its own step, after second_computation",
+        step="the published tables' step (published_tables), after second_computation",
         proves=(
             "Each export's row count and each table's total (its first figure in the metric catalog) "
             "is within the band around last year's release (IMPACT_PREVIOUS_YEAR_BAND, default ±50%) "

@@ -1,14 +1,15 @@
 """How a year is refused: a failed check fails its step, and with it the run, red.
 
 Every check of the product that can refuse a year is a blocking check of severity ERROR. It
-runs in its asset's own step, right after the asset is built. When every such check passed, the
+runs in its asset's step, right after the asset is built. When every such check passed, the
 step yields the asset's materialization with the checks' results. When one failed, the step
-yields the checks' results without a materialization, logs its one-line problems as an ERROR
-event and raises ``dagster.Failure`` with the same lines as its description: the step fails,
-what reads the asset does not run, the run fails, and the run-failure sensor reports it
-(pipelines/defs/alerts.py). A check that fails with severity WARN refuses nothing: the asset is
-materialized and the run goes on. A step that materializes several assets (the raw exports)
-yields every asset that passed before it fails for those that did not.
+yields the checks' results without a materialization and, once its other assets are done, logs
+its one-line problems as an ERROR event and raises ``dagster.Failure`` with the same lines as
+its description: the step fails, what reads the asset does not run, the run fails, and the
+run-failure sensor reports it (pipelines/defs/alerts.py). A check that fails with severity WARN
+refuses nothing: the asset is materialized and the run goes on. A step that materializes several
+assets (the raw exports, the published tables) yields every asset that passed before it fails
+for those that did not.
 
 The year runs as two runs so that a failure shows where it happened (pipelines/defs/jobs.py):
 the accepting run holds only the raw exports and their contract, and the publishing run, which
@@ -27,7 +28,10 @@ import dagster as dg
 RELEASE_TAG = "impact/release"
 """The tag of a publishing run that published its year: ``<release id> (new|revises ...|unchanged)``."""
 
-GATES = "When it fails, the year's {asset} step fails and its run with it, red: nothing of the year is published."
+GATES = (
+    "When it fails, {asset} is not materialized for the year, its step fails and the run with it, red: "
+    "nothing of the year is published."
+)
 """The sentence every blocking check's description ends with (pipelines/defs/checks.py)."""
 
 Results = Generator[dg.MaterializeResult | dg.AssetCheckResult, None, list[str]]
@@ -85,12 +89,3 @@ def refuse(context: dg.AssetExecutionContext, problems: Sequence[str]) -> None:
         return
     context.log.error(f"{context.partition_key} refused:\n" + "\n".join(problems))
     raise dg.Failure(description="\n".join(problems), allow_retries=False)
-
-
-def materialize_if_passed(
-    context: dg.AssetExecutionContext, metadata: Mapping[str, Any], checks: Sequence[dg.AssetCheckResult]
-) -> Results:
-    """The results of the step of one checked asset; it fails when a check refuses the year."""
-    problems = yield from checked(context.asset_key.to_user_string(), metadata, checks)
-    refuse(context, problems)
-    return problems

@@ -11,7 +11,8 @@
 2. Validation of one table (:func:`validate_table`) in one lazy pass: every problem on one line
    naming the table, column, rule and rows.
 The Dagster check ``schema_and_totals`` (pipelines/defs/proving/schema_and_totals.py)
-runs them in each table's own step; a failure keeps the ``release`` asset from running.
+runs them in the published tables' step, right after each table is built; a failure keeps the
+``release`` asset from running.
 
 Every check returns one Boolean per row, never one bool for the table, so Pandera itself names
 the failing rows (its ``check_output``; the row's label comes from the spec), and its lazy mode

@@ -15,6 +15,7 @@ import pytest
 
 from pipelines.core.config import Folders
 from pipelines.definitions import build_definitions, build_resources
+from pipelines.defs.proving.assets import PUBLISHED_STEP
 from pipelines.public_copy import tables as public_copy_tables
 from pipelines.public_copy.suppression import naive_pattern
 from pipelines.public_copy.tables import UNSAFE_PATTERN
@@ -94,18 +95,61 @@ def test_a_failing_check_blocks_the_release_and_names_table_column_and_rule(
         "cybertipline_reports_by_country: column reports: the category rows do not add up to the Total row "
         "in row(s) 'Total' (category rows sum to 7 but the Total row says 8) (rule: column totals)"
     )
-    # The table is not materialized for the year, its step fails with the check's line, what
-    # reads it never starts and the run fails, red (pipelines/defs/gate.py).
+    # The table is not materialized for the year, the other tables of its step are, the step
+    # fails with the check's line, what reads the tables never starts and the run fails, red
+    # (pipelines/defs/gate.py).
     assert not (tmp_path / "published" / str(YEAR)).exists()
-    assert CO not in {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    assert CO not in materialized and "missing_children_by_state" in materialized
     [failure] = result.get_step_failure_events()
-    assert failure.step_key == CO
+    assert failure.step_key == PUBLISHED_STEP
     assert failure.step_failure_data.user_failure_data.description == (
         f"check {CO}:schema_and_totals failed: " + failed.metadata["failure"].value
     )
     started = {e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START}
-    assert "public_use_tables" in started and "release" not in started
+    assert PUBLISHED_STEP in started and not started & {"public_use_tables", "release"}
     assert not result.success
+
+
+@pytest.mark.guard("schema_and_totals")
+def test_no_table_is_built_from_a_refused_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The published tables share one step: a refused table is not materialized, nor is any table
+    built from it (the reports by country, ESP and incident type and the headline figures read the
+    reports by source), while the tables independent of it are; the step fails with the refused
+    table's line alone."""
+    import pipelines.defs.proving.assets as proving
+
+    source = "cybertipline_reports_by_source"
+    schema_and_totals = proving.schema_and_totals
+
+    def refusing(con, table, year):
+        found = schema_and_totals(con, table, year)
+        if table != source:
+            return found
+        return found._replace(passed=False, metadata={"failure": dg.MetadataValue.text(f"{source}: broken")})
+
+    monkeypatch.setattr(proving, "schema_and_totals", refusing)
+    tiny_exports().write(tmp_path / "raw")
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    result = dg.materialize(
+        build_definitions().assets, partition_key=str(YEAR), resources=build_resources(folders), raise_on_error=False
+    )
+    materialized = {e.asset_key.to_user_string() for e in result.get_asset_materialization_events()}
+    built_from_source = {
+        source,
+        "cybertipline_reports_by_country",
+        "cybertipline_reports_by_esp",
+        "cybertipline_reports_by_incident_type",
+        "headline_metrics",
+    }
+    assert not materialized & built_from_source
+    assert set(specs()) - built_from_source <= materialized
+    assert {table for table, _ in evaluations(result)} & built_from_source == {source}
+    [failure] = result.get_step_failure_events()
+    assert failure.step_failure_data.user_failure_data.description == (
+        f"check {source}:schema_and_totals failed: {source}: broken"
+    )
+    assert not (tmp_path / "published" / str(YEAR)).exists()
 
 
 def test_a_leaking_pattern_withholds_the_public_copy_and_the_exact_tables_are_published(

@@ -38,6 +38,7 @@ def consistent_with_previous_year(con: duckdb.DuckDBPyConnection, year: int) -> 
     violations = inconsistent(con)
     if not violations:
         return dg.AssetCheckResult(
+            asset_key=TABLE,
             check_name=CONSISTENT,
             passed=True,
             description=(
@@ -52,6 +53,7 @@ def consistent_with_previous_year(con: duckdb.DuckDBPyConnection, year: int) -> 
         for metric, period, rule, this_year, last_year in violations
     ]
     return dg.AssetCheckResult(
+        asset_key=TABLE,
         check_name=CONSISTENT,
         passed=False,
         description=f"{len(lines)} figure(s) inconsistent with the {year - 1} release, nothing is published:",
@@ -93,6 +95,7 @@ def within_previous_year_band(
         f"({len(accepted)} acknowledged)"
     )
     return dg.AssetCheckResult(
+        asset_key=TABLE,
         check_name=WITHIN_BAND,
         passed=not lines,
         description=description,

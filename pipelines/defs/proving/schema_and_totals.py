@@ -1,5 +1,5 @@
-"""The Dagster check ``schema_and_totals`` of every published table, run in the table's
-own step: the table read from the year's warehouse and validated against the Pandera schema
+"""The Dagster check ``schema_and_totals`` of every published table, run in the
+published tables' step: the table read from the year's warehouse and validated against the Pandera schema
 generated from its spec (pipelines/proving/schemas.py)."""
 
 from __future__ import annotations
@@ -14,12 +14,18 @@ from pipelines.defs.checks import check_spec
 CHECK_NAME = "schema_and_totals"
 
 
-def check_result(name: str, problems: list[str], passed_text: str, metadata: dict[str, Any]) -> dg.AssetCheckResult:
-    """The result of check ``name``: passed when there is no problem; otherwise a summary and
-    every problem, one per line, under the metadata key ``failure`` (read by pipelines.runner)."""
+def check_result(
+    name: str, table: str, problems: list[str], passed_text: str, metadata: dict[str, Any]
+) -> dg.AssetCheckResult:
+    """The result of check ``name`` of ``table`` (named: the step builds several tables): passed
+    when there is no problem; otherwise a summary and every problem, one per line, under the
+    metadata key ``failure`` (read by pipelines.runner)."""
     if not problems:
-        return dg.AssetCheckResult(check_name=name, passed=True, description=passed_text, metadata=metadata)
+        return dg.AssetCheckResult(
+            asset_key=table, check_name=name, passed=True, description=passed_text, metadata=metadata
+        )
     return dg.AssetCheckResult(
+        asset_key=table,
         check_name=name,
         passed=False,
         description=f"{len(problems)} invariant(s) broken, nothing is published:",
@@ -28,9 +34,9 @@ def check_result(name: str, problems: list[str], passed_text: str, metadata: dic
 
 
 def schema_and_totals_spec(table: str, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
-    """Run in the table's own step, right after the SQL model built it
-    (pipelines/defs/proving/assets.py): one Dagster step per table, not two, and a failure still
-    keeps ``release`` from running (pipelines/defs/gate.py)."""
+    """Run in the published tables' step, right after the SQL model built the table
+    (pipelines/defs/proving/assets.py): a failure keeps ``release`` from running
+    (pipelines/defs/gate.py)."""
     return check_spec(CHECK_NAME, table, partitions)
 
 
@@ -39,4 +45,4 @@ def schema_and_totals(con: duckdb.DuckDBPyConnection, table: str, year: int) -> 
     from pipelines.proving.schemas import check_published_table  # pandera, imported by the step that validates
 
     rows, problems = check_published_table(con, table, year)
-    return check_result(CHECK_NAME, problems, f"{table}: all {rows} rows pass", {"rows": rows})
+    return check_result(CHECK_NAME, table, problems, f"{table}: all {rows} rows pass", {"rows": rows})

@@ -1,5 +1,5 @@
-"""The Dagster check ``second_computation`` of every published table, run in the table's
-own step: the SQL model's table against the same table computed again from the raw exports
+"""The Dagster check ``second_computation`` of every published table, run in the
+published tables' step: the SQL model's table against the same table computed again from the raw exports
 (pipelines/proving/second_computation.py)."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ CHECK_NAME = "second_computation"
 
 
 def second_computation_spec(table: str, partitions: dg.PartitionsDefinition) -> dg.AssetCheckSpec:
-    """Run in the table's own step right after its Pandera check."""
+    """Run in the published tables' step right after the table's Pandera check."""
     return check_spec(CHECK_NAME, table, partitions)
 
 
@@ -41,6 +41,7 @@ def second_computation(con: duckdb.DuckDBPyConnection, table: str, raw: RawYear)
             raise SecondComputationError(message) from None
     return check_result(
         CHECK_NAME,
+        table,
         problems,
         f"{table}: every cell equals the second computation from the raw exports",
         {},

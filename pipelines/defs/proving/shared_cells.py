@@ -1,5 +1,5 @@
 """The Dagster check ``shared_cells`` of a published table that shares cells with others, run in
-the table's own step: its shared cells against the other tables' (pipelines/proving/shared_cells.py),
+the published tables' step: its shared cells against the other tables' (pipelines/proving/shared_cells.py),
 all read from the year's warehouse. The table depends on the tables its shares name, so they are
 built before it (pipelines/defs/proving/assets.py)."""
 
@@ -35,4 +35,4 @@ def shared_cells(con: duckdb.DuckDBPyConnection, table: str) -> dg.AssetCheckRes
     if not problems:
         problems = shared_cell_problems(table, frames)
     passed = f"{table}: its {len(spec(table).shares)} shared cell(s) hold the other tables' figures"
-    return check_result(CHECK_NAME, problems, passed, {})
+    return check_result(CHECK_NAME, table, problems, passed, {})
