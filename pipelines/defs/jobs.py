@@ -9,7 +9,12 @@ once it succeeded, and ``impact run`` runs both in its own process. A refused ex
 fails one raw asset of one run; the tables, never planned, keep their last good state.
 """
 
+import hashlib
+from collections.abc import Mapping
+
 import dagster as dg
+
+from pipelines.core.contract import RAW_EXPORTS
 
 RAW_GROUP = "raw"
 
@@ -38,3 +43,22 @@ ACCEPTED_TAG = "impact/accepted_by"
 YEAR_TAG = "impact/year"
 """The year of a run the daemon starts (the sensor's, the schedule's, and the publishing run that
 follows them): the run queue runs one such run of a year at a time (dagster.yaml)."""
+EXPORTS_TAG = "impact/exports"
+"""The content a run ran: the year and the digest of its five exports' SHA-256s
+(:func:`content_key`). Whoever starts the run (``impact run``, the sensor, the schedule, the
+UI, a backfill), its accepting step and its publishing run's first step put it on the run, so
+that the sensor and the schedule see every run of a content and run a content once."""
+
+
+def content_key(year: int, hashes: Mapping[str, str]) -> str:
+    """``release-<year>-<16 hex digits>``: the year and the digest of its exports' SHA-256s, by
+    file name (the sensor's run key)."""
+    digest = hashlib.sha256("".join(f"{name}:{hashes[name]}\n" for name in sorted(hashes)).encode())
+    return f"release-{year}-{digest.hexdigest()[:16]}"
+
+
+def record_content(context: dg.AssetExecutionContext, year: int, hashes: Mapping[str, str]) -> None:
+    """Tag the step's run with the content it read (:data:`EXPORTS_TAG`): all five exports of
+    the year, by SHA-256. A run of some of the exports says nothing: it ran no year's content."""
+    if sorted(hashes) == sorted(export.file_name for export in RAW_EXPORTS):
+        context.instance.add_run_tags(context.run_id, {EXPORTS_TAG: content_key(year, hashes)})

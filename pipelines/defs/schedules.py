@@ -2,7 +2,8 @@
 
 Exports arrive after year end (README.md), and ``raw_exports_sensor`` publishes a year as soon as
 its exports are complete (pipelines/defs/sensors.py). The schedule is the deadline: on Y+1-01-15 it
-asks for the run of year Y unless the year is already published from the exports in ``raw/``;
+asks for the run of year Y unless the year is already published from the exports in ``raw/``,
+is being published, or those exports already have a run (the sensor's rule, ``decide``);
 when they are not complete it skips, naming the missing or unfinished files (shown on the tick in
 the UI), instead of starting a run that would fail on a missing file. The sensor publishes the
 year when they arrive.
@@ -16,17 +17,7 @@ from pipelines.core.config import ENV_FIRST_YEAR, Folders
 from pipelines.defs.jobs import YEAR_TAG
 from pipelines.defs.partitions import first_partition
 from pipelines.defs.resources import ProjectFolders, Warehouse, run_folders
-from pipelines.defs.sensors import (
-    ExportChanged,
-    busy,
-    changed_exports,
-    content_hashes,
-    content_key,
-    look_at,
-    released_hashes,
-    run_of_content,
-    run_request,
-)
+from pipelines.defs.sensors import ExportChanged, content_hashes, decide, look_at
 
 
 def next_tick(now: datetime) -> datetime:
@@ -41,9 +32,10 @@ def describe(now: datetime, first_year: int) -> str:
     return (
         f"Publishes the year that just ended, every January 15 at 06:00 UTC: the next tick, "
         f"{tick:%Y-%m-%d %H:%M} UTC, publishes {tick.year - 1} (run tag {YEAR_TAG}), unless it is "
-        f"already published from its exports. It is the deadline: when the exports are not complete "
-        f"it skips, naming the missing or unfinished files, and raw_exports_sensor publishes the year "
-        f"when they arrive. Ticks for years before {ENV_FIRST_YEAR}={first_year} skip."
+        f"already published from its exports or they already ran (a content runs once). It is the "
+        f"deadline: when the exports are not complete it skips, naming the missing or unfinished files, "
+        f"and raw_exports_sensor publishes the year when they arrive. Ticks for years before "
+        f"{ENV_FIRST_YEAR}={first_year} skip."
     )
 
 
@@ -80,15 +72,5 @@ def _deadline(context: dg.ScheduleEvaluationContext, year: int, folders: Folders
         hashes = content_hashes(exports, {})  # once a year: no cache to keep
     except ExportChanged as changed:
         return dg.SkipReason(f"not published on its deadline: {changed}")
-    key = content_key(year, hashes)
-    released = released_hashes(folders.published_dir, year)
-    changed = changed_exports(hashes, released)
-    if not changed:
-        return dg.SkipReason(f"{year} is already published from these exports ({key})")
-    holder = busy(context.instance, folders, year)
-    if holder is not None:
-        return dg.SkipReason(f"{year} is being published by {holder} (not asked for twice)")
-    other_run = run_of_content(context.instance, key)
-    if other_run is not None:
-        return dg.SkipReason(f"{year}: run {other_run} was already asked for these exports ({key})")
-    return run_request(year, key, changed, released is None)
+    decision = decide(context.instance, folders, year, hashes)
+    return decision.request or dg.SkipReason(decision.reason)

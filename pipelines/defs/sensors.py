@@ -15,7 +15,9 @@ that last hashed it (the hashes are kept in the sensor's cursor), so a tick over
 multi-gigabyte exports reads no export. When a complete year's content differs from what its
 current release was made from (the input SHA-256s in ``published/<year>/manifest.json``), the
 sensor asks for a run of ``accept_exports`` for that year with a run key made of the year and
-the content hashes: one content runs once, whether it is published or refused. A published
+the content hashes, unless a run of that content already exists, whoever started it (every run
+of the year's five exports carries the content as its tag ``impact/exports``,
+pipelines/defs/jobs.py): one content runs once, whether it is published or refused. A published
 year whose export is replaced by a corrected one is therefore published again: a revision.
 
 ``accepted_exports_sensor`` starts the year's publishing run (``yearly_release``) once its
@@ -24,7 +26,6 @@ accepting run succeeded; ``impact run`` runs both steps in its own process.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass, field
@@ -36,15 +37,13 @@ from pipelines.core.config import Folders
 from pipelines.core.contract import COMPLETE_MARKER, RAW_EXPORTS
 from pipelines.core.files import sha256_file
 from pipelines.core.preflight import lock_holder, published_lock_file, warehouse_lock_file
-from pipelines.defs.jobs import ACCEPTED_TAG, STARTED_BY_TAG, YEAR_TAG
+from pipelines.defs.jobs import ACCEPTED_TAG, EXPORTS_TAG, STARTED_BY_TAG, YEAR_TAG, content_key
 from pipelines.defs.partitions import partition_years
 from pipelines.defs.resources import PARTITION_TAG, ProjectFolders, Warehouse, run_folders
 
 MARKER = COMPLETE_MARKER
 
 EXPORT_FILES = tuple(sorted(export.file_name for export in RAW_EXPORTS))
-EXPORTS_TAG = "impact/exports"
-"""The tag of a run requested for a content: the year and the digest of its five SHA-256s."""
 CHANGED_TAG = "impact/changed"
 """The exports whose content differs from the year's current release (or ``first release``)."""
 
@@ -137,12 +136,6 @@ class ExportChanged(Exception):
         super().__init__(f"{year}: {name} changed while it was read: still being written")
 
 
-def content_key(year: int, hashes: dict[str, str]) -> str:
-    """``release-<year>-<16 hex digits>``: the year and the digest of its exports' SHA-256s."""
-    digest = hashlib.sha256("".join(f"{name}:{hashes[name]}\n" for name in sorted(hashes)).encode())
-    return f"release-{year}-{digest.hexdigest()[:16]}"
-
-
 def released_hashes(published_dir: str | Path, year: int) -> dict[str, str] | None:
     """The SHA-256 of each export the year's current release was made from (its manifest's
     ``inputs``); None before the year's first release."""
@@ -161,13 +154,16 @@ def changed_exports(hashes: dict[str, str], released: dict[str, str] | None) -> 
     return [name for name in sorted(hashes) if released.get(name) != hashes[name]]
 
 
+NOT_CANCELED = [status for status in dg.DagsterRunStatus if status != dg.DagsterRunStatus.CANCELED]
+
+
 def run_of_content(instance: dg.DagsterInstance, key: str) -> str | None:
-    """The id of a run asked for this content by the sensor or the schedule that is queued,
-    running or done — published, refused or failed —, not canceled: another one would only wait
-    for the year, or refuse the same exports again. A refusal is not retried by itself."""
-    runs = instance.get_runs(filters=dg.RunsFilter(tags={EXPORTS_TAG: key}), limit=5)
-    live = [r for r in runs if r.status != dg.DagsterRunStatus.CANCELED]
-    return live[0].run_id if live else None
+    """The latest run of this content (its tag :data:`EXPORTS_TAG`), whoever started it
+    (``impact run``, the sensor, the schedule, the UI), that is queued, running or done —
+    published, refused or failed —, not canceled: another one would only wait for the year, or
+    refuse the same exports again. A refusal is not retried by itself. None when there is none."""
+    runs = instance.get_runs(filters=dg.RunsFilter(tags={EXPORTS_TAG: key}, statuses=NOT_CANCELED), limit=1)
+    return f"run {runs[0].run_id} of {runs[0].job_name} ({runs[0].status.value.lower()})" if runs else None
 
 
 def publisher(folders: Folders, year: int) -> str | None:
@@ -218,6 +214,34 @@ def run_request(year: int, key: str, changed: list[str], first: bool) -> dg.RunR
             YEAR_TAG: str(year),
         },
     )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a tick of the sensor or the schedule does with a complete year's content: the run it
+    asks for, or why none."""
+
+    request: dg.RunRequest | None
+    reason: str = ""
+    again: bool = False
+    """The year is being published: the content is looked at again once that has ended."""
+
+
+def decide(instance: dg.DagsterInstance, folders: Folders, year: int, hashes: dict[str, str]) -> Decision:
+    """The one rule of the sensor and the schedule: a content runs once. No run when the year's
+    current release was made from it, when the year is being published now (the content is looked
+    at again), or when a run of any launcher already ran it, published or refused; a changed
+    content gets the year's accepting run."""
+    key = content_key(year, hashes)
+    released = released_hashes(folders.published_dir, year)
+    changed = changed_exports(hashes, released)
+    if not changed:
+        return Decision(None, f"{year}: the current release was made from these exports ({key})")
+    if (holder := busy(instance, folders, year)) is not None:
+        return Decision(None, f"{year}: being published by {holder}", again=True)
+    if (other := run_of_content(instance, key)) is not None:
+        return Decision(None, f"{year}: these exports already have a run, {other}; not repeated by itself ({key})")
+    return Decision(run_request(year, key, changed, released is None))
 
 
 @dataclass
@@ -289,17 +313,14 @@ def _tick(
         if cursor.seen.get(str(year)) == key:
             notes.append(f"{year}: exports unchanged since the last tick ({key})")
             continue
-        released = released_hashes(folders.published_dir, year)
-        changed = changed_exports(hashes, released)
-        if not changed:
-            notes.append(f"{year}: the current release was made from these exports ({key})")
-        elif (holder := busy(context.instance, folders, year)) is not None:
-            notes.append(f"{year}: being published by {holder}; looked at again once it has ended")
+        decision = decide(context.instance, folders, year, hashes)
+        if decision.again:
+            notes.append(f"{decision.reason}; looked at again once it has ended")
             continue  # e.g. `impact run` of these very exports: not seen yet
-        elif (other_run := run_of_content(context.instance, key)) is not None:
-            notes.append(f"{year}: run {other_run} was already asked for these exports ({key})")
+        if decision.request is None:
+            notes.append(decision.reason)
         else:
-            requests.append(run_request(year, key, changed, released is None))
+            requests.append(decision.request)
         cursor.seen[str(year)] = key
     cursor.hashes = {name: value for name, value in cursor.hashes.items() if name in present}
     if empty:

@@ -21,6 +21,7 @@ from pipelines.public_copy.suppression import naive_pattern
 from pipelines.public_copy.tables import UNSAFE_PATTERN
 from pipelines.runner import run_year
 from pipelines.tables import specs
+from tests.e2e.test_sensors import Sensor, touch_marker
 from tests.exports import report
 from tests.proving.test_published_invariants import CO, tiny_exports
 from tests.proving.test_second_computation import WRONG_RULES, YEAR, exports, use_wrong_rule
@@ -34,12 +35,8 @@ def test_a_wrong_business_rule_fails_second_computation_and_nothing_is_published
     use_wrong_rule(monkeypatch, tmp_path / "sql", sql_file, right, wrong)
     exports().write(tmp_path / "raw")
 
-    outcome = run_year(
-        YEAR,
-        Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse")),
-        instance,
-        log_level="WARNING",
-    )
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    outcome = run_year(YEAR, folders, instance, log_level="WARNING")
 
     assert not outcome.success
     assert not (tmp_path / "published" / str(YEAR)).exists()
@@ -48,6 +45,12 @@ def test_a_wrong_business_rule_fails_second_computation_and_nothing_is_published
     assert ":schema_and_totals failed" not in text  # the tables still add up
     for fragment in fragments:
         assert fragment in text, text
+    # Refused at a table check by `impact run`: the sensor does not run that content again.
+    touch_marker(tmp_path / "raw" / str(YEAR))
+    tick = Sensor(folders, instance).tick()
+    assert not tick.run_requests
+    assert f"{YEAR}: these exports already have a run, run " in tick.skip_message
+    assert "of yearly_release (failure)" in tick.skip_message
 
 
 def evaluations(result: dg.ExecuteInProcessResult) -> dict[tuple[str, str], dg.AssetCheckEvaluation]:
@@ -242,7 +245,8 @@ def test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step(
 
     from pipelines.accepting.ingest import ingest
     from pipelines.core.contract import CASES
-    from pipelines.defs.jobs import accepting_job, publishing_job
+    from pipelines.core.files import sha256_file
+    from pipelines.defs.jobs import EXPORTS_TAG, accepting_job, content_key, publishing_job
     from pipelines.runner import job_for
     from tests.exports import YearExports, case
 
@@ -250,6 +254,7 @@ def test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step(
     for year in (2020, 2021):
         YearExports.small(year).write(tmp_path / "raw")
     accepted = job_for(folders, accepting_job.name).execute_in_process(partition_key="2020", instance=instance)
+    accepted_hashes = {p.name: sha256_file(p) for p in (tmp_path / "raw" / "2020").iterdir()}
     corrected = YearExports.small(2020)
     corrected.cases.append(case("C3", "2020-05-01"))
     corrected.write(tmp_path / "raw")  # valid, but never accepted: ingested behind the runs' back
@@ -271,3 +276,7 @@ def test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step(
         started = [e.step_key for e in result.all_events if e.event_type == dg.DagsterEventType.STEP_START]
         assert started == ["accepted_exports"]
     assert accepted.success and not list((tmp_path / "published").glob("20*"))
+    # Launched by hand, the accepting run says which content it read; the refused publishing
+    # runs, which accepted none, say nothing.
+    key = content_key(2020, accepted_hashes)
+    assert [r.run_id for r in instance.get_runs(filters=dg.RunsFilter(tags={EXPORTS_TAG: key}))] == [accepted.run_id]

@@ -73,6 +73,14 @@ def test_a_year_arrives_is_corrected_and_publishes_a_revision_with_its_diff(fold
     assert metadata["outcome"] == f"revises {releases[1].name}: {metadata['cells_changed']} cells changed"
     assert not sensor.tick().run_requests
 
+    exports.cases.pop()  # the first exports restored: `impact run` published them, a content runs once
+    exports.write(Path(folders.raw_dir))
+    touch_marker(folder)
+    restored = sensor.tick()
+    assert not restored.run_requests
+    assert f"{YEAR}: these exports already have a run, run " in restored.skip_message
+    assert "of yearly_release (success)" in restored.skip_message
+
 
 def test_a_refused_run_adds_one_alert_line_without_raw_values(folders: Folders, tmp_path: Path) -> None:
     exports = YearExports.small(YEAR)

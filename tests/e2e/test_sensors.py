@@ -19,8 +19,9 @@ import pipelines.defs.sensors
 from pipelines.core.config import Folders
 from pipelines.core.preflight import lock_holder, warehouse_lock_file, year_lock
 from pipelines.definitions import build_definitions, build_resources
+from pipelines.defs.jobs import EXPORTS_TAG, content_key
 from pipelines.defs.schedules import YEAR_TAG
-from pipelines.defs.sensors import CHANGED_TAG, EXPORT_FILES, EXPORTS_TAG, MARKER, SENSOR_NAME, content_key
+from pipelines.defs.sensors import CHANGED_TAG, EXPORT_FILES, MARKER, SENSOR_NAME
 from pipelines.publishing.manifest import sha256_file
 
 YEAR = 2020
@@ -179,7 +180,7 @@ def test_content_equal_to_the_current_release_gets_no_request(folders: Folders, 
     assert not tick.run_requests
     scheduled = schedule_tick(folders, YEAR + 1, instance)
     assert not scheduled.run_requests
-    assert f"{YEAR} is already published from these exports" in scheduled.skip_message
+    assert f"{YEAR}: the current release was made from these exports" in scheduled.skip_message
 
 
 def test_a_tick_reads_only_the_exports_whose_size_or_times_changed(
@@ -218,10 +219,16 @@ def test_a_run_asked_for_the_same_content_elsewhere_is_not_asked_again(
 
     tick = sensor.tick()
     assert not tick.run_requests
-    assert f"run {run.run_id} was already asked for these exports" in tick.skip_message
+    assert (
+        f"{YEAR}: these exports already have a run, run {run.run_id} of yearly_release (not_started)"
+        in tick.skip_message
+    )
     scheduled = schedule_tick(folders, YEAR + 1, instance)
     assert not scheduled.run_requests
-    assert f"run {run.run_id} was already asked for these exports" in scheduled.skip_message
+    assert (
+        f"{YEAR}: these exports already have a run, run {run.run_id} of yearly_release (not_started)"
+        in scheduled.skip_message
+    )
 
 
 def test_the_schedule_asks_for_the_year_that_just_ended_when_it_is_complete(
@@ -252,7 +259,7 @@ def test_a_year_being_published_is_not_asked_for_until_its_publisher_ends(
         assert not busy.run_requests
         assert f"{YEAR}: being published by pid {os.getpid()} on " in busy.skip_message
         scheduled = schedule_tick(folders, YEAR + 1, instance)
-        assert f"{YEAR} is being published by pid {os.getpid()} on " in scheduled.skip_message
+        assert f"{YEAR}: being published by pid {os.getpid()} on " in scheduled.skip_message
     assert lock_holder(lock) is None
     assert [r.partition_key for r in sensor.tick().run_requests] == [str(YEAR)]  # looked at again
 
@@ -275,3 +282,65 @@ def test_a_year_with_a_run_of_the_daemon_under_way_is_looked_at_again_once_it_ha
     assert f"{YEAR}: being published by {by}; looked at again once it has ended" in busy.skip_message
     sensor.instance.report_run_failed(running)
     assert [r.partition_key for r in sensor.tick().run_requests] == [str(YEAR)]
+
+
+def a_bad_value(folder: Path) -> None:
+    """A value outside the contract (Great Expectations refuses it)."""
+    cases = folder / "cases.csv"
+    cases.write_text(cases.read_text(encoding="utf-8").replace(",FA,", ",NOT_A_TYPE,"), encoding="utf-8")
+
+
+def not_utf8(folder: Path) -> None:
+    """A file ingest cannot read."""
+    (folder / "cases.csv").write_bytes(b"case_number,intake_date\n\xff\xfe\n")
+
+
+@pytest.mark.parametrize("spoil", [a_bad_value, not_utf8])
+def test_exports_impact_run_refused_are_not_run_again_until_they_change(
+    folders: Folders, instance: dg.DagsterInstance, spoil
+) -> None:
+    """`impact run` refused the year at its exports (a red run): the sensor and the schedule,
+    looking at the same content afterwards with a fresh cursor, ask for no second refusal; once
+    an export changes, the sensor asks for a run of the new content."""
+    from pipelines.runner import run_year
+    from tests.exports import YearExports
+
+    exports = YearExports.small(YEAR)
+    folder = exports.write(Path(folders.raw_dir))
+    spoil(folder)
+    touch_marker(folder)
+    refused = run_year(YEAR, folders, instance)
+    assert not refused.success
+    [run] = instance.get_runs()  # accept_exports, red
+    key = content_key(YEAR, {name: sha256_file(folder / name) for name in EXPORT_FILES})
+
+    tick = Sensor(folders, instance).tick()
+    assert not tick.run_requests
+    assert run.tags[EXPORTS_TAG] == key
+    assert (
+        f"{YEAR}: these exports already have a run, run {run.run_id} of accept_exports (failure)" in tick.skip_message
+    )
+    assert not schedule_tick(folders, YEAR + 1, instance).run_requests
+
+    exports.write(Path(folders.raw_dir))  # corrected
+    touch_marker(folder)
+    [request] = Sensor(folders, instance).tick().run_requests
+    assert request.run_key != key and request.tags[CHANGED_TAG] == "first release"
+
+
+def test_a_run_of_some_of_the_exports_ran_no_content_of_the_year(
+    folders: Folders, instance: dg.DagsterInstance
+) -> None:
+    """Accepting one export (a selection in the UI) says no content: the sensor still asks for
+    the year's five."""
+    from pipelines.defs.jobs import accepting_job
+    from pipelines.runner import job_for
+    from tests.exports import YearExports
+
+    touch_marker(YearExports.small(YEAR).write(Path(folders.raw_dir)))
+    one = job_for(folders, accepting_job.name).execute_in_process(
+        partition_key=str(YEAR), instance=instance, asset_selection=[dg.AssetKey("raw_cases")]
+    )
+    assert one.success
+    assert EXPORTS_TAG not in instance.get_run_by_id(one.run_id).tags
+    assert [r.partition_key for r in Sensor(folders, instance).tick().run_requests] == [str(YEAR)]

@@ -17,6 +17,7 @@ from dagster._core.storage.asset_check_execution_record import AssetCheckExecuti
 
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.defs.accepting.export_contract import CHECK_NAME
+from pipelines.defs.jobs import record_content
 from pipelines.defs.resources import Warehouse
 
 
@@ -94,6 +95,7 @@ def accepted_exports(partitions: dg.PartitionsDefinition) -> dg.AssetsDefinition
             lines = [f"not published: {line}" for line in problems]
             context.log.error(f"the exports of {year} are not accepted:\n" + "\n".join(lines))
             raise dg.Failure(description="\n".join(lines), allow_retries=False)
+        record_content(context, year, accepted)
         return dg.MaterializeResult(metadata={f"sha256/{name}": digest for name, digest in sorted(accepted.items())})
 
     return accepted_exports

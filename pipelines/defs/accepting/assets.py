@@ -7,6 +7,9 @@ overlaps: the CyberTipline Parquet export is scanned by DuckDB (native code, eve
 released) while another thread loads the four CSV exports and validates them with Great
 Expectations (Python), instead of one after the other.
 Selecting some of the assets (the UI, ``asset_selection``) accepts those exports only.
+
+A run of all five tags itself with the content it read, refused or not (``impact/exports``,
+pipelines/defs/jobs.py), whoever started it: the sensor and the schedule then run a content once.
 """
 
 from collections.abc import Iterator
@@ -17,8 +20,10 @@ import dagster as dg
 
 from pipelines.accepting.ingest import RawExportError, ingest
 from pipelines.core.contract import RAW_EXPORTS, RawExport
+from pipelines.core.files import sha256_file
 from pipelines.defs.accepting.export_contract import export_contract, export_contract_spec, unreadable_export
 from pipelines.defs.gate import checked, refuse
+from pipelines.defs.jobs import record_content
 from pipelines.defs.metadata import table_metadata
 from pipelines.defs.resources import ProjectFolders, Warehouse
 
@@ -42,6 +47,8 @@ class Accepted:
     metadata: dict = field(default_factory=dict)
     checks: list[dg.AssetCheckResult] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
+    sha256: str | None = None
+    """The file's SHA-256, refused or not; None when it is missing."""
 
 
 def accept(export: RawExport, year: int, folders: ProjectFolders, warehouse: Warehouse) -> Accepted:
@@ -50,7 +57,10 @@ def accept(export: RawExport, year: int, folders: ProjectFolders, warehouse: War
         try:
             ingested = ingest(con, export, folders.raw_year_dir(year))
         except RawExportError as error:
-            return Accepted(export, checks=[unreadable_export(export, error)])
+            path = folders.raw_year_dir(year) / export.file_name
+            # Which content was refused: ingest keeps no digest of a file it refuses (a refusal only).
+            digest = sha256_file(path) if path.is_file() else None
+            return Accepted(export, checks=[unreadable_export(export, error)], sha256=digest)
         read = "Python's csv module streamed" if export.is_csv else "the Parquet footer states"
         contract = export_contract(con, export, year, folders, warehouse)
         # One line per export (each is an event in the instance): the ingest, then the check.
@@ -63,7 +73,7 @@ def accept(export: RawExport, year: int, folders: ProjectFolders, warehouse: War
             "sha256": ingested.sha256,
             "bytes": ingested.bytes,
         }
-        return Accepted(export, metadata, [contract], messages)
+        return Accepted(export, metadata, [contract], messages, ingested.sha256)
 
 
 def accept_all(exports: list[RawExport], year: int, folders: ProjectFolders, warehouse: Warehouse) -> list[Accepted]:
@@ -93,7 +103,9 @@ def raw_assets(partitions: dg.PartitionsDefinition) -> list[dg.AssetsDefinition]
         year = int(context.partition_key)
         selected = {key.to_user_string() for key in context.selected_asset_keys}
         problems = []
-        for accepted in accept_all([e for e in RAW_EXPORTS if e.table in selected], year, folders, warehouse):
+        accepted_all = accept_all([e for e in RAW_EXPORTS if e.table in selected], year, folders, warehouse)
+        record_content(context, year, {a.export.file_name: a.sha256 for a in accepted_all if a.sha256 is not None})
+        for accepted in accepted_all:
             for message in accepted.messages:
                 context.log.info(message)
             # The contract's lines name their file, column, rule and rows.
