@@ -278,8 +278,10 @@ def raw_exports_sensor(job, partitions: dg.PartitionsDefinition) -> dg.SensorDef
         description=(
             "Every minute, looks at raw/<year>/ of each year: when the five exports and their _SUCCESS "
             "marker are there and their content differs from what the year's current release was made "
-            "from, asks for one run of the year (a first release, or a revision). Decides on file sizes "
-            "and times; hashes an export only when it changed. raw/README.md says when a year is complete."
+            "from, asks for one run of the year (a first release, or a revision), unless a run of these "
+            "exports already exists, whoever started it (tag impact/exports): a refusal is not retried by "
+            "itself. Decides on file sizes and times; hashes an export only when it changed. raw/README.md "
+            "says when a year is complete."
         ),
     )
     def sensor(context: dg.SensorEvaluationContext, folders: ProjectFolders, warehouse: Warehouse) -> dg.SensorResult:
