@@ -1092,16 +1092,23 @@ def test_the_ingest_counts_repeated_and_missing_report_ids_exactly(spread: bool,
     assert sum(n - distinct for _, block, _, n, distinct in found if block is not None) == 1 + 2 + 1 + 1
 
 
-def test_the_numpy_bitmap_counts_as_the_sql_blocks_do(tmp_path: Path) -> None:
-    """count_report_ids gives the rows sql/audits/cybertipline_reports_ids.sql gives with blocks of
-    2**16 ids, row for row: two computations of the same count."""
-    path = _ids_export(tmp_path / "cybertipline_reports.parquet", REPEATED_IDS, row_group_size=3)
+def _both_counts(path: Path) -> tuple[list, list]:
+    """The id blocks of an export by sql/audits/cybertipline_reports_ids.sql (blocks of 2**16 ids)
+    and by count_report_ids, each sorted."""
     con = duckdb.connect()
     con.sql(f"CREATE VIEW raw_cybertipline_reports AS SELECT * FROM read_parquet('{path}')")
     con.sql(f"SET VARIABLE id_block_bits = {ID_BLOCK_BITS}")
     sql = (SQL_DIR / "audits" / "cybertipline_reports_ids.sql").read_text(encoding="utf-8").strip().rstrip(";")
     by_sql = sorted(con.sql(sql).fetchall(), key=str)
     by_numpy = sorted(count_report_ids(path, "report_id", *id_range(pq.read_metadata(path), "report_id")), key=str)
+    return by_sql, by_numpy
+
+
+def test_the_numpy_bitmap_counts_as_the_sql_blocks_do(tmp_path: Path) -> None:
+    """count_report_ids gives the rows sql/audits/cybertipline_reports_ids.sql gives with blocks of
+    2**16 ids, row for row: two computations of the same count."""
+    path = _ids_export(tmp_path / "cybertipline_reports.parquet", REPEATED_IDS, row_group_size=3)
+    by_sql, by_numpy = _both_counts(path)
     assert by_numpy == by_sql
     assert len(by_sql) == 5  # blocks 0, 1, -1 and 16 hold a repeat; the missing ids
 
@@ -1117,12 +1124,7 @@ def test_the_numpy_bitmap_counts_any_ids_as_the_sql_blocks_do(ids, row_group_siz
     if all(i is None for i in ids):
         ids = [*ids, 0]
     path = _ids_export(tmp_path / "cybertipline_reports.parquet", ids, row_group_size=row_group_size)
-    con = duckdb.connect()
-    con.sql(f"CREATE VIEW raw_cybertipline_reports AS SELECT * FROM read_parquet('{path}')")
-    con.sql(f"SET VARIABLE id_block_bits = {ID_BLOCK_BITS}")
-    sql = (SQL_DIR / "audits" / "cybertipline_reports_ids.sql").read_text(encoding="utf-8").strip().rstrip(";")
-    by_sql = sorted(con.sql(sql).fetchall(), key=str)
-    by_numpy = sorted(count_report_ids(path, "report_id", *id_range(pq.read_metadata(path), "report_id")), key=str)
+    by_sql, by_numpy = _both_counts(path)
     assert by_numpy == by_sql
 
 
