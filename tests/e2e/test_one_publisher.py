@@ -1,8 +1,9 @@
 """One publisher per year, and a run that cannot write stops before working.
 
 A second run of a year, sharing the release folder or the warehouse with a run in progress,
-exits at once with one line naming the holder and exit code 75, and touches no file of the other;
-a Dagster run (the sensor's, the UI's) of a busy year waits for it, then runs. A release or warehouse
+exits at once with one line naming the holder and exit code 75, and touches no file of the other
+(held by a real `impact run` of a backfill: tests/e2e/test_backfill.py); a Dagster run (the
+sensor's, the UI's) of a busy year waits for it, then runs. A release or warehouse
 folder that cannot be written is reported before the run starts (exit code 3) and nothing is
 left behind. Tests run as root, which ignores permission bits: an unwritable folder here is one
 whose parent is a regular file, which no user can write into.
@@ -22,30 +23,14 @@ from pathlib import Path
 
 import dagster as dg
 import yaml
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from pipelines.cli import main
 from pipelines.core.config import Folders
-from pipelines.core.preflight import (
-    BUSY_EXIT_CODE,
-    UNWRITABLE_EXIT_CODE,
-    published_lock_file,
-    run_lock_files,
-    year_lock,
-)
+from pipelines.core.preflight import BUSY_EXIT_CODE, UNWRITABLE_EXIT_CODE
 from pipelines.runner import run_year
-from tests.conftest import IMPACT, run_args
+from tests.conftest import run_args
 from tests.exports import YearExports
-
-
-def impact_run(raw: Path, published: Path, warehouse: Path, **popen) -> subprocess.Popen:
-    return subprocess.Popen(
-        [*IMPACT, *run_args(Folders(str(raw), str(published), str(warehouse)), 2020)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **popen,
-    )
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -54,15 +39,6 @@ def files(folder: Path) -> dict[str, bytes]:
         for p in sorted(folder.rglob("*"))
         if p.is_file() and not p.name.endswith(".lock")
     }
-
-
-def wait_for_holder(lock: Path, pid: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if lock.exists() and lock.read_text().startswith(f"pid {pid} "):
-            return
-        time.sleep(0.02)
-    raise AssertionError(f"process {pid} never took {lock}")
 
 
 @contextmanager
@@ -83,38 +59,27 @@ def holding(lock_files: str) -> Iterator[int]:
         holder.communicate("", timeout=30)
 
 
-def refused(published: Path, warehouse: Path, holder: int, raw: Path) -> None:
-    """``impact run`` of 2020 over ``published`` and ``warehouse`` exits at once with code 75 and
-    one line naming the holder; it does not wait for the lock (it would then publish and exit 0)
-    and does no work: no warehouse file, no release. No timing: the machine may be busy."""
-    result = CliRunner().invoke(main, run_args(Folders(str(raw), str(published), str(warehouse)), 2020))
+def run_beside(raw: Path, published: Path, warehouse: Path) -> Result:
+    """``impact run`` of 2020 over ``published`` and ``warehouse``, in this process."""
+    return CliRunner().invoke(main, run_args(Folders(str(raw), str(published), str(warehouse)), 2020))
+
+
+def exited_at_once(result: Result, holder: int) -> None:
+    """Exit code 75 and one line naming the holder: the run did not wait for the lock (it would
+    then publish and exit 0). No timing: the machine may be busy."""
     assert result.exit_code == BUSY_EXIT_CODE, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     assert f"year 2020 is already being published by pid {holder} on {socket.gethostname()}, started 20" in lines[0]
     assert "lock" in lines[0].lower() and "IO Error" not in result.stderr and result.stdout == ""
+
+
+def refused(published: Path, warehouse: Path, holder: int, raw: Path) -> None:
+    """``impact run`` of 2020 over ``published`` and ``warehouse`` exits at once naming the holder
+    and does no work: no warehouse file, no release."""
+    exited_at_once(run_beside(raw, published, warehouse), holder)
     assert not (warehouse / "2020.duckdb").exists()
     assert not (published / "2020").exists()
-
-
-def test_a_run_of_a_year_held_by_a_real_run_exits_at_once_naming_it(tmp_path: Path) -> None:
-    raw = tmp_path / "raw"
-    YearExports.small(2020).write(raw)
-    published, warehouse = tmp_path / "published", tmp_path / "warehouse"
-    first = impact_run(raw, published, warehouse)
-    wait_for_holder(published_lock_file(published, 2020), first.pid)
-    # Same release folder, its own warehouse (the UI and the CLI, say).
-    refused(published, tmp_path / "other-warehouse", first.pid, raw)
-
-    _, err = first.communicate(timeout=180)
-    assert first.returncode == 0, err
-    release = (published / "2020").resolve()
-    assert (release / "manifest.json").is_file() and (release / "report.html").is_file()
-    kept = [p.name for p in (published / ".releases").iterdir()]
-    assert kept == [release.name]  # no partial folder left, nothing of the winner lost
-    # Once the first run has ended, the year is free again: its locks can be taken.
-    with year_lock(2020, run_lock_files(2020, published, warehouse)):
-        pass
 
 
 def test_a_run_sharing_either_folder_with_the_holder_of_the_year_exits_at_once(tmp_path: Path) -> None:
