@@ -126,12 +126,19 @@ def test_a_release_of_next_year_made_beside_another_year_gets_one_line() -> None
     )
 
 
-def test_the_line_comes_before_any_file_is_written(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def published_2020(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A release folder holding 2020's demo exports at scale 0.001, published (the tests below
+    only read it)."""
+    root = tmp_path_factory.mktemp("published_2020")
+    write_demo_exports(2020, root / "raw", scale=0.001)
+    publish_year(root / "raw", root / "published", 2020)
+    return root / "published"
+
+
+def test_the_line_comes_before_any_file_is_written(tmp_path: Path, published_2020: Path) -> None:
     """``write_demo_exports`` reads both neighbours in the release folder and warns first."""
-    published = tmp_path / "published"
-    before = tmp_path / "raw-2020"
-    write_demo_exports(2020, before, scale=0.001)
-    publish_year(before, published, 2020)
+    published = published_2020
     seen: list[tuple[str, bool]] = []
     raw = tmp_path / "raw"
 
@@ -150,13 +157,13 @@ def test_the_line_comes_before_any_file_is_written(tmp_path: Path) -> None:
 # The figures are what the pipeline computes
 
 
-def test_expected_figures_are_what_the_sql_models_compute_and_the_rules_agree(tmp_path: Path) -> None:
+def test_expected_figures_are_what_the_sql_models_compute_and_the_rules_agree(
+    tmp_path: Path, published_2020: Path
+) -> None:
     """2020 at scale 0.001 published; 2021 written beside it at 0.00001: the headline figures
     and row counts of 2021's warehouse are ``expected``'s, ``released`` reads 2020's back, and
     the year-over-year rules on the warehouse give the rows ``violations`` gives."""
-    published = tmp_path / "published"
-    write_demo_exports(2020, tmp_path / "raw", scale=0.001)
-    publish_year(tmp_path / "raw", published, 2020)
+    published = published_2020
     release = released(published, 2020)
     write_demo_exports(2021, tmp_path / "raw", scale=0.00001, published_root=published)
 
