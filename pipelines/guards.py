@@ -422,10 +422,11 @@ DECLARED: tuple[Declared, ...] = (
     Declared(
         name="raw_unchanged_since_ingest",
         kind=GATE,
-        step="its step, hashing while the tables are written; before anything is published",
+        step="its step, while the tables are written; before anything is published",
         proves=(
-            "Every raw export still has the SHA-256 computed when it was ingested: no file changed since it "
-            "was accepted."
+            "Every raw export still holds the bytes ingested: its size, modification and change times are "
+            "those taken before ingest read it (every write changes the change time), or else its SHA-256 is "
+            "the one computed at ingest; a file written to while it was ingested was refused then."
         ),
         failing_test="tests/accepting/test_ingest_csv.py::test_a_raw_file_changed_after_ingest_is_named",
         remedy=(

@@ -20,7 +20,10 @@ Every export is read twice, by two independent readers, and refused unless they 
   denote (any integer width, any string encoding, timestamps of any unit with a time zone).
 
 The SHA-256 of an export is computed on another thread while it is loaded (hashlib releases the
-GIL, and so does DuckDB): it costs no pass of its own.
+GIL, and so does DuckDB): it costs no pass of its own. The file's signature (size, mtime, ctime)
+is taken before it is read and again after: a file written to meanwhile is refused, and the
+release later knows from the signature alone, without reading the file again, that the bytes it
+publishes the tables of are still the bytes ingested (``changed_since_ingest``).
 
 Errors name the file, the rule, the data rows and the cause in words, one line per problem, and
 never a cell value: no header cell the contract does not know (it may be a record when the header
@@ -33,6 +36,7 @@ import codecs
 import csv
 import json
 import re
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -45,7 +49,7 @@ import pyarrow.parquet as pq
 
 from pipelines.core.config import SQL_DIR
 from pipelines.core.contract import DEMO_MARKER, MAX_EXAMPLES, RawExport
-from pipelines.core.files import sha256_file
+from pipelines.core.files import Signature, same_bytes, sha256_file, signature
 
 SCAN_SQL_DIR = SQL_DIR / "audits"
 
@@ -59,22 +63,43 @@ class RawExportError(Exception):
         super().__init__("\n".join(self.lines))
 
 
+INGEST_LOG_COLUMNS = (
+    "file_name VARCHAR PRIMARY KEY, sha256 VARCHAR, rows BIGINT, bytes BIGINT, "
+    "mtime_ns BIGINT, ctime_ns BIGINT, signed_ns BIGINT"
+)
+
+
+def prepare_ingest_log(con: duckdb.DuckDBPyConnection) -> None:
+    """The year's ``ingest_log``, before its exports are ingested on several connections at once
+    (two connections altering one table conflict): created, or given the columns a warehouse of
+    an earlier version lacks."""
+    con.sql(f"CREATE TABLE IF NOT EXISTS ingest_log ({INGEST_LOG_COLUMNS})")
+    for column in ("mtime_ns", "ctime_ns", "signed_ns"):
+        con.sql(f"ALTER TABLE ingest_log ADD COLUMN IF NOT EXISTS {column} BIGINT")
+
+
 @dataclass(frozen=True)
 class IngestedExport:
     file: Path
     sha256: str
     rows: int
-    bytes: int
+    signature: Signature
+    """The file's (size, mtime_ns, ctime_ns) before and after it was read."""
+    signed_ns: int
+    """When the signature was taken (wall clock, ns)."""
+
+    @property
+    def bytes(self) -> int:
+        return self.signature[0]
 
     def record(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Keep what was ingested in the warehouse's ``ingest_log`` for the release manifest."""
+        """Keep what was ingested in the warehouse's ``ingest_log`` (``prepare_ingest_log``): the
+        release manifest's inputs, and the signatures the release compares the raw files with."""
+        con.sql(f"CREATE TABLE IF NOT EXISTS ingest_log ({INGEST_LOG_COLUMNS})")
         con.sql(
-            "CREATE TABLE IF NOT EXISTS ingest_log (file_name VARCHAR PRIMARY KEY, "
-            "sha256 VARCHAR, rows BIGINT, bytes BIGINT)"
-        )
-        con.sql(
-            "INSERT OR REPLACE INTO ingest_log VALUES (?, ?, ?, ?)",
-            params=[self.file.name, self.sha256, self.rows, self.bytes],
+            "INSERT OR REPLACE INTO ingest_log (file_name, sha256, rows, bytes, mtime_ns, ctime_ns, signed_ns) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            params=[self.file.name, self.sha256, self.rows, *self.signature, self.signed_ns],
         )
 
 
@@ -103,15 +128,32 @@ def ingested_digests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
     return con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall()
 
 
-def changed_since_ingest(ingested: list[tuple[str, str]], year_dir: Path) -> list[str]:
-    """Raw files whose content is not what was ingested (``ingested_digests``, by SHA-256), or
-    that are gone. Needs no connection, so it can hash on a thread of its own."""
-    changed = []
-    for file_name, digest in ingested:
-        path = year_dir / file_name
-        if not path.is_file() or sha256_file(path) != digest:
-            changed.append(file_name)
-    return changed
+@dataclass(frozen=True)
+class IngestedFile:
+    """What ``ingest_log`` keeps of a file to tell whether it changed since (``changed_since_ingest``)."""
+
+    file_name: str
+    sha256: str
+    signature: Signature
+    signed_ns: int
+
+
+def ingested_files(con: duckdb.DuckDBPyConnection) -> list[IngestedFile]:
+    """Every export ingested into the year's warehouse, by file name."""
+    rows = con.sql(
+        "SELECT file_name, sha256, bytes, mtime_ns, ctime_ns, signed_ns FROM ingest_log ORDER BY file_name"
+    ).fetchall()
+    return [
+        IngestedFile(name, digest, (size, mtime, ctime), signed) for name, digest, size, mtime, ctime, signed in rows
+    ]
+
+
+def changed_since_ingest(ingested: list[IngestedFile], year_dir: Path) -> list[str]:
+    """Raw files whose content is not what was ingested, or that are gone: a file whose signature
+    is the one ingest took is unchanged without being read (the kernel changes its ctime at every
+    write); any other is hashed again and compared with ingest's SHA-256. Needs no connection,
+    so it can run on a thread of its own."""
+    return [f.file_name for f in ingested if not same_bytes(year_dir / f.file_name, f.signature, f.signed_ns, f.sha256)]
 
 
 def _rows_text(rows: list[int]) -> str:
@@ -544,14 +586,19 @@ def ingest(con: duckdb.DuckDBPyConnection, export: RawExport, year_dir: Path) ->
     path = year_dir / export.file_name
     if not path.is_file():
         raise RawExportError(f"{export.file_name}: missing from the year's folder (rule: every export is required)")
-    size = path.stat().st_size
-    if size == 0:
+    before, signed_ns = signature(path.stat()), time.time_ns()
+    if before[0] == 0:
         raise RawExportError(f"{export.file_name}: the file is empty (rule: a header row and at least one data row)")
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256") as hashing:
         digest = hashing.submit(sha256_file, path)  # while the file is loaded
         rows = load_csv(con, export, path) if export.is_csv else load_parquet(con, export, path)
+    if signature(path.stat()) != before:
+        raise RawExportError(
+            f"{export.file_name}: written to while it was ingested (rule: a complete export: wait until its "
+            "producer has finished)"
+        )
     if rows == 0:
         raise RawExportError(f"{export.file_name}: no data rows (rule: at least one data row)")
-    ingested = IngestedExport(file=path, sha256=digest.result(), rows=rows, bytes=size)
+    ingested = IngestedExport(file=path, sha256=digest.result(), rows=rows, signature=before, signed_ns=signed_ns)
     ingested.record(con)
     return ingested

@@ -61,4 +61,4 @@ def record_content(context: dg.AssetExecutionContext, year: int, hashes: Mapping
     """Tag the step's run with the content it read (:data:`EXPORTS_TAG`): all five exports of
     the year, by SHA-256. A run of some of the exports says nothing: it ran no year's content."""
     if sorted(hashes) == sorted(export.file_name for export in RAW_EXPORTS):
-        context.instance.add_run_tags(context.run_id, {EXPORTS_TAG: content_key(year, hashes)})
+        context.instance.add_run_tags(context.run.run_id, {EXPORTS_TAG: content_key(year, hashes)})

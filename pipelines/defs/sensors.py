@@ -27,7 +27,6 @@ accepting run succeeded; ``impact run`` runs both steps in its own process.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,7 +34,7 @@ import dagster as dg
 
 from pipelines.core.config import Folders
 from pipelines.core.contract import COMPLETE_MARKER, RAW_EXPORTS
-from pipelines.core.files import sha256_file
+from pipelines.core.files import Signature, sha256_file, signature
 from pipelines.core.preflight import lock_holder, published_lock_file, warehouse_lock_file
 from pipelines.defs.jobs import ACCEPTED_TAG, EXPORTS_TAG, STARTED_BY_TAG, YEAR_TAG, content_key
 from pipelines.defs.partitions import partition_years
@@ -46,14 +45,6 @@ MARKER = COMPLETE_MARKER
 EXPORT_FILES = tuple(sorted(export.file_name for export in RAW_EXPORTS))
 CHANGED_TAG = "impact/changed"
 """The exports whose content differs from the year's current release (or ``first release``)."""
-
-Signature = tuple[int, int, int]
-"""(size, mtime_ns, ctime_ns) of a file: when none changed, its bytes did not. The ctime also
-changes when a copy tool restores an old mtime on new bytes (``cp -p``, ``rsync -t``)."""
-
-
-def _signature(stat: os.stat_result) -> Signature:
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
 
 
 @dataclass(frozen=True)
@@ -105,9 +96,9 @@ def look_at(raw_dir: str | Path, year: int) -> YearExports:
         except (FileNotFoundError, NotADirectoryError):
             continue
         if name == MARKER:
-            marker = _signature(stat)
+            marker = signature(stat)
         elif (folder / name).is_file():
-            signatures[name] = _signature(stat)
+            signatures[name] = signature(stat)
     after = tuple(name for name, sig in signatures.items() if marker is not None and sig[1] > marker[1])
     return YearExports(year, folder, signatures, marker, after)
 
@@ -117,14 +108,14 @@ def content_hashes(exports: YearExports, cache: dict[str, list]) -> dict[str, st
     ``[size, mtime_ns, ctime_ns, sha256]``; only a file whose signature differs is read, and the
     cache is updated."""
     hashes = {}
-    for name, signature in sorted(exports.signatures.items()):
+    for name, recorded in sorted(exports.signatures.items()):
         key = f"{exports.year}/{name}"
         cached = cache.get(key)
-        if cached is None or tuple(cached[:3]) != signature:
+        if cached is None or tuple(cached[:3]) != recorded:
             digest = sha256_file(exports.folder / name)
-            if _signature((exports.folder / name).stat()) != signature:
+            if signature((exports.folder / name).stat()) != recorded:
                 raise ExportChanged(exports.year, name)
-            cache[key] = [*signature, digest]
+            cache[key] = [*recorded, digest]
         hashes[name] = cache[key][3]
     return hashes
 

@@ -312,8 +312,8 @@ def write_release(
     The new release replaces the current one, unless it is the current one: when the files,
     written as if they were the current release (same replaced release), are byte-identical to
     it, nothing is published and the link stays. ``inputs_unchanged`` raises when the raw
-    exports changed during the run: it is called once the tables are written (so that the exports
-    are hashed again while they are) and before anything is published.
+    exports changed during the run: it is called once the tables are written (so that an export
+    whose signature changed is hashed again while they are) and before anything is published.
     """
     current = current_release(published_root, year)
     withheld = withheld_summary(public)

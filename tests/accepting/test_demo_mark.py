@@ -5,6 +5,7 @@ only when its ingested SHA-256 is the one the generator recorded (pipelines/acce
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import duckdb
@@ -12,7 +13,7 @@ import pytest
 
 from pipelines.accepting.ingest import IngestedExport, RawExportError, demo_exports
 from pipelines.core.contract import DEMO_MARKER
-from pipelines.core.files import sha256_file
+from pipelines.core.files import sha256_file, signature
 from pipelines.demo import marker
 
 
@@ -20,7 +21,7 @@ def ingested(folder: Path, *names: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     for name in names:
         path = folder / name
-        IngestedExport(path, sha256_file(path), 1, path.stat().st_size).record(con)
+        IngestedExport(path, sha256_file(path), 1, signature(path.stat()), time.time_ns()).record(con)
     return con
 
 

@@ -9,12 +9,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
+import pipelines.accepting.ingest
+import pipelines.core.files
 from pipelines.accepting.ingest import (
     RawExportError,
     changed_since_ingest,
     ingest,
-    ingested_digests,
+    ingested_files,
     load_csv,
+    prepare_ingest_log,
     read_csv_stream,
 )
 from pipelines.core.contract import CASES, CVIP_REQUESTS, RAW_EXPORTS
@@ -81,18 +84,52 @@ def test_a_blank_line_between_records_is_refused_with_its_data_row(cases_csv: Pa
 
 
 @pytest.mark.guard("raw_unchanged_since_ingest")
-def test_a_raw_file_changed_after_ingest_is_named(cases_csv: Path) -> None:
-    """The release compares each raw file with the SHA-256 ingest computed: an export rewritten
-    (or removed) while the run built the tables would otherwise be published as the tables of
-    content nobody checked."""
+def test_a_raw_file_changed_after_ingest_is_named(cases_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The release compares each raw file with what ingest read (its signature, else its SHA-256):
+    an export rewritten (or removed) while the run built the tables would otherwise be published
+    as the tables of content nobody checked. The files count as written long before they were
+    ingested, so an unchanged one is told by its signature alone."""
+    monkeypatch.setattr(pipelines.core.files, "RECENT_NS", 0)
     year_dir = cases_csv.parent
     con = duckdb.connect()
     for export in RAW_EXPORTS:
         ingest(con, export, year_dir)
-    ingested = ingested_digests(con)
+    ingested = ingested_files(con)
     assert changed_since_ingest(ingested, year_dir) == []
 
     cases_csv.write_text(cases_csv.read_text(encoding="utf-8").replace("TX", "CA"), encoding="utf-8")
     (year_dir / CVIP_REQUESTS.file_name).unlink()
 
     assert changed_since_ingest(ingested, year_dir) == [CASES.file_name, CVIP_REQUESTS.file_name]
+
+
+def test_a_file_written_to_while_it_is_ingested_is_refused(cases_csv: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Its hash and its rows could each have read other bytes: the ingest names the file."""
+    read = pipelines.accepting.ingest.load_csv
+
+    def appended_meanwhile(con, export, path):
+        rows = read(con, export, path)
+        with path.open("a", encoding="utf-8") as still_writing:
+            still_writing.write("\n")
+        return rows
+
+    monkeypatch.setattr(pipelines.accepting.ingest, "load_csv", appended_meanwhile)
+    with pytest.raises(RawExportError) as raised:
+        ingest(duckdb.connect(), CASES, cases_csv.parent)
+    assert raised.value.lines == [
+        "cases.csv: written to while it was ingested (rule: a complete export: wait until its producer has finished)"
+    ]
+
+
+def test_a_warehouse_of_an_earlier_version_gets_the_signature_columns(cases_csv: Path) -> None:
+    """Its ingest_log kept no signatures: the step adds their columns before ingesting."""
+    con = duckdb.connect()
+    con.sql("CREATE TABLE ingest_log (file_name VARCHAR PRIMARY KEY, sha256 VARCHAR, rows BIGINT, bytes BIGINT)")
+    prepare_ingest_log(con)
+    ingested = ingest(con, CASES, cases_csv.parent)
+    [recorded] = ingested_files(con)
+    assert (recorded.file_name, recorded.sha256, recorded.signature) == (
+        CASES.file_name,
+        ingested.sha256,
+        ingested.signature,
+    )

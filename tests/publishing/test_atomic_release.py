@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipelines.accepting.ingest import changed_since_ingest, ingested_digests
+from pipelines.accepting.ingest import changed_since_ingest, ingested_files
 from pipelines.publishing import release as release_module
 from pipelines.publishing.release import write_release
 from tests.exports import YearExports, case, resolved_cases
@@ -156,7 +156,7 @@ def test_an_export_changed_during_the_run_stops_the_writer_before_it_publishes(t
     YearExports.small(2020).write(raw)
     with duckdb.connect() as con:
         public, synthetic = build_year(con, raw, root, 2020)
-        ingested = ingested_digests(con)
+        ingested = ingested_files(con)
         with (raw / "2020" / "cases.csv").open("a", encoding="utf-8") as cases:
             cases.write("\n")  # one byte more: a different SHA-256
 

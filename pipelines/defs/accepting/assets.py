@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import dagster as dg
 
-from pipelines.accepting.ingest import RawExportError, ingest
+from pipelines.accepting.ingest import RawExportError, ingest, prepare_ingest_log
 from pipelines.core.contract import RAW_EXPORTS, RawExport
 from pipelines.core.files import sha256_file
 from pipelines.defs.accepting.export_contract import export_contract, export_contract_spec, unreadable_export
@@ -78,6 +78,8 @@ def accept(export: RawExport, year: int, folders: ProjectFolders, warehouse: War
 
 def accept_all(exports: list[RawExport], year: int, folders: ProjectFolders, warehouse: Warehouse) -> list[Accepted]:
     """The Parquet export on this thread, the CSV exports one after the other on another."""
+    with warehouse.connect(year) as con:
+        prepare_ingest_log(con)
     csv_exports = [e for e in exports if e.is_csv]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csv-exports") as pool:
         csv_accepted = pool.submit(lambda: [accept(e, year, folders, warehouse) for e in csv_exports])

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports, ingested_digests
+from pipelines.accepting.ingest import RawExportError, changed_since_ingest, demo_exports, ingested_files
 from pipelines.core.sql_models import models
 from pipelines.defs.accepting.accepted import acceptance_problems
 from pipelines.defs.alerts import alert_withheld_copy
@@ -125,8 +125,9 @@ def publish(
         refused = acceptance_problems(context.instance, year, con)
         if refused:
             raise dg.Failure(description="not published: " + "; ".join(refused))
-        # Every export hashed again (did it change during the run?) while the release is written.
-        changed = hashing.submit(changed_since_ingest, ingested_digests(con), folders.raw_year_dir(year))
+        # Did an export change during the run? Its signature says so, or its SHA-256 again, on a
+        # thread while the release is written.
+        changed = hashing.submit(changed_since_ingest, ingested_files(con), folders.raw_year_dir(year))
 
         def inputs_unchanged() -> None:
             if changed.result():
