@@ -292,6 +292,10 @@ class PublicCopy:
     detail: str = ""
     """The suppressor's or the audit's own words (cells named, never a value)."""
     audit_seconds: float = 0.0
+    """How long the audit took (0 when none ran: ``audit`` is None)."""
+    solver_seconds: float = 0.0
+    """How long the suppressor searched when it found no pattern (a pattern's own time is
+    ``built.pattern.seconds``)."""
 
     @property
     def published(self) -> bool:
@@ -306,11 +310,13 @@ def public_copy(
     its tables are dropped from the warehouse, so nothing of it can be published, and the year's
     current public copy stays the last one kept (``earlier``)."""
     current = earlier[-1].name if earlier else None
+    searching = time.perf_counter()
     try:
         built = build_public_tables(con, year, k, earlier)
     except SuppressionError as error:
         drop_public_tables(con)
-        return PublicCopy(None, None, NO_PATTERN, error.cells, current, str(error))
+        searched = time.perf_counter() - searching
+        return PublicCopy(None, None, NO_PATTERN, error.cells, current, str(error), solver_seconds=searched)
     started = time.perf_counter()
     result = audit_warehouse(con, k, earlier)
     seconds = time.perf_counter() - started

@@ -141,3 +141,17 @@ def test_a_first_release_with_no_pattern_is_published_with_its_public_copy_withh
     assert (public["status"], public["current"], public["cells"]) == ("withheld", None, [])
     assert "The year has no public-use copy yet." in (publication.release / "report.html").read_text()
     assert "No public-use report: its copy could not be protected" in (tmp_path / "pub" / "index.html").read_text()
+
+
+def test_a_copy_with_no_pattern_gives_the_solvers_search_time_and_no_audit_time() -> None:
+    """No audit ran: its seconds are not shown as 0, and the time the suppressor searched is."""
+    from pipelines.defs.public_copy.assets import copy_metadata
+    from pipelines.public_copy.tables import PublicCopy, manifest_public
+
+    copy = PublicCopy(
+        None, None, NO_PATTERN, ("missing_children_by_state, Ohio, resolved",), None, "", solver_seconds=2.5
+    )
+    metadata = copy_metadata(copy, manifest_public(copy, 10), 10)
+    assert metadata["solver_seconds"] == 2.5
+    assert "audit_seconds" not in metadata
+    assert metadata["withheld_because"].value == f"{NO_PATTERN}: missing_children_by_state, Ohio, resolved"

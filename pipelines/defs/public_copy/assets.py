@@ -73,16 +73,8 @@ def build_public_copy(
     with warehouse.connect(year) as con:
         copy = public_copy(con, year, k, earlier)
     entry = manifest_public(copy, k)
-    metadata = {
-        "public_copy": entry["status"],
-        "current_public_copy": entry["current"] or "",
-        "min_public_count": k,
-        "audit_seconds": round(copy.audit_seconds, 3),
-    }
-    if copy.built is not None:
-        metadata |= pattern_metadata(copy)
+    metadata = copy_metadata(copy, entry, k)
     if not copy.published:
-        metadata["withheld_because"] = dg.MetadataValue.text(f"{copy.reason}: {withheld_summary(entry)}")
         context.log.warning(f"Public copy of {year} withheld: {copy.reason}: {withheld_summary(entry)}")
     else:
         context.log.info(
@@ -91,6 +83,26 @@ def build_public_copy(
             f"{len(copy.audit.releases) - 1} earlier public copies in {copy.audit_seconds:.2f} s"
         )
     return dg.MaterializeResult(metadata=metadata, check_results=[audit_check_result(copy, entry)])
+
+
+def copy_metadata(copy: PublicCopy, entry: dict, k: int) -> dict:
+    """The asset's metadata: published or withheld (and why), the year's current public copy,
+    K, the solver's seconds (its pattern's, or its search's when it found none) and the audit's
+    when one ran."""
+    metadata: dict = {
+        "public_copy": entry["status"],
+        "current_public_copy": entry["current"] or "",
+        "min_public_count": k,
+    }
+    if copy.audit is not None:
+        metadata["audit_seconds"] = round(copy.audit_seconds, 3)
+    if copy.built is not None:
+        metadata |= pattern_metadata(copy)
+    else:
+        metadata["solver_seconds"] = round(copy.solver_seconds, 3)
+    if not copy.published:
+        metadata["withheld_because"] = dg.MetadataValue.text(f"{copy.reason}: {withheld_summary(entry)}")
+    return metadata
 
 
 def pattern_metadata(copy: PublicCopy) -> dict:
