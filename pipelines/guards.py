@@ -441,9 +441,9 @@ DECLARED: tuple[Declared, ...] = (
         kind=GATE,
         step="its step, the first of the publishing run; the release asks again before writing anything",
         proves=(
-            "The year is published from accepted exports only: each export's latest export_contract "
-            "passed and its raw asset was materialized in that accepting run, and the year's warehouse "
-            "holds exactly those files (by SHA-256)."
+            "The year is published from accepted exports only: each export's export_contract evaluation "
+            "that completed last passed and its raw asset was materialized in that accepting run, and the "
+            "year's warehouse holds exactly those files (by SHA-256)."
         ),
         failing_test=(
             "tests/e2e/test_blocking_checks.py::test_a_publishing_run_of_exports_not_accepted_fails_at_its_first_step"

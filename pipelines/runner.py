@@ -159,17 +159,26 @@ def code_location() -> RemoteRepositoryOrigin:
     return RemoteRepositoryOrigin(code_location_origin=origin, repository_name=SINGLETON_REPOSITORY_NAME)
 
 
-def execute(
+@dataclass(frozen=True)
+class LaunchedRun:
+    """A run recorded in the instance (its planned events stored), not yet executed."""
+
+    job_def: dg.JobDefinition
+    job: InMemoryJob
+    plan: object
+    run: dg.DagsterRun
+    config: Mapping[str, object]
+
+
+def launch(
     job_def: dg.JobDefinition,
     instance: dg.DagsterInstance,
     partition_key: str,
     config: Mapping[str, object],
     tags: Mapping[str, str],
-    on_event: Callable[[dg.DagsterEvent], None] | None = None,
-) -> dg.ExecuteInProcessResult:
-    """What ``JobDefinition.execute_in_process`` does, with the run recorded as a run of the
-    code location's job (:func:`code_location`), and each event handed to ``on_event`` as it
-    happens (the progress line). Executed here, in this process: no run worker is launched."""
+) -> LaunchedRun:
+    """The run recorded as ``execute_in_process`` records it, as a run of the code location's job
+    (:func:`code_location`)."""
     job = InMemoryJob(job_def)
     run_tags = merge_run_tags(job_def, partition_key, tags, None, instance, config)
     plan = create_execution_plan(
@@ -182,23 +191,46 @@ def execute(
         tags=run_tags,
         remote_job_origin=code_location().get_job_origin(job_def.name),
     )
+    return LaunchedRun(job_def, job, plan, run, config)
+
+
+def execute_launched(
+    launched: LaunchedRun,
+    instance: dg.DagsterInstance,
+    on_event: Callable[[dg.DagsterEvent], None] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """Execute a launched run here, in this process (no run worker), each event handed to
+    ``on_event`` as it happens (the progress line)."""
     context = PlanOrchestrationContextManager(
         context_event_generator=orchestration_context_event_generator,
-        job=job,
-        execution_plan=plan,
-        dagster_run=run,
+        job=launched.job,
+        execution_plan=launched.plan,
+        dagster_run=launched.run,
         instance=instance,
-        run_config=config,
+        run_config=launched.config,
         executor_defs=None,
         output_capture=None,
         raise_on_error=False,
     )
     events = []
-    for event in ExecuteRunWithPlanIterable(plan, job_execution_iterator, context):
+    for event in ExecuteRunWithPlanIterable(launched.plan, job_execution_iterator, context):
         events.append(event)
         if on_event is not None:
             on_event(event)
-    return dg.ExecuteInProcessResult(events, instance.get_run_by_id(run.run_id), None, job_def)
+    return dg.ExecuteInProcessResult(events, instance.get_run_by_id(launched.run.run_id), None, launched.job_def)
+
+
+def execute(
+    job_def: dg.JobDefinition,
+    instance: dg.DagsterInstance,
+    partition_key: str,
+    config: Mapping[str, object],
+    tags: Mapping[str, str],
+    on_event: Callable[[dg.DagsterEvent], None] | None = None,
+) -> dg.ExecuteInProcessResult:
+    """What ``JobDefinition.execute_in_process`` does, with the run recorded as a run of the
+    code location's job: :func:`launch`, then :func:`execute_launched`."""
+    return execute_launched(launch(job_def, instance, partition_key, config, tags), instance, on_event)
 
 
 STARTED_BY = "impact run"

@@ -105,6 +105,37 @@ def wait_for_event(instance: dg.DagsterInstance, text: str, timeout: float = 120
     raise AssertionError(f"no event says {text!r}")
 
 
+def test_a_run_launched_before_impact_run_but_run_after_it_is_published_from(tmp_path: Path) -> None:
+    """The same race, on to the end: the daemon launched the year's accepting run (its checks
+    planned), `impact run` then accepted and published the year, and the daemon's run ran after
+    it, once the lock was free. The publishing run that follows the daemon's run (as
+    accepted_exports_sensor starts it) finds the exports accepted by the evaluations that
+    completed last, its accepting run's, although `impact run`'s were launched later: green, the
+    release unchanged, nothing refused."""
+    from pipelines.definitions import build_definitions
+    from pipelines.defs.jobs import ACCEPTED_TAG, YEAR_TAG, accepting_job, publishing_job
+    from pipelines.runner import QUIET, execute, execute_launched, launch, run_config
+
+    folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
+    YearExports.small(2020).write(tmp_path / "raw")
+    definitions = build_definitions()
+    config = run_config(QUIET, folders)
+    with dg.instance_for_test() as instance:
+        daemons = launch(definitions.resolve_job_def(accepting_job.name), instance, "2020", config, {YEAR_TAG: "2020"})
+        assert run_year(2020, folders, instance).publication.endswith("(new)")
+        assert execute_launched(daemons, instance).success
+        publishing = execute(
+            definitions.resolve_job_def(publishing_job.name),
+            instance,
+            "2020",
+            config,
+            {ACCEPTED_TAG: daemons.run.run_id},
+        )
+        assert publishing.success, [e.message for e in publishing.all_events if e.is_failure]
+        [release] = publishing.asset_materializations_for_node("release")
+        assert release.metadata["outcome"].value == "unchanged"
+
+
 def test_a_sensor_run_that_finds_its_year_busy_waits_then_publishes_green(tmp_path: Path) -> None:
     """The race of a sensor's run with `impact run` of the same year: the daemon launched the
     year's accepting run just before `impact run` took the year's lock. The run waits for the

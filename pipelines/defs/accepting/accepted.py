@@ -1,7 +1,7 @@
 """Which exports of a year were accepted, read back from the Dagster instance.
 
-An export is accepted for a year when the latest ``export_contract`` check of its raw asset for
-that year passed and the raw asset was materialized in the same run: that materialization
+An export is accepted for a year when the ``export_contract`` check of its raw asset for that
+year that completed last passed and the raw asset was materialized in the same run: that materialization
 carries the SHA-256 of the file the run ingested. The publishing run's first step, the asset
 ``accepted_exports``, goes on only when every export of its year is accepted and the year's
 warehouse holds exactly those files (its ``ingest_log``, written at ingest); every staging table
@@ -13,7 +13,11 @@ own raw steps accepted them.
 import dagster as dg
 import duckdb
 from dagster._core.event_api import PartitionKeyFilter
-from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus
+from dagster._core.storage.asset_check_execution_record import (
+    COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
+    AssetCheckExecutionRecord,
+    AssetCheckExecutionRecordStatus,
+)
 
 from pipelines.core.contract import RAW_EXPORTS
 from pipelines.defs.accepting.export_contract import CHECK_NAME
@@ -25,17 +29,35 @@ class NotAccepted(Exception):
     """The year's exports, or the files its warehouse holds, are not the accepted ones."""
 
 
+RECENT_EVALUATIONS = 20
+"""Evaluations of a year's check read back to find the one that completed last: more than the
+runs of a year ever started while another was under way."""
+
+
+def latest_evaluation(
+    instance: dg.DagsterInstance, key: dg.AssetCheckKey, partition: str
+) -> AssetCheckExecutionRecord | None:
+    """The check's evaluation for the year that completed last, or None. Dagster keeps a check's
+    executions in the order their runs were launched, not run: a run launched by the daemon just
+    before ``impact run`` took the year's lock runs after it, having waited for the lock, yet its
+    execution is the older one. The year's runs run one at a time, so the evaluation that
+    completed last is the one the year's warehouse and latest materialization come from."""
+    completed = instance.event_log_storage.get_asset_check_execution_history(
+        key,
+        limit=RECENT_EVALUATIONS,
+        status=COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
+        partition_filter=PartitionKeyFilter(key=partition),
+    )
+    return max(completed, key=lambda record: record.event.timestamp, default=None)
+
+
 def accepted_sha256(instance: dg.DagsterInstance, year: int) -> tuple[dict[str, str], list[str]]:
     """The SHA-256 of each accepted export of the year, by file name, and one line per export
     that is not accepted."""
     partition = str(year)
-    keys = {export.file_name: dg.AssetCheckKey(dg.AssetKey(export.table), CHECK_NAME) for export in RAW_EXPORTS}
-    latest = instance.event_log_storage.get_latest_asset_check_execution_by_key(
-        list(keys.values()), partition_filter=PartitionKeyFilter(key=partition)
-    )
     accepted, problems = {}, []
     for export in RAW_EXPORTS:
-        check = latest.get(keys[export.file_name])
+        check = latest_evaluation(instance, dg.AssetCheckKey(dg.AssetKey(export.table), CHECK_NAME), partition)
         if check is None or check.status != AssetCheckExecutionRecordStatus.SUCCEEDED:
             state = "never checked" if check is None else check.status.value.lower()
             problems.append(f"{export.file_name}: not accepted for {year} (its latest {CHECK_NAME} check: {state})")
