@@ -20,7 +20,7 @@ from pipelines.publishing.history import history
 from pipelines.runner import run_year
 from tests.conftest import folders_in
 from tests.e2e.test_sensors import Sensor, touch_marker
-from tests.exports import YearExports, case, resolved_cases
+from tests.exports import YearExports, resolved_cases
 
 YEAR = 2020
 RAW_VALUE = "Q7SECRET"
@@ -58,7 +58,7 @@ def test_a_year_arrives_is_corrected_and_publishes_a_revision_with_its_diff(fold
     assert history(Path(folders.published_dir), YEAR) == first
     assert release_metadata(sensor.instance)["cells_changed"] == 0
 
-    exports.cases.append(case("C3", f"{YEAR}-05-01", f"{YEAR}-05-02"))  # a late case, in Texas
+    exports.cases += resolved_cases("late", 1, YEAR)  # a late case, one more such case in Texas
     exports.write(Path(folders.raw_dir))
     touch_marker(folder)
     assert [r.tags[CHANGED_TAG] for r in run_requested(sensor, folders)] == ["cases.csv"]

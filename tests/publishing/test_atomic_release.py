@@ -22,7 +22,7 @@ import pytest
 from pipelines.accepting.ingest import changed_since_ingest, ingested_files
 from pipelines.publishing import release as release_module
 from pipelines.publishing.release import write_release
-from tests.exports import YearExports, case, resolved_cases
+from tests.exports import YearExports, resolved_cases
 from tests.harness import PUBLISHED_TABLES, build_year, publish_year
 
 KILLED_PUBLISHER = """
@@ -72,7 +72,7 @@ def test_a_publisher_killed_at_any_step_leaves_the_previous_release_or_the_new_o
     exports = YearExports.small(2020)
     exports.cases += resolved_cases("T", 20)
     exports.write(old_raw)
-    exports.cases.append(case("C3", "2020-08-01", "2020-08-02"))
+    exports.cases += resolved_cases("late", 1)
     exports.write(new_raw)
     publish_year(old_raw, root, 2020)
     release = root / "2020"
