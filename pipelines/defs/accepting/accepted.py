@@ -48,7 +48,9 @@ def latest_evaluation(
         status=COMPLETED_ASSET_CHECK_EXECUTION_RECORD_STATUSES,
         partition_filter=PartitionKeyFilter(key=partition),
     )
-    return max(completed, key=lambda record: record.event.timestamp, default=None)
+    return max(
+        completed, key=lambda record: record.event.timestamp if record.event else record.create_timestamp, default=None
+    )
 
 
 def accepted_sha256(instance: dg.DagsterInstance, year: int) -> tuple[dict[str, str], list[str]]:
