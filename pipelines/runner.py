@@ -220,19 +220,6 @@ def execute_launched(
     return dg.ExecuteInProcessResult(events, instance.get_run_by_id(launched.run.run_id), None, launched.job_def)
 
 
-def execute(
-    job_def: dg.JobDefinition,
-    instance: dg.DagsterInstance,
-    partition_key: str,
-    config: Mapping[str, object],
-    tags: Mapping[str, str],
-    on_event: Callable[[dg.DagsterEvent], None] | None = None,
-) -> dg.ExecuteInProcessResult:
-    """What ``JobDefinition.execute_in_process`` does, with the run recorded as a run of the
-    code location's job: :func:`launch`, then :func:`execute_launched`."""
-    return execute_launched(launch(job_def, instance, partition_key, config, tags), instance, on_event)
-
-
 STARTED_BY = "impact run"
 STAGES = {accepting_job.name: "accepting its exports", publishing_job.name: "publishing it"}
 """What each of the year's two runs does, as the progress line says it."""
@@ -301,7 +288,7 @@ def run_year(
 
     def step(job_def: dg.JobDefinition, tags: dict[str, str]) -> dg.ExecuteInProcessResult:
         tags = {STARTED_BY_TAG: STARTED_BY, **tags}
-        result = execute(job_def, instance, str(year), config, tags, line and line.event)
+        result = execute_launched(launch(job_def, instance, str(year), config, tags), instance, line and line.event)
         logs.append(write_run_log(instance, result.run_id, folders, year))
         return result
 

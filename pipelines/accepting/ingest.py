@@ -120,12 +120,7 @@ def demo_exports(con: duckdb.DuckDBPyConnection, year_dir: Path) -> list[str]:
             f"{DEMO_MARKER}: not the demo generator's record of the files it wrote "
             "(rule: JSON with a sha256 object; delete the file if the exports are real)"
         ) from None
-    return [name for name, digest in ingested_digests(con) if recorded.get(name) == digest]
-
-
-def ingested_digests(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str]]:
-    """The file name and SHA-256 of every export ingested into the year's warehouse."""
-    return con.sql("SELECT file_name, sha256 FROM ingest_log ORDER BY file_name").fetchall()
+    return [f.file_name for f in ingested_files(con) if recorded.get(f.file_name) == f.sha256]
 
 
 @dataclass(frozen=True)

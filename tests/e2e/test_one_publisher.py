@@ -114,7 +114,7 @@ def test_a_run_launched_before_impact_run_but_run_after_it_is_published_from(tmp
     release unchanged, nothing refused."""
     from pipelines.definitions import build_definitions
     from pipelines.defs.jobs import ACCEPTED_TAG, YEAR_TAG, accepting_job, publishing_job
-    from pipelines.runner import QUIET, execute, execute_launched, launch, run_config
+    from pipelines.runner import QUIET, execute_launched, launch, run_config
 
     folders = Folders(str(tmp_path / "raw"), str(tmp_path / "published"), str(tmp_path / "warehouse"))
     YearExports.small(2020).write(tmp_path / "raw")
@@ -124,12 +124,15 @@ def test_a_run_launched_before_impact_run_but_run_after_it_is_published_from(tmp
         daemons = launch(definitions.resolve_job_def(accepting_job.name), instance, "2020", config, {YEAR_TAG: "2020"})
         assert run_year(2020, folders, instance).publication.endswith("(new)")
         assert execute_launched(daemons, instance).success
-        publishing = execute(
-            definitions.resolve_job_def(publishing_job.name),
+        publishing = execute_launched(
+            launch(
+                definitions.resolve_job_def(publishing_job.name),
+                instance,
+                "2020",
+                config,
+                {ACCEPTED_TAG: daemons.run.run_id},
+            ),
             instance,
-            "2020",
-            config,
-            {ACCEPTED_TAG: daemons.run.run_id},
         )
         assert publishing.success, [e.message for e in publishing.all_events if e.is_failure]
         [release] = publishing.asset_materializations_for_node("release")
